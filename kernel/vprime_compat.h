@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vprime_compat.h - the one place that knows which kernel vprime builds for.
+ *
+ * The driver is written against the newest kernel it supports (7.2). Every
+ * difference with older kernels (6.1, 6.12) is turned here into a feature
+ * macro (VPRIME_HAS_*) or a small inline wrapper (vprime_compat_*()), so that
+ * no other file tests a kernel version.
+ */
+
+#ifndef _VPRIME_COMPAT_H_
+#define _VPRIME_COMPAT_H_
+
+#include <linux/version.h>
+#include <linux/device.h>
+#include <linux/err.h>
+
+/*
+ * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
+ * before that they registered a platform device without a driver.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define VPRIME_HAS_FAUX_DEVICE 1
+#include <linux/device/faux.h>
+#else
+#define VPRIME_HAS_FAUX_DEVICE 0
+#include <linux/platform_device.h>
+#endif
+
+/* 6.14 dropped drm_driver.date. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define VPRIME_DRIVER_DATE(d)
+#else
+#define VPRIME_DRIVER_DATE(d)	.date = (d),
+#endif
+
+/* 6.13 made MODULE_IMPORT_NS() take a string literal. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
+/**
+ * vprime_compat_device_create - create a bus-less device for one instance
+ * @name: the device name, unique in the system
+ *
+ * Returns: the new device, or an ERR_PTR().
+ */
+static inline struct device *vprime_compat_device_create(const char *name)
+{
+#if VPRIME_HAS_FAUX_DEVICE
+	struct faux_device *fdev = faux_device_create(name, NULL, NULL);
+
+	return fdev ? &fdev->dev : ERR_PTR(-ENODEV);
+#else
+	struct platform_device *pdev = platform_device_register_simple(name, -1, NULL, 0);
+
+	return IS_ERR(pdev) ? ERR_CAST(pdev) : &pdev->dev;
+#endif
+}
+
+/**
+ * vprime_compat_device_destroy - remove a device made by
+ *	vprime_compat_device_create()
+ * @dev: the device
+ */
+static inline void vprime_compat_device_destroy(struct device *dev)
+{
+#if VPRIME_HAS_FAUX_DEVICE
+	faux_device_destroy(container_of(dev, struct faux_device, dev));
+#else
+	platform_device_unregister(to_platform_device(dev));
+#endif
+}
+
+#endif /* _VPRIME_COMPAT_H_ */

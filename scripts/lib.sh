@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+# Common helpers for the vprime harness. Sourced, never run.
+#
+# Everything heavy lives in $VPRIME_CACHE (default ~/.cache/vprime), keyed by
+# kernel tag and package version, so a warm run only redoes what changed.
+
+VPRIME_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VPRIME_CACHE=${VPRIME_CACHE:-$HOME/.cache/vprime}
+VPRIME_TAGS="6.1 6.12 7.2"
+JOBS=${JOBS:-$(nproc)}
+
+log()  { printf '[%s] %s\n' "${VPRIME_STEP:-vprime}" "$*" >&2; }
+die()  { log "error: $*"; exit 1; }
+
+# suite_of TAG: the Debian release whose kernel TAG is.
+suite_of() {
+	case $1 in
+	6.1) echo bookworm ;;
+	6.12) echo trixie ;;
+	7.2) echo sid ;;
+	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS)" ;;
+	esac
+}
+
+# apt_mirror [SUFFIX]: the first Debian archive URI in this machine's apt
+# configuration (one-line and deb822 formats) whose path ends in /debian$SUFFIX.
+apt_mirror() {
+	{
+		grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list \
+			/etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break } }'
+		grep -hiE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+			awk '{ for (i = 2; i <= NF; i++) print $i }'
+	} | grep -E "/debian${1:-}/?\$" | head -n 1
+}
+
+# A private apt state that knows bookworm, trixie and sid (binaries and
+# sources) without touching the machine's own apt configuration.
+APT_DIR=$VPRIME_CACHE/apt
+APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+	-o "Dir::Etc::SourceParts=/dev/null"
+	-o "Dir::State::Lists=$APT_DIR/lists"
+	-o "Dir::Cache=$APT_DIR/cache"
+	-o "Acquire::Check-Valid-Until=false"
+	-o "APT::Sandbox::User=root")
+
+apt_private_init() {
+	local m sm stamp
+	m=${MIRROR:-$(apt_mirror)}
+	[ -n "$m" ] || die "no Debian mirror in this machine's apt configuration; set MIRROR="
+	sm=${SECMIRROR:-$(apt_mirror -security)}
+	sm=${sm:-${m%/debian*}/debian-security}
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	cat > "$APT_DIR/sources.list.new" <<-SRC
+	deb $m bookworm main
+	deb $m bookworm-updates main
+	deb $sm bookworm-security main
+	deb $m trixie main
+	deb $sm trixie-security main
+	deb $m sid main
+	deb-src $m bookworm main
+	deb-src $m trixie main
+	deb-src $m sid main
+	SRC
+	if ! cmp -s "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"; then
+		mv "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"
+		rm -f "$APT_DIR/.updated"
+	else
+		rm -f "$APT_DIR/sources.list.new"
+	fi
+	# Refresh the lists once a day at most; a stale list only means an
+	# older (still cached) kernel is used.
+	stamp=$APT_DIR/.updated
+	if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
+		log "updating the private apt lists (bookworm, trixie, sid)"
+		apt-get "${APT_OPTS[@]}" -q update >/dev/null || die "apt-get update failed"
+		touch "$stamp"
+	fi
+}
+
+apt_priv() { apt-get "${APT_OPTS[@]}" "$@"; }
+apt_cache_priv() { apt-cache "${APT_OPTS[@]}" "$@"; }
+
+# need_pkgs PKG...: install the host packages that are missing.
+need_pkgs() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing host packages: ${missing[*]}"
+	if [ ! -e /var/lib/apt/lists/.vprime-updated ]; then
+		apt-get -q update >/dev/null && touch /var/lib/apt/lists/.vprime-updated
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# timed LABEL CMD...: run CMD, then log how long it took.
+timed() {
+	local label=$1 t0=$SECONDS
+	shift
+	"$@" || return
+	log "$label: done in $((SECONDS - t0))s"
+}
