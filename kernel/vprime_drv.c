@@ -50,7 +50,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 {
 	struct vprime_device *vdev;
 	struct device *dev;
-	char name[16];
+	char name[32];
 	int ret;
 
 	snprintf(name, sizeof(name), VPRIME_DRIVER_NAME ".%u", index);

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include <xf86drm.h>
+
+#include "vtest.h"
+#include "vprime_test.h"
+
+int vprime_num_devices(void)
+{
+	FILE *f = fopen("/sys/module/vprime/parameters/num_devices", "r");
+	int n = -1;
+
+	vt_require_f(f, "vprime is not loaded\n");
+	vt_assert_eq(fscanf(f, "%d", &n), 1);
+	fclose(f);
+	return n;
+}
+
+/* The name of the device behind /sys/class/drm/<minor>, in @name. */
+static bool minor_device_name(const char *minor, char *name, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device", minor);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	snprintf(name, len, "%s", basename(target));
+	return true;
+}
+
+bool vprime_node_path(const char *devname, enum vprime_node node,
+		      char *path, size_t len)
+{
+	const char *prefix = node == VPRIME_NODE_CARD ? "card" : "renderD";
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	dir = opendir("/sys/class/drm");
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		char name[NAME_MAX + 1];
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    strchr(de->d_name, '-'))
+			continue;
+		if (!minor_device_name(de->d_name, name, sizeof(name)) ||
+		    strcmp(name, devname))
+			continue;
+		snprintf(path, len, "/dev/dri/%s", de->d_name);
+		found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+static int open_node(const char *devname, enum vprime_node node)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	vt_require_f(vprime_node_path(devname, node, path, sizeof(path)),
+		      "no %s node for device %s\n",
+		      node == VPRIME_NODE_CARD ? "card" : "render", devname);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	vt_assert_f(fd >= 0, "cannot open %s: %m\n", path);
+	return fd;
+}
+
+int vprime_open(int index, enum vprime_node node)
+{
+	char devname[32];
+
+	snprintf(devname, sizeof(devname), "vprime.%d", index);
+	return open_node(devname, node);
+}
+
+int vprime_open_other(const char *devname)
+{
+	return open_node(devname, VPRIME_NODE_CARD);
+}
+
+void vprime_driver_name(int fd, char *name, size_t len)
+{
+	struct drm_version v = { .name = name, .name_len = len - 1 };
+
+	memset(name, 0, len);
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_VERSION, &v));
+}

@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: MIT
+# The steps of ./vprime-test and ./vprime-demo: building, planning, booting
+# and counting. Sourced after lib.sh; uses RESULTS, BUILD, filters.
+
+# record FILE VERDICT NAME [DETAIL]: add one result line.
+record() { printf '%s\t%s\t%s\n' "$2" "$3" "${4:-}" >> "$1"; }
+
+# build_userspace: our meson tree (tools and tests).
+build_userspace() {
+	if [ ! -e "$BUILD/build.ninja" ]; then
+		log "configuring the userspace build in $BUILD"
+		meson setup "$BUILD" "$VPRIME_TOP" --buildtype=debugoptimized >/dev/null ||
+			die "meson setup failed"
+	fi
+	log "building tools and tests"
+	ninja -C "$BUILD" >"$BUILD/ninja.log" 2>&1 ||
+		{ tail -n 40 "$BUILD/ninja.log" >&2; die "userspace build failed (see $BUILD/ninja.log)"; }
+}
+
+# get_igt: upstream IGT's test programs, in a sid chroot (IGT_ROOT).
+get_igt() {
+	IGT_ROOT=$(VPRIME_STEP=igt "$VPRIME_TOP/scripts/get-igt")
+}
+
+# build_modules TAG: vprime.ko (W=1, warnings are test failures) and vkms.ko.
+build_modules() {
+	local tag=$1 out warnings
+	out=$RESULTS/host/build-$tag.log
+	log "building vprime.ko for $tag"
+	if ! "$VPRIME_TOP/scripts/kbuild" "$tag" "$VPRIME_TOP/kernel" vprime W=1 >/dev/null 2>"$out"; then
+		record "$RESULTS/host/results.txt" fail "build/$tag" "see $out"
+		grep -E 'error|warning' "$out" | head -n 20 >&2
+		return 0
+	fi
+	warnings=$(grep -cE '(warning|error):' "$out" || true)
+	if [ "$warnings" = 0 ]; then
+		record "$RESULTS/host/results.txt" pass "build/$tag/W=1"
+	else
+		record "$RESULTS/host/results.txt" fail "build/$tag/W=1" "$warnings warnings, see $out"
+		grep -E '(warning|error):' "$out" | head -n 20 >&2
+	fi
+	VPRIME_STEP=vkms "$VPRIME_TOP/scripts/build-vkms" "$tag" >/dev/null ||
+		die "building vkms for $tag failed"
+}
+
+# module_path TAG NAME: where kbuild left NAME.ko for TAG.
+module_path() { echo "$VPRIME_CACHE/build/$1/$2/$2.ko"; }
+
+# checkpatch FILE...: checkpatch.pl --strict from 7.2's source on FILEs.
+checkpatch() {
+	perl "$CHECKPATCH" --no-tree --strict --terse --show-types \
+		--ignore FILE_PATH_CHANGES "$@"
+}
+
+# host_checks FILE: checks that need no VM.
+host_checks() {
+	local out=$RESULTS/host/checkpatch.log files=()
+	CHECKPATCH=$("$VPRIME_TOP/scripts/get-linux-source" 7.2)/scripts/checkpatch.pl
+	mapfile -t files < <(cd "$VPRIME_TOP" && git ls-files -- 'kernel/*.[ch]' |
+		grep -v '/vprime_compat.h$' | sed "s|^|$VPRIME_TOP/|")
+	# The compat header is where version tests belong: only those two
+	# complaints are waived there (LINUX_VERSION_CODE looks constant).
+	if { checkpatch -f "${files[@]}" &&
+	     checkpatch --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f "$VPRIME_TOP/kernel/vprime_compat.h"; } > "$out" 2>&1; then
+		record "$1" pass checkpatch
+	else
+		record "$1" fail checkpatch "$(grep -cE ': (ERROR|WARNING|CHECK):' "$out") findings, see $out"
+		grep -E ': (ERROR|WARNING|CHECK):' "$out" | head -n 20 >&2
+	fi
+}
+
+# selected NAME: whether -t asked for this test (or nothing was asked).
+selected() {
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == ${f%%/*} ]] && return 0
+	done
+	return 1
+}
+
+# subtest_args NAME: --run-subtest for a -t TEST/SUBTEST filter of NAME.
+subtest_args() {
+	local f
+	for f in "${filters[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $f == */* && $1 == ${f%%/*} ]] && { printf ' --run-subtest %q' "${f#*/}"; return; }
+	done
+}
+
+# test_plan: "NAME<TAB>COMMAND" for every selected test, in run order: our
+# IGT tests (meson's registered tests), then upstream IGT's on vprime.
+test_plan() {
+	local name cmd
+	while IFS=$'\t' read -r name cmd; do
+		selected "$name" && printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
+	done < <(python3 - "$BUILD" <<-'PY'
+	import json, shlex, subprocess, sys
+	tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", sys.argv[1]]))
+	for t in sorted(tests, key=lambda t: (t.get("priority", 0) * -1, t["name"])):
+	    if "vm" in t["suite"] or any(s.endswith(":vm") for s in t["suite"]):
+	        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(t["env"].items()))
+	        print(t["name"] + "\t" + (env + " " if env else "") + shlex.join(t["cmd"]))
+	PY
+	)
+	while read -r name; do
+		name=${name%%#*}
+		[ -n "${name// /}" ] || continue
+		[ -x "$IGT_ROOT/usr/libexec/igt-gpu-tools/$name" ] ||
+			{ log "upstream IGT has no test $name"; continue; }
+		selected "upstream/$name" &&
+			printf 'upstream/%s\tIGT_ROOT=%q %q %s%s\n' "$name" "$IGT_ROOT" \
+				"$VPRIME_TOP/scripts/igt-run" "$name" "$(subtest_args "upstream/$name")"
+	done < "$VPRIME_TOP/igt-tests/upstream-vprime.txt"
+}
+
+# boot_vm TAG [vm-run options] -- COMMAND: the VM with every module loaded.
+boot_vm() {
+	local tag=$1
+	shift
+	local args=(-k "$tag" -o "$RESULTS/$tag" -m vgem
+		-i "$(module_path "$tag" vkms)"
+		-i "$(module_path "$tag" vprime)")
+	"$VPRIME_TOP/scripts/vm-run" "${args[@]}" "$@"
+}
+
+# run_suite TAG: the test plan in a VM of kernel TAG.
+run_suite() {
+	local tag=$1 dir=$RESULTS/$1 rc=0
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if grep -qP "^fail\tbuild/$tag\t" "$RESULTS/host/results.txt" 2>/dev/null; then
+		record "$dir/results.txt" fail "$tag/boot" "vprime.ko did not build"
+		return 0
+	fi
+	test_plan > "$dir/plan"
+	log "running $(wc -l < "$dir/plan") test programs on $tag"
+	# The VM sees the results folder as /mnt, the rest of this machine read-only.
+	boot_vm "$tag" -- "$VPRIME_TOP/scripts/guest-tests" /mnt/plan /mnt/results.txt || rc=$?
+	if ! grep -qE '^(pass|fail|skip)' "$dir/results.txt" 2>/dev/null; then
+		record "$dir/results.txt" fail "$tag/tests-ran" "the VM reported no test result"
+	fi
+	case $rc in
+	0) record "$dir/results.txt" pass "$tag/dmesg-clean" ;;
+	124) record "$dir/results.txt" fail "$tag/dmesg-clean" "kernel splat, see $dir/dmesg.txt" ;;
+	*) record "$dir/results.txt" fail "$tag/vm" "the VM or the runner failed (status $rc), see $dir/console.log" ;;
+	esac
+}
+
+# count FILE...: "N passed, N failed, N skipped" over result files.
+count() {
+	cat "$@" 2>/dev/null | awk -F'\t' '
+		$1 == "pass" { p++ } $1 == "fail" { f++ } $1 == "skip" { s++ }
+		END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+}
+
+# summarize DIR...: failures, then a line per kernel, then the total.
+summarize() {
+	local d files=() failed
+	for d in "$@"; do
+		[ -e "$d/results.txt" ] && files+=("$d/results.txt")
+	done
+	echo
+	failed=$(cat "${files[@]}" 2>/dev/null | awk -F'\t' '$1 == "fail" { print "  FAIL " $2 "  (" $3 ")" }')
+	[ -z "$failed" ] || { echo "Failures:"; echo "$failed"; echo; }
+	for d in "$@"; do
+		[ -e "$d/results.txt" ] && printf '%-5s %s\n' "$(basename "$d"):" "$(count "$d/results.txt")"
+	done
+	log "total time $((SECONDS - t_start))s"
+	count "${files[@]}"
+	[ -z "$failed" ] && [ ${#files[@]} -gt 0 ]
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * vprime-info: list the DRM devices of this machine with their nodes and
+ * drivers, vprime's instances first. Exit status: 0 when at least one vprime
+ * device was found, 1 when none was, 2 on a usage error.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+struct drm_node {
+	char minor[NAME_MAX + 1];	/* card0, renderD128 */
+	char device[NAME_MAX + 1];	/* the parent device: vprime.0, vgem, vkms */
+};
+
+static int cmp_nodes(const void *a, const void *b)
+{
+	const struct drm_node *x = a, *y = b;
+	int c = strcmp(x->device, y->device);
+
+	return c ? c : strcmp(x->minor, y->minor);
+}
+
+/* The DRM minors in /sys/class/drm, sorted by device then minor. */
+static int list_nodes(struct drm_node *nodes, int max)
+{
+	DIR *dir = opendir("/sys/class/drm");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir) {
+		fprintf(stderr, "vprime-info: /sys/class/drm: %s\n", strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir)) && n < max) {
+		char link[PATH_MAX], target[PATH_MAX];
+		ssize_t len;
+
+		if (strncmp(de->d_name, "card", 4) && strncmp(de->d_name, "renderD", 7))
+			continue;
+		if (strchr(de->d_name, '-'))	/* connectors: card0-Virtual-1 */
+			continue;
+		snprintf(link, sizeof(link), "/sys/class/drm/%s/device", de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		snprintf(nodes[n].minor, sizeof(nodes[n].minor), "%.*s", NAME_MAX, de->d_name);
+		snprintf(nodes[n].device, sizeof(nodes[n].device), "%s", basename(target));
+		n++;
+	}
+	closedir(dir);
+	qsort(nodes, n, sizeof(*nodes), cmp_nodes);
+	return n;
+}
+
+static void print_node(const struct drm_node *node)
+{
+	char path[PATH_MAX];
+	drmVersionPtr v;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/dri/%s", node->minor);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("  %-12s %-10s cannot open: %s\n", node->device, node->minor, strerror(errno));
+		return;
+	}
+	v = drmGetVersion(fd);
+	if (v) {
+		printf("  %-12s %-12s %-16s %s %d.%d.%d (%s)\n", node->device, node->minor, path,
+		       v->name, v->version_major, v->version_minor, v->version_patchlevel,
+		       v->desc);
+		drmFreeVersion(v);
+	} else {
+		printf("  %-12s %-12s %-16s DRM_IOCTL_VERSION failed: %s\n",
+		       node->device, node->minor, path, strerror(errno));
+	}
+	close(fd);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vprime-info [--all]\n"
+		"List vprime's DRM devices (--all: every DRM device) with their nodes.\n"
+		"Exit status: 0 vprime found, 1 no vprime device, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct drm_node nodes[64];
+	bool all = false;
+	int n, found = 0, c;
+
+	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	n = list_nodes(nodes, 64);
+	if (n < 0)
+		return 1;
+	printf("DRM devices:\n");
+	for (int i = 0; i < n; i++) {
+		bool is_vprime = !strncmp(nodes[i].device, "vprime.", 7);
+
+		found += is_vprime;
+		if (is_vprime || all)
+			print_node(&nodes[i]);
+	}
+	if (!found) {
+		fprintf(stderr, "vprime-info: no vprime device (is vprime.ko loaded?)\n");
+		return 1;
+	}
+	return 0;
+}
