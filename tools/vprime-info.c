@@ -73,7 +73,7 @@ static void print_node(const struct drm_node *node)
 	drmVersionPtr v;
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/dri/%s", node->minor);
+	snprintf(path, sizeof(path), "/dev/dri/%.*s", NAME_MAX, node->minor);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		printf("  %-12s %-10s cannot open: %s\n", node->device, node->minor, strerror(errno));
