@@ -95,7 +95,9 @@ subtest_args() {
 test_plan() {
 	local name cmd
 	while IFS=$'\t' read -r name cmd; do
-		selected "$name" && printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
+		if selected "$name"; then
+			printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
+		fi
 	done < <(python3 - "$BUILD" <<-'PY'
 	import json, shlex, subprocess, sys
 	tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", sys.argv[1]]))
@@ -110,9 +112,10 @@ test_plan() {
 		[ -n "${name// /}" ] || continue
 		[ -x "$IGT_ROOT/usr/libexec/igt-gpu-tools/$name" ] ||
 			{ log "upstream IGT has no test $name"; continue; }
-		selected "upstream/$name" &&
+		if selected "upstream/$name"; then
 			printf 'upstream/%s\tIGT_ROOT=%q %q %s%s\n' "$name" "$IGT_ROOT" \
 				"$VPRIME_TOP/scripts/igt-run" "$name" "$(subtest_args "upstream/$name")"
+		fi
 	done < "$VPRIME_TOP/igt-tests/upstream-vprime.txt"
 }
 
