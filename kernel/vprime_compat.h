@@ -13,7 +13,10 @@
 
 #include <linux/version.h>
 #include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/mm.h>
 
 /*
  * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
@@ -40,6 +43,58 @@
 #else
 #define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
 #endif
+
+/*
+ * 6.6 made PRIME handle/fd conversion the core's job; before, every driver
+ * pointed these hooks at the core's helpers.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define VPRIME_PRIME_FD_OPS
+#else
+#define VPRIME_PRIME_FD_OPS \
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd, \
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+#endif
+
+/* drm_gem_is_imported() is in 6.12 (Debian) and later. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#include <drm/drm_gem.h>
+static inline bool drm_gem_is_imported(const struct drm_gem_object *obj)
+{
+	return !!obj->import_attach;
+}
+#endif
+
+/* 6.3 made vma->vm_flags read-only outside vm_flags_set(). */
+static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * Since 6.2 the dma-buf core calls map_dma_buf and vmap with the buffer's
+ * reservation lock held; before, static attachments and vmap came unlocked
+ * and the exporter took the lock itself.
+ */
+static inline void vprime_compat_dmabuf_map_lock(struct dma_buf *dmabuf)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_resv_assert_held(dmabuf->resv);
+#else
+	dma_resv_lock(dmabuf->resv, NULL);
+#endif
+}
+
+static inline void vprime_compat_dmabuf_map_unlock(struct dma_buf *dmabuf)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	dma_resv_unlock(dmabuf->resv);
+#endif
+}
 
 /**
  * vprime_compat_device_create - create a bus-less device for one instance

@@ -21,12 +21,16 @@
 #include <linux/module.h>
 
 #include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_prime.h>
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_gem.h"
+#include "include/uapi/drm/vprime_drm.h"
 
 static unsigned int num_devices = 2;
 module_param(num_devices, uint, 0444);
@@ -36,9 +40,21 @@ static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
 
 DEFINE_DRM_GEM_FOPS(vprime_fops);
 
+static const struct drm_ioctl_desc vprime_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_CREATE, vprime_gem_create_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_INFO, vprime_gem_info_ioctl, DRM_RENDER_ALLOW),
+};
+
 static const struct drm_driver vprime_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
 	.fops = &vprime_fops,
+	.ioctls = vprime_ioctls,
+	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
+	.dumb_create = vprime_gem_dumb_create,
+	.gem_prime_import = vprime_gem_prime_import,
+	.gem_prime_import_sg_table = vprime_gem_prime_import_sg_table,
+	VPRIME_PRIME_FD_OPS
+	.debugfs_init = vprime_debugfs_init,
 	.name = VPRIME_DRIVER_NAME,
 	.desc = VPRIME_DRIVER_DESC,
 	VPRIME_DRIVER_DATE(VPRIME_DRIVER_DATE_STR)
@@ -70,6 +86,10 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 		goto err_devres;
 	}
 	vdev->index = index;
+	INIT_LIST_HEAD(&vdev->objects);
+	ret = drmm_mutex_init(&vdev->drm, &vdev->objects_lock);
+	if (ret)
+		goto err_devres;
 
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
@@ -141,3 +161,4 @@ module_exit(vprime_exit);
 MODULE_AUTHOR("The vprime developers");
 MODULE_DESCRIPTION(VPRIME_DRIVER_DESC);
 MODULE_LICENSE("GPL");
+VPRIME_IMPORT_NS_DMA_BUF();

@@ -104,3 +104,22 @@ void vprime_driver_name(int fd, char *name, size_t len)
 	memset(name, 0, len);
 	vt_assert_ok(ioctl(fd, DRM_IOCTL_VERSION, &v));
 }
+
+long vprime_object_count(int index)
+{
+	char devname[32], node[64], path[128];
+	long count = -1;
+	FILE *f;
+
+	snprintf(devname, sizeof(devname), "vprime.%d", index);
+	vt_assert_f(vprime_node_path(devname, VPRIME_NODE_CARD, node, sizeof(node)),
+		    "no card node for %s\n", devname);
+	/* /dev/dri/cardN -> /sys/kernel/debug/dri/N */
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/vprime_objects",
+		 node + strlen("/dev/dri/card"));
+	f = fopen(path, "r");
+	vt_require_f(f, "cannot read %s (debugfs): %m\n", path);
+	vt_assert_f(fscanf(f, "objects: %ld", &count) == 1, "%s: unexpected contents\n", path);
+	fclose(f);
+	return count;
+}

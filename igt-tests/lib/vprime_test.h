@@ -36,4 +36,10 @@ int vprime_open_other(const char *devname);
 /* The DRM driver name behind @fd, in @name (DRM_IOCTL_VERSION). */
 void vprime_driver_name(int fd, char *name, size_t len);
 
+/*
+ * The number of objects instance @index holds now, from its debugfs file
+ * vprime_objects (first line "objects: N ...").
+ */
+long vprime_object_count(int index);
+
 #endif /* VPRIME_TEST_H */

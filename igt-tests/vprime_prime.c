@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <xf86drm.h>
+
+#include "vprime_drm.h"
+#include "vprime_test.h"
+#include "vtest.h"
+
+#define SZ (16 * 4096 + 4096)	/* 17 pages: page boundaries inside and at the end */
+
+static uint32_t gem_create(int fd, uint64_t size)
+{
+	struct drm_vprime_gem_create c = { .size = size };
+
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &c));
+	vt_assert_eq(c.size, (size + 4095) & ~4095ull);
+	return c.handle;
+}
+
+static struct drm_vprime_gem_info gem_info(int fd, uint32_t handle)
+{
+	struct drm_vprime_gem_info info = { .handle = handle };
+
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info));
+	return info;
+}
+
+static void *gem_mmap(int fd, uint32_t handle, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       gem_info(fd, handle).mmap_offset);
+
+	vt_assert_f(p != MAP_FAILED, "mmap of handle %u: %m\n", handle);
+	return p;
+}
+
+static void gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c));
+}
+
+static int export(int fd, uint32_t handle, uint32_t flags)
+{
+	int dmabuf = -1;
+
+	vt_assert_eq(drmPrimeHandleToFD(fd, handle, flags, &dmabuf), 0);
+	return dmabuf;
+}
+
+static uint32_t import(int fd, int dmabuf)
+{
+	uint32_t handle = 0;
+
+	vt_assert_eq(drmPrimeFDToHandle(fd, dmabuf, &handle), 0);
+	return handle;
+}
+
+/* A pattern that differs on every 32-bit word and with every seed. */
+static void fill(void *p, size_t size, uint32_t seed)
+{
+	uint32_t *w = p;
+
+	for (size_t i = 0; i < size / 4; i++)
+		w[i] = seed ^ (uint32_t)(i * 2654435761u);
+}
+
+static void check(const void *p, size_t size, uint32_t seed, const char *what)
+{
+	const uint32_t *w = p;
+
+	for (size_t i = 0; i < size / 4; i++)
+		vt_assert_f(w[i] == (seed ^ (uint32_t)(i * 2654435761u)),
+			    "%s: word %zu (byte %zu, page %zu) is 0x%08x, expected 0x%08x\n",
+			    what, i, i * 4, i * 4 / 4096, w[i],
+			    seed ^ (uint32_t)(i * 2654435761u));
+}
+
+static void test_create(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	uint32_t h = gem_create(fd, SZ - 100);
+	struct drm_vprime_gem_info info = gem_info(fd, h);
+	void *p;
+
+	vt_assert_eq(info.size, SZ);
+	vt_assert_eq(info.num_pages, 0);	/* late allocation: no pages yet */
+	vt_assert_eq(info.state & VPRIME_BO_STATE_POPULATED, 0);
+
+	p = gem_mmap(fd, h, SZ);
+	vt_assert_eq(gem_info(fd, h).num_pages, 0);	/* mmap alone allocates nothing */
+	for (size_t i = 0; i < SZ; i++)
+		vt_assert_f(((uint8_t *)p)[i] == 0, "new object byte %zu is not zero\n", i);
+	fill(p, SZ, 0x1234);
+	check(p, SZ, 0x1234, "gem mmap");
+	info = gem_info(fd, h);
+	vt_assert_eq(info.num_pages, SZ / 4096);
+	vt_assert(info.state & VPRIME_BO_STATE_POPULATED);
+	munmap(p, SZ);
+	gem_close(fd, h);
+	close(fd);
+}
+
+static void test_create_invalid(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	long before = vprime_object_count(0);
+	struct drm_vprime_gem_create c;
+	static const uint64_t bad_sizes[] = { 0, 1ull << 62, ~0ull, ~0ull - 4094 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+		c = (struct drm_vprime_gem_create){ .size = bad_sizes[i] };
+		vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &c), EINVAL);
+	}
+	c = (struct drm_vprime_gem_create){ .size = 4096, .flags = 1 };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &c), EINVAL);
+	c = (struct drm_vprime_gem_create){ .size = 4096, .flags = 0x80000000u };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &c), EINVAL);
+	vt_assert_eq(vprime_object_count(0), before);
+	close(fd);
+}
+
+static void test_info_invalid(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	uint32_t h = gem_create(fd, 4096);
+	struct drm_vprime_gem_info info;
+
+	info = (struct drm_vprime_gem_info){ .handle = h + 1000 };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info), ENOENT);
+	info = (struct drm_vprime_gem_info){ .handle = h, .flags = 1 };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info), EINVAL);
+	info = (struct drm_vprime_gem_info){ .handle = h, .pad = 1 };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info), EINVAL);
+	gem_close(fd, h);
+	info = (struct drm_vprime_gem_info){ .handle = h };
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info), ENOENT);
+	close(fd);
+}
+
+static void test_dumb(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_CARD);
+	struct drm_mode_create_dumb c = { .width = 1024, .height = 768, .bpp = 32 };
+	struct drm_mode_map_dumb m = {};
+	struct drm_mode_destroy_dumb d = {};
+	long before = vprime_object_count(0);
+	void *p;
+
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	vt_assert_eq(c.pitch, 4096);
+	vt_assert_eq(c.size, 4096 * 768);
+	vt_assert_eq(vprime_object_count(0), before + 1);
+	m.handle = c.handle;
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
+	vt_assert(p != MAP_FAILED);
+	fill(p, c.size, 0xd0d0);
+	check(p, c.size, 0xd0d0, "dumb mmap");
+	munmap(p, c.size);
+	d.handle = c.handle;
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &d));
+	vt_assert_eq(vprime_object_count(0), before);
+	close(fd);
+}
+
+static void test_self_import(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	int fd2 = vprime_open(0, VPRIME_NODE_RENDER);
+	uint32_t h = gem_create(fd, SZ), h2;
+	int dmabuf = export(fd, h, DRM_CLOEXEC | DRM_RDWR), again;
+	struct stat a, b;
+	long before;
+	void *p, *q;
+
+	vt_assert_eq(import(fd, dmabuf), h);		/* same file: same handle */
+	vt_assert_eq(import(fd, dmabuf), h);		/* twice: still the same */
+	again = export(fd, h, DRM_CLOEXEC);		/* same object: same dma-buf */
+	vt_assert_ok(fstat(dmabuf, &a));
+	vt_assert_ok(fstat(again, &b));
+	vt_assert_eq(a.st_ino, b.st_ino);
+	close(again);
+
+	before = vprime_object_count(0);
+	h2 = import(fd2, dmabuf);			/* another file, same object */
+	vt_assert_eq(vprime_object_count(0), before);
+	vt_assert_eq(gem_info(fd2, h2).state & VPRIME_BO_STATE_IMPORTED, 0);
+	p = gem_mmap(fd, h, SZ);
+	q = gem_mmap(fd2, h2, SZ);
+	fill(p, SZ, 0x5e1f);
+	check(q, SZ, 0x5e1f, "self-imported view");
+	munmap(p, SZ);
+	munmap(q, SZ);
+	close(dmabuf);
+	close(fd2);
+	close(fd);
+}
+
+/* Export from vprime.0, import into vprime.1: both see the same bytes. */
+static void test_vprime_to_vprime(void)
+{
+	int a = vprime_open(0, VPRIME_NODE_RENDER);
+	int b;
+	long base_a = vprime_object_count(0), base_b;
+	uint32_t ha = gem_create(a, SZ), hb;
+	struct drm_vprime_gem_info info;
+	int dmabuf;
+	void *pa, *pb;
+
+	vt_require_f(vprime_num_devices() >= 2, "needs two vprime instances\n");
+	b = vprime_open(1, VPRIME_NODE_RENDER);
+	base_b = vprime_object_count(1);
+	pa = gem_mmap(a, ha, SZ);
+	fill(pa, SZ, 0xa0a0);
+	dmabuf = export(a, ha, DRM_CLOEXEC | DRM_RDWR);
+	hb = import(b, dmabuf);
+	info = gem_info(b, hb);
+	vt_assert(info.state & VPRIME_BO_STATE_IMPORTED);
+	vt_assert_eq(info.size, SZ);
+	info = gem_info(a, ha);
+	vt_assert(info.state & VPRIME_BO_STATE_EXPORTED);
+	vt_assert_eq(info.num_attachments, 1);
+	vt_assert_eq(vprime_object_count(1), base_b + 1);
+
+	pb = gem_mmap(b, hb, SZ);
+	check(pb, SZ, 0xa0a0, "vprime.1's view");
+	fill(pb, SZ, 0xb1b1);
+	check(pa, SZ, 0xb1b1, "vprime.0's view after vprime.1 wrote");
+	munmap(pa, SZ);
+	munmap(pb, SZ);
+
+	/* Close in the "wrong" order: exporter's handle first. */
+	gem_close(a, ha);
+	close(dmabuf);
+	vt_assert_eq(vprime_object_count(0), base_a + 1);	/* the importer holds it */
+	gem_close(b, hb);
+	vt_assert_eq(vprime_object_count(1), base_b);
+	vt_assert_eq(vprime_object_count(0), base_a);
+	close(a);
+	close(b);
+}
+
+static void test_dmabuf_mmap_sync(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	uint32_t h = gem_create(fd, SZ);
+	int dmabuf = export(fd, h, DRM_CLOEXEC | DRM_RDWR);
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	void *p = gem_mmap(fd, h, SZ), *q;
+
+	q = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	vt_assert_f(q != MAP_FAILED, "mmap of the dma-buf: %m\n");
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync));
+	fill(q, SZ, 0xdb0f);
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync));
+	check(p, SZ, 0xdb0f, "GEM view of dma-buf writes");
+	fill(p, SZ, 0x0fdb);
+	check(q, SZ, 0x0fdb, "dma-buf view of GEM writes");
+
+	sync.flags = 0;			/* neither read nor write */
+	vt_assert_errno(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync), EINVAL);
+	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW | 0x100;
+	vt_assert_errno(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync), EINVAL);
+	munmap(p, SZ);
+	munmap(q, SZ);
+	close(dmabuf);
+	close(fd);
+}
+
+static void test_export_flags(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	uint32_t h = gem_create(fd, 4096);
+	int ro = export(fd, h, DRM_CLOEXEC);
+	void *p;
+
+	vt_assert(fcntl(ro, F_GETFD) & FD_CLOEXEC);
+	vt_assert_eq(fcntl(ro, F_GETFL) & O_ACCMODE, O_RDONLY);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
+	vt_assert_f(p == MAP_FAILED && errno == EACCES,
+		    "writable mmap of a read-only export: %p errno %d\n", p, errno);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro, 0);
+	vt_assert(p != MAP_FAILED);
+	munmap(p, 4096);
+	close(ro);
+	close(fd);
+}
+
+static void test_import_invalid(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	int null = open("/dev/null", O_RDWR);
+	long before = vprime_object_count(0);
+	uint32_t h = 0;
+	int closed = dup(null), out;
+
+	close(closed);
+	/* libdrm returns -1 and leaves the kernel's answer in errno. */
+	vt_assert_errno(drmPrimeFDToHandle(fd, null, &h), EINVAL);
+	vt_assert_errno(drmPrimeFDToHandle(fd, closed, &h), EBADF);
+	vt_assert_errno(drmPrimeHandleToFD(fd, 12345, DRM_CLOEXEC, &out), ENOENT);
+	vt_assert_errno(drmPrimeHandleToFD(fd, 12345, 0x4000000, &out), EINVAL);
+	vt_assert_eq(vprime_object_count(0), before);
+	close(null);
+	close(fd);
+}
+
+/* vgem's buffer into vprime, vprime's into vgem. */
+static void test_vgem(void)
+{
+	int vgem = vprime_open_other("vgem");
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	struct drm_mode_create_dumb c = { .width = 1024, .height = 17, .bpp = 32 };
+	struct drm_mode_map_dumb m = {};
+	struct drm_vprime_gem_info info;
+	struct stat a, b;
+	uint32_t h, hv;
+	int dmabuf, again;
+	void *pv, *p;
+
+	/* vgem -> vprime */
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	m.handle = c.handle;
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	pv = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, m.offset);
+	vt_assert(pv != MAP_FAILED);
+	fill(pv, c.size, 0x76e3);
+	dmabuf = export(vgem, c.handle, DRM_CLOEXEC | DRM_RDWR);
+	h = import(fd, dmabuf);
+	vt_assert(gem_info(fd, h).state & VPRIME_BO_STATE_IMPORTED);
+	p = gem_mmap(fd, h, c.size);
+	check(p, c.size, 0x76e3, "vprime's view of vgem's buffer");
+	munmap(p, c.size);
+	munmap(pv, c.size);
+	close(dmabuf);
+	gem_close(fd, h);
+
+	/* vprime -> vgem */
+	h = gem_create(fd, SZ);
+	p = gem_mmap(fd, h, SZ);
+	fill(p, SZ, 0x9e9e);
+	dmabuf = export(fd, h, DRM_CLOEXEC | DRM_RDWR);
+	hv = import(vgem, dmabuf);
+	/*
+	 * vgem attaches at import, and cannot mmap an imported object itself:
+	 * its view is the dma-buf it hands back, which must be vprime's own.
+	 */
+	info = gem_info(fd, h);
+	vt_assert_eq(info.num_attachments, 1);
+	/* Whether vgem maps at import differs by kernel (7.2 does not). */
+	vt_assert_lte(info.num_mapped, 1);
+	again = export(vgem, hv, DRM_CLOEXEC | DRM_RDWR);
+	vt_assert_ok(fstat(dmabuf, &a));
+	vt_assert_ok(fstat(again, &b));
+	vt_assert_eq(a.st_ino, b.st_ino);
+	pv = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, again, 0);
+	vt_assert_f(pv != MAP_FAILED, "mmap of vgem's re-export: %m\n");
+	check(pv, SZ, 0x9e9e, "vgem's view of vprime's buffer");
+	close(again);
+	munmap(pv, SZ);
+	munmap(p, SZ);
+	close(dmabuf);
+	close(vgem);
+	close(fd);
+}
+
+static const struct vtest tests[] = {
+	VTEST("create", "GEM_CREATE rounds to pages and allocates nothing until the first "
+	      "CPU fault; the object starts zeroed and keeps what is written.", test_create),
+	VTEST("create-invalid", "GEM_CREATE rejects zero, absurd and overflowing sizes and "
+	      "unknown flags with -EINVAL, leaving the object count unchanged.",
+	      test_create_invalid),
+	VTEST("info-invalid", "GEM_INFO: -ENOENT for unknown or closed handles, -EINVAL "
+	      "for flags or padding.", test_info_invalid),
+	VTEST("dumb", "Dumb buffers: pitch and size, MAP_DUMB mmap, and DESTROY_DUMB frees "
+	      "the object.", test_dumb),
+	VTEST("self-import", "Importing vprime's own dma-buf gives the same handle on the same "
+	      "file and the same object on another; re-export gives the same dma-buf.",
+	      test_self_import),
+	VTEST("vprime-to-vprime", "A buffer exported by vprime.0 and imported by vprime.1 "
+	      "shows the same bytes both ways; closing in any order frees it once.",
+	      test_vprime_to_vprime),
+	VTEST("dmabuf-mmap-sync", "mmap of the dma-buf fd and of the GEM object see the same "
+	      "bytes; DMA_BUF_IOCTL_SYNC start/end work and bad flags get -EINVAL.",
+	      test_dmabuf_mmap_sync),
+	VTEST("export-flags", "DRM_CLOEXEC sets FD_CLOEXEC; an export without DRM_RDWR "
+	      "cannot be mapped writable.", test_export_flags),
+	VTEST("import-invalid", "PRIME with a non-dma-buf fd (-EINVAL), a closed fd (-EBADF), "
+	      "a bad handle (-ENOENT) or bad flags (-EINVAL) leaves nothing behind.",
+	      test_import_invalid),
+	VTEST("vgem", "vgem's buffer imported by vprime and vprime's imported by vgem show "
+	      "the same bytes.", test_vgem),
+};
+
+VTEST_MAIN("vprime's GEM objects and the PRIME contract: create, mmap, export, "
+	   "import, CPU access.", tests)
