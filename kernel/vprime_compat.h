@@ -17,6 +17,7 @@
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 
 /*
  * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
@@ -95,6 +96,11 @@ static inline void vprime_compat_dmabuf_map_unlock(struct dma_buf *dmabuf)
 	dma_resv_unlock(dmabuf->resv);
 #endif
 }
+
+/* 7.0 added the typed allocators kzalloc_obj() and friends. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, ...)	kzalloc(sizeof(P), ##__VA_ARGS__)
+#endif
 
 /**
  * vprime_compat_device_create - create a bus-less device for one instance

@@ -216,7 +216,7 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 	if (!size || !PAGE_ALIGNED(size) || size >> PAGE_SHIFT > totalram_pages())
 		return ERR_PTR(-EINVAL);
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc_obj(*bo, GFP_KERNEL);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	bo->base.funcs = &vprime_gem_funcs;

@@ -39,7 +39,7 @@ struct vprime_bo {
 	struct sg_table *sgt;
 	u64 id;
 	struct list_head link;
-	struct mutex lock;
+	struct mutex lock; /* protects attachments */
 	struct list_head attachments;
 };
 

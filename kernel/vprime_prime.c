@@ -41,7 +41,7 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 	struct vprime_bo *bo = dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va;
 
-	va = kzalloc(sizeof(*va), GFP_KERNEL);
+	va = kzalloc_obj(*va, GFP_KERNEL);
 	if (!va)
 		return -ENOMEM;
 	va->attach = attach;
@@ -71,7 +71,7 @@ static struct sg_table *map_pages(struct vprime_bo *bo, struct device *dev,
 	struct sg_table *sgt;
 	int ret;
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
 	ret = sg_alloc_table_from_pages(sgt, bo->pages, vprime_bo_num_pages(bo), 0,
