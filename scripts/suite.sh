@@ -39,8 +39,9 @@ build_modules() {
 		record "$RESULTS/host/results.txt" fail "build/$tag/W=1" "$warnings warnings, see $out"
 		grep -E '(warning|error):' "$out" | head -n 20 >&2
 	fi
-	VPRIME_STEP=vkms "$VPRIME_TOP/scripts/build-vkms" "$tag" >/dev/null ||
-		die "building vkms for $tag failed"
+	VPRIME_STEP=vkms "$VPRIME_TOP/scripts/build-vkms" "$tag" >/dev/null \
+		2>"$RESULTS/host/vkms-$tag.log" ||
+		{ tail -n 20 "$RESULTS/host/vkms-$tag.log" >&2; die "building vkms for $tag failed"; }
 }
 
 # module_path TAG NAME: where kbuild left NAME.ko for TAG.
