@@ -28,6 +28,15 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Print the message and end the subtest's process with @code. */
+__attribute__((noreturn))
+static void end_subtest(int code, const char *fmt, va_list ap)
+{
+	vfprintf(stderr, fmt, ap);
+	fflush(stderr);
+	_exit(code);
+}
+
 void vtest_fail_at(const char *file, int line, const char *func, const char *what,
 		   const char *fmt, ...)
 {
@@ -36,10 +45,7 @@ void vtest_fail_at(const char *file, int line, const char *func, const char *wha
 	fflush(stdout);
 	fprintf(stderr, "(%s:%d) %s:\n%s\n", file, line, func, what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-	_exit(EXIT_FAIL);
+	end_subtest(EXIT_FAIL, fmt, ap);
 }
 
 void vtest_skip(const char *fmt, ...)
@@ -48,10 +54,7 @@ void vtest_skip(const char *fmt, ...)
 
 	fflush(stdout);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-	_exit(EXIT_SKIP);
+	end_subtest(EXIT_SKIP, fmt, ap);
 }
 
 void vtest_info(const char *fmt, ...)
