@@ -72,22 +72,38 @@ host_checks() {
 }
 
 # selected NAME: whether -t asked for this test (or nothing was asked).
+# A filter is TEST or TEST/SUBTEST, where an upstream TEST is itself
+# "upstream/NAME": filter_test FILTER NAME says whether FILTER selects NAME,
+# and prints the SUBTEST part, if any.
+filter_test() {
+	local f=$1 name=$2 n
+	n=${name//[^\/]/}
+	n=${#n}				# slashes in the test's own name
+	local test_part=$f rest=
+	while [ "$(tr -cd / <<<"$test_part" | wc -c)" -gt "$n" ]; do
+		rest=${test_part##*/}${rest:+/$rest}
+		test_part=${test_part%/*}
+	done
+	# shellcheck disable=SC2053
+	[[ $name == $test_part ]] || return 1
+	printf '%s' "$rest"
+}
+
 selected() {
 	local f
 	[ ${#filters[@]} -eq 0 ] && return 0
 	for f in "${filters[@]}"; do
-		# shellcheck disable=SC2053
-		[[ $1 == ${f%%/*} ]] && return 0
+		filter_test "$f" "$1" >/dev/null && return 0
 	done
 	return 1
 }
 
 # subtest_args NAME: --run-subtest for a -t TEST/SUBTEST filter of NAME.
 subtest_args() {
-	local f
+	local f sub
 	for f in "${filters[@]}"; do
-		# shellcheck disable=SC2053
-		[[ $f == */* && $1 == ${f%%/*} ]] && { printf ' --run-subtest %q' "${f#*/}"; return; }
+		sub=$(filter_test "$f" "$1") || continue
+		[ -n "$sub" ] && { printf ' --run-subtest %q' "$sub"; return; }
 	done
 }
 
