@@ -92,13 +92,40 @@ static int unload(void)
 	return syscall(SYS_delete_module, "vprime", O_NONBLOCK) ? -errno : 0;
 }
 
-static void load(const char *ko, int num_devices)
+/*
+ * The parameters the module was loaded with, as "name=value ..." from
+ * sysfs, so that a reload gives every instance its constraints back.
+ */
+static void loaded_params(char *params, size_t len)
 {
-	char params[64];
+	static const char *const names[] = {
+		"num_devices", "dma_bits", "max_segment", "seg_boundary", "contiguous",
+		"map_wait_ms",
+	};
+	size_t used = 0;
+
+	params[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char path[96], value[128] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/module/vprime/parameters/%s", names[i]);
+		f = fopen(path, "r");
+		vt_assert_f(f, "%s: %m\n", path);
+		vt_assert(fgets(value, sizeof(value), f));
+		fclose(f);
+		value[strcspn(value, "\n")] = '\0';
+		used += snprintf(params + used, len - used, "%s%s=%s", used ? " " : "",
+				 names[i], value);
+		vt_assert(used < len);
+	}
+}
+
+static void load(const char *ko, const char *params)
+{
 	int fd = open(ko, O_RDONLY | O_CLOEXEC);
 
 	vt_assert_f(fd >= 0, "open %s: %m\n", ko);
-	snprintf(params, sizeof(params), "num_devices=%d", num_devices);
 	vt_assert_f(syscall(SYS_finit_module, fd, params, 0) == 0,
 		     "finit_module(%s, %s): %m\n", ko, params);
 	close(fd);
@@ -135,8 +162,10 @@ static void reload_cycles(int cycles)
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
 	struct minors before, now;
+	char params[512];
 	struct stat st;
 
+	loaded_params(params, sizeof(params));
 	vprime_minors(&before);
 	vt_assert_eq(before.count, 2 * num_devices);
 
@@ -148,7 +177,7 @@ static void reload_cycles(int cycles)
 		vt_assert_f(now.count == 0, "%d vprime minors left after unload\n", now.count);
 		vt_assert_eq(stale_bus_devices(), 0);
 
-		load(ko, num_devices);
+		load(ko, params);
 		vprime_minors(&now);
 		assert_same_minors(&before, &now);
 		assert_devices_answer(num_devices);
@@ -165,14 +194,15 @@ static void test_unload_while_open(void)
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
 	int fd = vprime_open(num_devices - 1, VPRIME_NODE_CARD);
-	char name[32];
+	char name[32], params[512];
 
+	loaded_params(params, sizeof(params));
 	vt_assert_eq(unload(), -EAGAIN);
 	vprime_driver_name(fd, name, sizeof(name));
 	vt_assert_f(!strcmp(name, "vprime"), "answers '%s'\n", name);
 	close(fd);
 	vt_assert_eq(unload(), 0);
-	load(ko, num_devices);
+	load(ko, params);
 	assert_devices_answer(num_devices);
 }
 

@@ -77,9 +77,9 @@ static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsign
 }
 
 /*
- * Since 6.2 the dma-buf core calls map_dma_buf and vmap with the buffer's
- * reservation lock held; before, static attachments and vmap came unlocked
- * and the exporter took the lock itself.
+ * Since 6.2 the dma-buf core calls an exporter's vmap with the buffer's
+ * reservation lock held; before, vmap came unlocked and the exporter took
+ * the lock itself. (map_dma_buf is always locked for a dynamic exporter.)
  */
 static inline void vprime_compat_dmabuf_map_lock(struct dma_buf *dmabuf)
 {
@@ -96,6 +96,23 @@ static inline void vprime_compat_dmabuf_map_unlock(struct dma_buf *dmabuf)
 	dma_resv_unlock(dmabuf->resv);
 #endif
 }
+
+/* 6.8 renamed MAX_ORDER, which 6.4 had made inclusive, to MAX_PAGE_ORDER. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define VPRIME_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#else
+#define VPRIME_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
+ * A dynamic importer's callback for an exporter that moves the buffer:
+ * move_notify up to 6.12 (mandatory there), invalidate_mappings in 7.2.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define VPRIME_IMPORTER_INVALIDATE(fn)	.invalidate_mappings = (fn),
+#else
+#define VPRIME_IMPORTER_INVALIDATE(fn)	.move_notify = (fn),
+#endif
 
 /* 7.0 added the typed allocators kzalloc_obj() and friends. */
 #ifndef kzalloc_obj

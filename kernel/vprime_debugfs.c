@@ -6,37 +6,69 @@
 /**
  * DOC: debugfs
  *
- * vprime_objects, in each of the device's DRM debugfs directories, lists the
- * device's objects — size, backing pages, whether imported or exported — and,
- * for an exported one, every device attached to it and whether it holds a
- * mapping: who is using what. Its first line counts objects and bytes, so a
- * test can check that closing everything brings the count back to where it
- * was.
+ * vprime_objects, in each of the device's DRM debugfs directories, shows who
+ * is using what. Its first line counts the device's objects and bytes, and
+ * the storage allocations, migrations, bytes moved and waits so far, so that
+ * a test can compare them before and after. The second gives the device's
+ * own DMA constraints. Then each object: its placement, pages, physically
+ * contiguous segments, pins, vmaps, userspace maps and migrations, where an
+ * import comes from, and every device attached to it with its maps, pins,
+ * the segments of its newest mapping and its constraints.
  */
 
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/seq_file.h>
+#include <linux/dma-resv.h>
 
 #include <drm/drm_file.h>
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"
+#include "include/uapi/drm/vprime_drm.h"
 
-static void show_attachments(struct seq_file *m, struct vprime_bo *bo)
+static void show_constraints(struct seq_file *m, const struct vprime_constraints *c)
+{
+	seq_printf(m, "mask %#llx max_segment %u boundary %#lx%s", c->dma_mask, c->max_segment,
+		   c->seg_boundary, c->contiguous ? " contiguous" : "");
+}
+
+static void show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
 {
 	struct vprime_attachment *va;
 
-	mutex_lock(&bo->lock);
-	list_for_each_entry(va, &bo->attachments, link)
-		seq_printf(m, " %s%s", dev_name(va->attach->dev), va->sgt ? "(mapped)" : "");
-	mutex_unlock(&bo->lock);
+	list_for_each_entry(va, &bo->attachments, link) {
+		seq_printf(m, "  attached %s maps %u pins %u segments %u ",
+			   dev_name(va->attach->dev), va->map_count, va->pins,
+			   va->sgt ? va->sgt->nents : 0);
+		show_constraints(m, &va->constraints);
+		seq_putc(m, '\n');
+	}
+}
+
+static void show_object(struct seq_file *m, struct vprime_bo *bo)
+{
+	bool imported = drm_gem_is_imported(&bo->base);
+
+	dma_resv_lock(bo->base.resv, NULL);
+	seq_printf(m, "bo %llu size %zu placement %s pages %lu segments %u pins %u vmaps %u maps %u migrations %llu%s%s\n",
+		   bo->id, bo->base.size,
+		   vprime_placement_name(imported ? VPRIME_PLACEMENT_IMPORTED :
+					 bo->storage.placement),
+		   bo->storage.num_pages, vprime_storage_segments(&bo->storage),
+		   bo->pin_count, bo->vmap_count, bo->map_count, bo->migrations,
+		   imported ? " imported" : "", bo->base.dma_buf ? " exported" : "");
+	if (imported)
+		seq_printf(m, "  from %s\n", bo->base.import_attach->dmabuf->exp_name);
+	show_attachments_locked(m, bo);
+	dma_resv_unlock(bo->base.resv);
 }
 
 static int objects_show(struct seq_file *m, void *unused)
 {
 	struct vprime_device *vdev = m->private;
+	struct vprime_constraints c;
 	struct vprime_bo *bo;
 	size_t count = 0, bytes = 0;
 
@@ -45,16 +77,17 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld\n", count, bytes,
-		   (long long)atomic64_read(&vdev->stats.allocations));
-	list_for_each_entry(bo, &vdev->objects, link) {
-		seq_printf(m, "bo %llu size %zu pages %lu%s%s attached:", bo->id, bo->base.size,
-			   bo->pages ? vprime_bo_num_pages(bo) : 0,
-			   drm_gem_is_imported(&bo->base) ? " imported" : "",
-			   bo->base.dma_buf ? " exported" : "");
-		show_attachments(m, bo);
-		seq_putc(m, '\n');
-	}
+	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld\n",
+		   count, bytes, (long long)atomic64_read(&vdev->stats.allocations),
+		   (long long)atomic64_read(&vdev->stats.migrations),
+		   (long long)atomic64_read(&vdev->stats.bytes_moved),
+		   (long long)atomic64_read(&vdev->stats.waits));
+	vprime_constraints_of_device(vdev->drm.dev, &c);
+	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
+	show_constraints(m, &c);
+	seq_putc(m, '\n');
+	list_for_each_entry(bo, &vdev->objects, link)
+		show_object(m, bo);
 	mutex_unlock(&vdev->objects_lock);
 	return 0;
 }

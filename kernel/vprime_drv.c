@@ -15,9 +15,24 @@
  * One module load creates num_devices instances, each a separate device
  * with its own card and render node, so that vprime can share buffers with
  * itself as well as with vgem, vkms, udmabuf and the dma-heaps.
+ *
+ * Each instance can be given the DMA constraints of a real device, so that
+ * the exporter's placement engine has something to satisfy. The array
+ * parameters take one value per instance, in order; a missing value means
+ * no constraint:
+ *
+ * - dma_bits: the width of the DMA address mask (32 to 64, default 64);
+ * - max_segment: the longest DMA segment in bytes (0: no limit);
+ * - seg_boundary: a power of two no segment may cross (0: none);
+ * - contiguous: the instance needs physically contiguous buffers.
+ *
+ * For example ``num_devices=4 dma_bits=64,64,32 max_segment=0,0,16384
+ * contiguous=0,0,0,1`` gives two unconstrained instances, a 32-bit one with
+ * 16 KiB segments, and one that needs contiguous memory.
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 
 #include <drm/drm_drv.h>
@@ -36,13 +51,97 @@ static unsigned int num_devices = 2;
 module_param(num_devices, uint, 0444);
 MODULE_PARM_DESC(num_devices, "Number of vprime instances to create (1-8, default 2)");
 
+static unsigned int dma_bits[VPRIME_MAX_DEVICES];
+module_param_array(dma_bits, uint, NULL, 0444);
+MODULE_PARM_DESC(dma_bits, "DMA address bits of each instance (32-64, default 64)");
+
+static unsigned int max_segment[VPRIME_MAX_DEVICES];
+module_param_array(max_segment, uint, NULL, 0444);
+MODULE_PARM_DESC(max_segment, "Longest DMA segment of each instance in bytes (0: no limit)");
+
+static unsigned int seg_boundary[VPRIME_MAX_DEVICES];
+module_param_array(seg_boundary, uint, NULL, 0444);
+MODULE_PARM_DESC(seg_boundary, "Power of two no DMA segment of each instance crosses (0: none)");
+
+static bool contiguous[VPRIME_MAX_DEVICES];
+module_param_array(contiguous, bool, NULL, 0444);
+MODULE_PARM_DESC(contiguous, "Whether each instance needs physically contiguous buffers");
+
+static unsigned int map_wait_ms = 1000;
+module_param(map_wait_ms, uint, 0644);
+MODULE_PARM_DESC(map_wait_ms,
+		 "How long a map that must move storage waits for other mappings to go (ms)");
+
 static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
+
+/**
+ * vprime_device_needs_contiguous - whether @dev is a vprime instance that
+ *	needs physically contiguous buffers
+ * @dev: any device
+ *
+ * Returns: false for a foreign device; they say what they need through
+ * their DMA mask and dma_parms only.
+ */
+bool vprime_device_needs_contiguous(struct device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vprime_devices); i++)
+		if (vprime_devices[i] && vprime_devices[i]->drm.dev == dev)
+			return vprime_devices[i]->contiguous;
+	return false;
+}
+
+/**
+ * vprime_map_wait_jiffies - how long a map waits for others to unmap
+ *
+ * Returns: the map_wait_ms parameter, in jiffies.
+ */
+unsigned long vprime_map_wait_jiffies(void)
+{
+	return msecs_to_jiffies(READ_ONCE(map_wait_ms));
+}
+
+static int vprime_check_params(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VPRIME_MAX_DEVICES; i++) {
+		if (dma_bits[i] && (dma_bits[i] < 32 || dma_bits[i] > 64))
+			return -EINVAL;
+		if (max_segment[i] && max_segment[i] < PAGE_SIZE)
+			return -EINVAL;
+		if (seg_boundary[i] &&
+		    (!is_power_of_2(seg_boundary[i]) || seg_boundary[i] < PAGE_SIZE))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Give instance @index's device the DMA constraints its parameters ask for. */
+static int vprime_device_set_constraints(struct vprime_device *vdev, struct device *dev)
+{
+	unsigned int i = vdev->index;
+	int ret;
+
+	/* Set directly: the setters' return type differs between kernels. */
+	vdev->dma_parms.max_segment_size = max_segment[i] ?: UINT_MAX;
+	vdev->dma_parms.segment_boundary_mask = seg_boundary[i] ? seg_boundary[i] - 1 : ULONG_MAX;
+	dev->dma_parms = &vdev->dma_parms;
+	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits[i] ?: 64));
+	if (ret)
+		return ret;
+	vdev->contiguous = contiguous[i];
+	return 0;
+}
 
 DEFINE_DRM_GEM_FOPS(vprime_fops);
 
 static const struct drm_ioctl_desc vprime_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VPRIME_GEM_CREATE, vprime_gem_create_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VPRIME_GEM_INFO, vprime_gem_info_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_MAP, vprime_gem_map_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_UNMAP, vprime_gem_unmap_ioctl, DRM_RENDER_ALLOW),
 };
 
 static const struct drm_driver vprime_driver = {
@@ -52,7 +151,6 @@ static const struct drm_driver vprime_driver = {
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
 	.dumb_create = vprime_gem_dumb_create,
 	.gem_prime_import = vprime_gem_prime_import,
-	.gem_prime_import_sg_table = vprime_gem_prime_import_sg_table,
 	VPRIME_PRIME_FD_OPS
 	.debugfs_init = vprime_debugfs_init,
 	.name = VPRIME_DRIVER_NAME,
@@ -91,7 +189,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_devres;
 
-	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	ret = vprime_device_set_constraints(vdev, dev);
 	if (ret)
 		goto err_devres;
 
@@ -102,6 +200,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	return vdev;
 
 err_devres:
+	dev->dma_parms = NULL;
 	devres_release_group(dev, NULL);
 err_device:
 	vprime_compat_device_destroy(dev);
@@ -114,6 +213,7 @@ static void vprime_device_destroy(struct vprime_device *vdev)
 
 	drm_dev_unregister(&vdev->drm);
 	devres_release_group(dev, NULL);
+	dev->dma_parms = NULL;
 	vprime_compat_device_destroy(dev);
 }
 
@@ -135,6 +235,10 @@ static int __init vprime_init(void)
 	if (num_devices < 1 || num_devices > VPRIME_MAX_DEVICES) {
 		pr_err("vprime: num_devices must be 1-%d, not %u\n",
 		       VPRIME_MAX_DEVICES, num_devices);
+		return -EINVAL;
+	}
+	if (vprime_check_params()) {
+		pr_err("vprime: dma_bits must be 32-64, max_segment at least a page, seg_boundary a power of two of at least a page\n");
 		return -EINVAL;
 	}
 

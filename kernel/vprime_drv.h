@@ -7,6 +7,7 @@
 #define _VPRIME_DRV_H_
 
 #include <linux/atomic.h>
+#include <linux/device.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 
@@ -26,9 +27,15 @@ struct drm_minor;
 /**
  * struct vprime_stats - counters shown in debugfs
  * @allocations: backing storage allocations (late allocation happening)
+ * @migrations: times an object's storage moved for a stricter device
+ * @bytes_moved: bytes copied by those moves
+ * @waits: maps that waited for other devices to unmap before a move
  */
 struct vprime_stats {
 	atomic64_t allocations;
+	atomic64_t migrations;
+	atomic64_t bytes_moved;
+	atomic64_t waits;
 };
 
 /**
@@ -39,6 +46,8 @@ struct vprime_stats {
  * @objects: every &vprime_bo of this device, for debugfs
  * @next_bo_id: the last object id handed out
  * @stats: counters
+ * @dma_parms: the device's segment limits, from the module parameters
+ * @contiguous: the device needs physically contiguous buffers
  */
 struct vprime_device {
 	struct drm_device drm;
@@ -47,6 +56,8 @@ struct vprime_device {
 	struct list_head objects;
 	atomic64_t next_bo_id;
 	struct vprime_stats stats;
+	struct device_dma_parameters dma_parms;
+	bool contiguous;
 };
 
 static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
@@ -55,5 +66,7 @@ static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
 }
 
 void vprime_debugfs_init(struct drm_minor *minor);
+bool vprime_device_needs_contiguous(struct device *dev);
+unsigned long vprime_map_wait_jiffies(void);
 
 #endif /* _VPRIME_DRV_H_ */

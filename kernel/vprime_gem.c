@@ -33,50 +33,177 @@
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
 
-static void vprime_bo_free_pages(struct vprime_bo *bo)
+/* Every device that maps the storage: this one, and each one attached. */
+static void vprime_bo_collate_locked(struct vprime_bo *bo, struct vprime_constraints *c)
 {
-	unsigned long i;
+	struct vprime_constraints own;
+	struct vprime_attachment *va;
 
-	if (!bo->pages)
-		return;
-	for (i = 0; i < vprime_bo_num_pages(bo); i++)
-		if (bo->pages[i])
-			__free_page(bo->pages[i]);
-	kvfree(bo->pages);
-	bo->pages = NULL;
+	vprime_constraints_init(c);
+	vprime_constraints_of_device(bo->base.dev->dev, &own);
+	vprime_constraints_add(c, &own);
+	list_for_each_entry(va, &bo->attachments, link)
+		vprime_constraints_add(c, &va->constraints);
+}
+
+/*
+ * Whether the storage may move now, for @requester (an attachment about to
+ * map, or NULL for this device): -EBUSY while it is pinned or vmapped
+ * (waiting would not help), -EAGAIN while other devices have it mapped
+ * (they will unmap), 0 when nothing holds it. A pin that comes with a
+ * mapping is the core's pin for that mapping, and counts as the mapping.
+ */
+static int vprime_bo_movable_locked(struct vprime_bo *bo, struct vprime_attachment *requester)
+{
+	struct vprime_attachment *va;
+	bool mapped = bo->sgt;
+
+	if (bo->vmap_count)
+		return -EBUSY;
+	list_for_each_entry(va, &bo->attachments, link) {
+		if (va == requester)
+			continue;
+		if (va->map_count)
+			mapped = true;
+		else if (va->pins)
+			return -EBUSY;
+	}
+	return mapped ? -EAGAIN : 0;
+}
+
+/* CPU mappings of the old storage, through the GEM fd and the dma-buf fd. */
+static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base;
+
+	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
+	if (obj->dma_buf)
+		unmap_mapping_range(obj->dma_buf->file->f_mapping,
+				    drm_vma_node_offset_addr(&obj->vma_node), obj->size, 1);
+}
+
+static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+	struct vprime_storage moved = {};
+	int ret;
+
+	ret = vprime_storage_alloc(&moved, placement, vprime_bo_num_pages(bo));
+	if (ret)
+		return ret;
+	vprime_storage_copy(&moved, &bo->storage);
+	vprime_bo_zap_cpu_mappings(bo);
+	vprime_storage_free(&bo->storage);
+	bo->storage = moved;
+	bo->migrations++;
+	atomic64_inc(&vdev->stats.allocations);
+	atomic64_inc(&vdev->stats.migrations);
+	atomic64_add(bo->base.size, &vdev->stats.bytes_moved);
+	return 0;
 }
 
 /**
- * vprime_bo_populate_locked - give an object its backing storage
+ * vprime_bo_place_locked - give an object storage that suits its devices
  * @bo: the object, with its reservation lock held
+ * @requester: the attachment about to map it, or NULL for this device or
+ *	the CPU
+ * @may_move: whether existing storage that does not suit every device may
+ *	move (a device map); the CPU takes the storage where it is
  *
- * Does nothing when the object has its pages already. This is where late
- * allocation happens: the first user of the storage calls it.
+ * This is where late allocation happens: the first user of the storage
+ * allocates it, placed for every device attached at that moment. Later, a
+ * device map moves it, contents and all, when a stricter device has
+ * attached since, provided nothing else holds it.
  *
- * Returns: 0, or -ENOMEM with nothing allocated.
+ * Returns: 0; -EINVAL when no placement suits every device; -EBUSY when
+ * the storage must move but is pinned or vmapped; -EAGAIN when it must move
+ * but other devices have it mapped; -ENOMEM. On error nothing has changed.
  */
-int vprime_bo_populate_locked(struct vprime_bo *bo)
+int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
+			   bool may_move)
 {
-	unsigned long i, n = vprime_bo_num_pages(bo);
+	unsigned long n = vprime_bo_num_pages(bo);
+	struct vprime_constraints c;
+	u32 placement;
+	int ret;
 
 	dma_resv_assert_held(bo->base.resv);
-	if (bo->pages)
-		return 0;
 	if (WARN_ON(drm_gem_is_imported(&bo->base)))
 		return -EINVAL;
+	if (bo->storage.pages && !may_move)
+		return 0;
 
-	bo->pages = kvcalloc(n, sizeof(*bo->pages), GFP_KERNEL);
-	if (!bo->pages)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		bo->pages[i] = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN);
-		if (!bo->pages[i]) {
-			vprime_bo_free_pages(bo);
-			return -ENOMEM;
-		}
+	vprime_bo_collate_locked(bo, &c);
+	if (bo->storage.pages && vprime_storage_fits(bo->base.dev->dev, &bo->storage, &c))
+		return 0;
+	ret = vprime_placement_choose(bo->base.dev->dev, &c, n, &placement);
+	if (ret)
+		return ret;
+	if (bo->storage.pages) {
+		ret = vprime_bo_movable_locked(bo, requester);
+		return ret ?: vprime_bo_move_locked(bo, placement);
 	}
-	atomic64_inc(&to_vprime_device(bo->base.dev)->stats.allocations);
-	return 0;
+	ret = vprime_storage_alloc(&bo->storage, placement, n);
+	if (!ret)
+		atomic64_inc(&to_vprime_device(bo->base.dev)->stats.allocations);
+	return ret;
+}
+
+/**
+ * vprime_bo_check_attach_locked - whether a device may attach to an object
+ * @bo: the exported object, with its reservation lock held
+ * @c: the new device's constraints
+ *
+ * Returns: 0; -EINVAL when no placement would suit the new device and every
+ * other; -EBUSY when the storage would have to move for it but is pinned.
+ */
+int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c)
+{
+	struct vprime_constraints all;
+	u32 placement;
+	int ret;
+
+	vprime_bo_collate_locked(bo, &all);
+	vprime_constraints_add(&all, c);
+	ret = vprime_placement_choose(bo->base.dev->dev, &all, vprime_bo_num_pages(bo),
+				      &placement);
+	if (ret || !bo->storage.pages || vprime_storage_fits(bo->base.dev->dev, &bo->storage, &all))
+		return ret;
+	ret = vprime_bo_movable_locked(bo, NULL);
+	return ret == -EBUSY ? ret : 0;
+}
+
+/**
+ * vprime_bo_wait_unmapped - wait until no device has an object's storage
+ *	mapped
+ * @bo: the exported object, unlocked
+ * @deadline: in jiffies
+ *
+ * Returns: 0, -ETIMEDOUT at @deadline, or -ERESTARTSYS on a signal.
+ */
+int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
+{
+	long left = (long)(deadline - jiffies);
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	left = wait_event_interruptible_timeout(bo->unmap_wq,
+						!atomic_read(&bo->dev_mappings), left);
+	if (left < 0)
+		return left;
+	return left ? 0 : -ETIMEDOUT;
+}
+
+/**
+ * vprime_bo_mapping_dropped - account a device mapping of the storage gone
+ * @bo: the object
+ *
+ * Wakes the maps that wait to move the storage.
+ */
+void vprime_bo_mapping_dropped(struct vprime_bo *bo)
+{
+	if (atomic_dec_and_test(&bo->dev_mappings))
+		wake_up_all(&bo->unmap_wq);
 }
 
 /**
@@ -84,7 +211,10 @@ int vprime_bo_populate_locked(struct vprime_bo *bo)
  * @bo: the object, with its reservation lock held
  * @map: out: where it is mapped
  *
- * Returns: 0, -ENOMEM, or the exporter's error for an imported object.
+ * The storage cannot move while it is vmapped.
+ *
+ * Returns: 0, -ENOMEM, -EINVAL when no placement suits every device, or
+ * -EOPNOTSUPP for an imported object.
  */
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map)
 {
@@ -94,10 +224,10 @@ int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map)
 	if (drm_gem_is_imported(&bo->base))
 		return -EOPNOTSUPP;
 	if (!bo->vaddr) {
-		ret = vprime_bo_populate_locked(bo);
+		ret = vprime_bo_place_locked(bo, NULL, false);
 		if (ret)
 			return ret;
-		bo->vaddr = vmap(bo->pages, vprime_bo_num_pages(bo), VM_MAP, PAGE_KERNEL);
+		bo->vaddr = vmap(bo->storage.pages, vprime_bo_num_pages(bo), VM_MAP, PAGE_KERNEL);
 		if (!bo->vaddr)
 			return -ENOMEM;
 	}
@@ -134,10 +264,11 @@ static vm_fault_t vprime_gem_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	dma_resv_lock(obj->resv, NULL);
-	if (vprime_bo_populate_locked(bo))
-		ret = VM_FAULT_OOM;
+	if (vprime_bo_place_locked(bo, NULL, false))
+		ret = VM_FAULT_SIGBUS;
 	else
-		ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(bo->pages[index]));
+		ret = vmf_insert_pfn(vmf->vma, vmf->address,
+				     page_to_pfn(bo->storage.pages[index]));
 	dma_resv_unlock(obj->resv);
 	return ret;
 }
@@ -178,22 +309,29 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 	list_del(&bo->link);
 	mutex_unlock(&vdev->objects_lock);
 
+	/* Handles are gone, and with them every userspace map. */
+	WARN_ON(bo->sgt || bo->map_count || !list_empty(&bo->user_maps));
 	if (drm_gem_is_imported(obj)) {
-		drm_prime_gem_destroy(obj, bo->sgt);
+		drm_prime_gem_destroy(obj, NULL);
 	} else {
-		WARN_ON(bo->vmap_count);
+		WARN_ON(bo->vmap_count || bo->pin_count);
 		if (bo->vaddr)
 			vunmap(bo->vaddr);
-		vprime_bo_free_pages(bo);
+		vprime_storage_free(&bo->storage);
 	}
 	WARN_ON(!list_empty(&bo->attachments));
-	mutex_destroy(&bo->lock);
 	drm_gem_object_release(obj);
 	kfree(bo);
 }
 
+static void vprime_gem_close(struct drm_gem_object *obj, struct drm_file *file)
+{
+	vprime_gem_close_user_maps(to_vprime_bo(obj), file);
+}
+
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
 	.free = vprime_gem_free,
+	.close = vprime_gem_close,
 	.export = vprime_gem_prime_export,
 	.mmap = vprime_gem_mmap,
 	.vm_ops = &vprime_gem_vm_ops,
@@ -221,12 +359,12 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 		return ERR_PTR(-ENOMEM);
 	bo->base.funcs = &vprime_gem_funcs;
 	drm_gem_private_object_init(drm, &bo->base, size);
-	mutex_init(&bo->lock);
 	INIT_LIST_HEAD(&bo->attachments);
+	INIT_LIST_HEAD(&bo->user_maps);
+	init_waitqueue_head(&bo->unmap_wq);
 
 	ret = drm_gem_create_mmap_offset(&bo->base);
 	if (ret) {
-		mutex_destroy(&bo->lock);
 		drm_gem_object_release(&bo->base);
 		kfree(bo);
 		return ERR_PTR(ret);
@@ -306,7 +444,7 @@ static u32 vprime_bo_state(struct vprime_bo *bo)
 {
 	u32 state = 0;
 
-	if (bo->pages || drm_gem_is_imported(&bo->base))
+	if (bo->storage.pages || drm_gem_is_imported(&bo->base))
 		state |= VPRIME_BO_STATE_POPULATED;
 	if (drm_gem_is_imported(&bo->base))
 		state |= VPRIME_BO_STATE_IMPORTED;
@@ -315,18 +453,36 @@ static u32 vprime_bo_state(struct vprime_bo *bo)
 	return state;
 }
 
+static void vprime_bo_fill_info_locked(struct vprime_bo *bo, struct drm_vprime_gem_info *args)
+{
+	bool imported = drm_gem_is_imported(&bo->base);
+	struct vprime_attachment *va;
+
+	args->size = bo->base.size;
+	args->mmap_offset = drm_vma_node_offset_addr(&bo->base.vma_node);
+	args->num_pages = imported ? vprime_bo_num_pages(bo) : bo->storage.num_pages;
+	args->state = vprime_bo_state(bo);
+	args->placement = imported ? VPRIME_PLACEMENT_IMPORTED : bo->storage.placement;
+	args->pin_count = bo->pin_count;
+	args->migrations = bo->migrations;
+	args->num_attachments = 0;
+	args->num_mapped = 0;
+	list_for_each_entry(va, &bo->attachments, link) {
+		args->num_attachments++;
+		args->num_mapped += !!va->map_count;
+	}
+}
+
 /*
- * VPRIME_GEM_INFO: an object's size, mmap offset, backing storage and the
- * devices attached to it.
+ * VPRIME_GEM_INFO: an object's size, mmap offset, storage and placement, and
+ * the devices attached to it.
  *   -EINVAL  flags or padding set
  *   -ENOENT  no such handle
  */
 int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_vprime_gem_info *args = data;
-	struct vprime_attachment *va;
 	struct drm_gem_object *obj;
-	struct vprime_bo *bo;
 	int ret;
 
 	if (args->flags || args->pad)
@@ -334,26 +490,11 @@ int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *f
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
-	bo = to_vprime_bo(obj);
-
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
-	if (ret)
-		goto out;
-	args->size = obj->size;
-	args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
-	args->num_pages = bo->pages || drm_gem_is_imported(obj) ? vprime_bo_num_pages(bo) : 0;
-	args->state = vprime_bo_state(bo);
-	dma_resv_unlock(obj->resv);
-
-	args->num_attachments = 0;
-	args->num_mapped = 0;
-	mutex_lock(&bo->lock);
-	list_for_each_entry(va, &bo->attachments, link) {
-		args->num_attachments++;
-		args->num_mapped += !!va->sgt;
+	if (!ret) {
+		vprime_bo_fill_info_locked(to_vprime_bo(obj), args);
+		dma_resv_unlock(obj->resv);
 	}
-	mutex_unlock(&bo->lock);
-out:
 	drm_gem_object_put(obj);
 	return ret;
 }

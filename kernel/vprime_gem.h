@@ -6,10 +6,13 @@
 #ifndef _VPRIME_GEM_H_
 #define _VPRIME_GEM_H_
 
+#include <linux/atomic.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
+#include <linux/wait.h>
 
 #include <drm/drm_gem.h>
+
+#include "vprime_placement.h"
 
 struct dma_buf;
 struct dma_buf_attachment;
@@ -20,41 +23,57 @@ struct vprime_device;
 
 /**
  * struct vprime_bo - a vprime buffer object
- * @base: the GEM object; its reservation lock protects @pages and @vaddr
- * @pages: the backing pages, NULL until the object is first used
- * @vaddr: the kernel mapping of @pages, or NULL
- * @vmap_count: the users of @vaddr
- * @sgt: for an imported object, the exporter's mapping for this device
- * @id: a number that names the object in debugfs
- * @link: the entry in &vprime_device.objects
- * @lock: protects @attachments
+ * @base: the GEM object; its reservation lock protects every field below
+ *	but @dev_mappings, @unmap_wq, @id and @link
+ * @storage: the backing pages, none until the object is first used
+ * @vaddr: the kernel mapping of the storage, or NULL
+ * @vmap_count: the users of @vaddr; they pin the storage
+ * @sgt: the mapping made for userspace maps (DRM_IOCTL_VPRIME_GEM_MAP): of
+ *	the storage for this device, or of the attachment for an import
+ * @map_count: the userspace maps that hold @sgt
+ * @user_maps: the &vprime_user_map of each file that holds some
  * @attachments: the &vprime_attachment of each device attached to the
  *	exported dma-buf
+ * @pin_count: pins of the storage (dma_buf_pin() by importers)
+ * @migrations: times the storage moved
+ * @dev_mappings: device mappings of the storage, by attachments and @sgt
+ * @unmap_wq: woken when @dev_mappings drops, for maps waiting to move
+ * @id: a number that names the object in debugfs
+ * @link: the entry in &vprime_device.objects
  */
 struct vprime_bo {
 	struct drm_gem_object base;
-	struct page **pages;
+	struct vprime_storage storage;
 	void *vaddr;
 	unsigned int vmap_count;
 	struct sg_table *sgt;
+	unsigned int map_count;
+	struct list_head user_maps;
+	struct list_head attachments;
+	unsigned int pin_count;
+	u64 migrations;
+	atomic_t dev_mappings;
+	wait_queue_head_t unmap_wq;
 	u64 id;
 	struct list_head link;
-	struct mutex lock; /* protects attachments */
-	struct list_head attachments;
 };
 
 /**
  * struct vprime_attachment - one device attached to an exported vprime bo
  * @link: the entry in &vprime_bo.attachments
  * @attach: the dma-buf core's attachment
- * @sgt: the attachment's current mapping, or NULL
- * @dir: the direction @sgt was mapped for
+ * @constraints: what the device needs, read when it attached
+ * @sgt: its newest mapping, or NULL
+ * @map_count: its mappings
+ * @pins: its pins
  */
 struct vprime_attachment {
 	struct list_head link;
 	struct dma_buf_attachment *attach;
+	struct vprime_constraints constraints;
 	struct sg_table *sgt;
-	enum dma_data_direction dir;
+	unsigned int map_count;
+	unsigned int pins;
 };
 
 static inline struct vprime_bo *to_vprime_bo(struct drm_gem_object *obj)
@@ -68,7 +87,11 @@ static inline unsigned long vprime_bo_num_pages(const struct vprime_bo *bo)
 }
 
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
-int vprime_bo_populate_locked(struct vprime_bo *bo);
+int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
+			   bool may_move);
+int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
+int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline);
+void vprime_bo_mapping_dropped(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 
@@ -77,12 +100,13 @@ int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 
+int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int vprime_gem_unmap_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+void vprime_gem_close_user_maps(struct vprime_bo *bo, struct drm_file *file);
+
 struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dma_buf);
-struct drm_gem_object *vprime_gem_prime_import_sg_table(struct drm_device *drm,
-							struct dma_buf_attachment *attach,
-							struct sg_table *sgt);
 bool vprime_bo_is_exported_by_vprime(struct dma_buf *dma_buf);
 
 #endif /* _VPRIME_GEM_H_ */

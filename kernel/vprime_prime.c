@@ -13,10 +13,14 @@
  * object's first use. The dma-buf's reservation object is the GEM object's,
  * so the two share one lock.
  *
+ * vprime is a dynamic exporter (it has pin/unpin): storage may move while
+ * nobody maps it, and the reservation lock is held around every map and
+ * unmap.
+ *
  * Importing a dma-buf that one of this device's own objects backs returns
  * that object (self-import). Any other dma-buf, from another vprime instance
- * or another driver, is attached and mapped for this device through the DRM
- * core's helpers.
+ * or another driver, is attached dynamically and mapped only when this
+ * device uses it.
  */
 
 #include <linux/dma-buf.h>
@@ -36,60 +40,87 @@ static struct vprime_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
 	return to_vprime_bo(dmabuf->priv);
 }
 
+/*
+ * A device attaches: record what it needs, and refuse it when no placement
+ * can suit it and every device already attached (-EINVAL), or when the
+ * storage would have to move for it but is pinned (-EBUSY). Nothing is
+ * allocated or mapped here.
+ */
 static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
 	struct vprime_bo *bo = dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va;
+	int ret;
 
 	va = kzalloc_obj(*va, GFP_KERNEL);
 	if (!va)
 		return -ENOMEM;
 	va->attach = attach;
+	vprime_constraints_of_device(attach->dev, &va->constraints);
+
+	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+	if (ret)
+		goto err_free;
+	ret = vprime_bo_check_attach_locked(bo, &va->constraints);
+	if (!ret)
+		list_add_tail(&va->link, &bo->attachments);
+	dma_resv_unlock(dmabuf->resv);
+	if (ret)
+		goto err_free;
 	attach->priv = va;
-	mutex_lock(&bo->lock);
-	list_add_tail(&va->link, &bo->attachments);
-	mutex_unlock(&bo->lock);
 	return 0;
+
+err_free:
+	kfree(va);
+	return ret;
 }
 
 static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va = attach->priv;
 
-	mutex_lock(&bo->lock);
+	dma_resv_lock(dmabuf->resv, NULL);
 	list_del(&va->link);
-	mutex_unlock(&bo->lock);
-	WARN_ON(va->sgt);
+	dma_resv_unlock(dmabuf->resv);
+	WARN_ON(va->map_count || va->pins);
 	kfree(va);
 }
 
-/* An sg_table of the object's pages, mapped for @dev. */
-static struct sg_table *map_pages(struct vprime_bo *bo, struct device *dev,
-				  enum dma_data_direction dir)
+/*
+ * vprime is a dynamic exporter: its storage moves, so importers that need it
+ * to stay put pin it. The core pins for every static importer's mapping
+ * (and, without CONFIG_DMABUF_MOVE_NOTIFY, every dynamic one's).
+ */
+static int pin_vprime(struct dma_buf_attachment *attach)
 {
-	struct sg_table *sgt;
-	int ret;
+	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
+	struct vprime_attachment *va = attach->priv;
 
-	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, bo->pages, vprime_bo_num_pages(bo), 0,
-					bo->base.size, GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	ret = dma_map_sgtable(dev, sgt, dir, 0);
-	if (ret)
-		goto err_table;
-	return sgt;
-
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	dma_resv_assert_held(attach->dmabuf->resv);
+	va->pins++;
+	bo->pin_count++;
+	return 0;
 }
 
+static void unpin_vprime(struct dma_buf_attachment *attach)
+{
+	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
+	struct vprime_attachment *va = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (WARN_ON(!va->pins))
+		return;
+	va->pins--;
+	bo->pin_count--;
+}
+
+/*
+ * Map for one device: place the storage for every attached device (the
+ * first map allocates it; a stricter newcomer's map moves it) and build an
+ * sg_table shaped by this device's own segment limits. The core calls this
+ * with the reservation lock held, for a dynamic exporter on every kernel.
+ * -EAGAIN: the storage must move, but other devices have it mapped.
+ */
 static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 				   enum dma_data_direction dir)
 {
@@ -98,16 +129,16 @@ static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	vprime_compat_dmabuf_map_lock(attach->dmabuf);
-	ret = vprime_bo_populate_locked(bo);
-	sgt = ret ? ERR_PTR(ret) : map_pages(bo, attach->dev, dir);
-	if (!IS_ERR(sgt)) {
-		mutex_lock(&bo->lock);
-		va->sgt = sgt;
-		va->dir = dir;
-		mutex_unlock(&bo->lock);
-	}
-	vprime_compat_dmabuf_map_unlock(attach->dmabuf);
+	dma_resv_assert_held(attach->dmabuf->resv);
+	ret = vprime_bo_place_locked(bo, va, true);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = vprime_storage_map(&bo->storage, attach->dev, &va->constraints, dir);
+	if (IS_ERR(sgt))
+		return sgt;
+	va->sgt = sgt;
+	va->map_count++;
+	atomic_inc(&bo->dev_mappings);
 	return sgt;
 }
 
@@ -117,18 +148,19 @@ static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt
 	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
 	struct vprime_attachment *va = attach->priv;
 
-	mutex_lock(&bo->lock);
+	dma_resv_assert_held(attach->dmabuf->resv);
 	if (va->sgt == sgt)
 		va->sgt = NULL;
-	mutex_unlock(&bo->lock);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
+	if (!WARN_ON(!va->map_count))
+		va->map_count--;
+	vprime_storage_unmap(sgt, attach->dev, dir);
+	vprime_bo_mapping_dropped(bo);
 }
 
 /*
  * CPU access brackets (DMA_BUF_IOCTL_SYNC): make the CPU's view coherent
- * with every device that has the buffer mapped, and back.
+ * with every device that has the buffer mapped, and back. The first CPU
+ * access allocates the storage.
  */
 static int sync_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir, bool for_cpu)
 {
@@ -139,22 +171,17 @@ static int sync_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir, bool
 	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (ret)
 		return ret;
-	ret = vprime_bo_populate_locked(bo);
-	dma_resv_unlock(dmabuf->resv);
-	if (ret)
-		return ret;
-
-	mutex_lock(&bo->lock);
+	ret = vprime_bo_place_locked(bo, NULL, false);
 	list_for_each_entry(va, &bo->attachments, link) {
-		if (!va->sgt)
+		if (ret || !va->sgt)
 			continue;
 		if (for_cpu)
 			dma_sync_sgtable_for_cpu(va->attach->dev, va->sgt, dir);
 		else
 			dma_sync_sgtable_for_device(va->attach->dev, va->sgt, dir);
 	}
-	mutex_unlock(&bo->lock);
-	return 0;
+	dma_resv_unlock(dmabuf->resv);
+	return ret;
 }
 
 static int begin_cpu_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir)
@@ -192,6 +219,8 @@ static void vunmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
 static const struct dma_buf_ops vprime_dmabuf_ops = {
 	.attach = attach_vprime,
 	.detach = detach_vprime,
+	.pin = pin_vprime,
+	.unpin = unpin_vprime,
 	.map_dma_buf = map_vprime,
 	.unmap_dma_buf = unmap_vprime,
 	.release = drm_gem_dmabuf_release,
@@ -235,13 +264,59 @@ struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags)
 	return drm_gem_dmabuf_export(obj->dev, &exp_info);
 }
 
+/*
+ * vprime maps an imported buffer only while a userspace map holds it
+ * (DRM_IOCTL_VPRIME_GEM_MAP), and unmaps when the last one goes; there is no
+ * cached mapping to drop when the exporter wants to move the buffer. The
+ * exporter waits for those holders to unmap instead.
+ */
+static void vprime_import_invalidate(struct dma_buf_attachment *attach)
+{
+}
+
+static const struct dma_buf_attach_ops vprime_importer_ops = {
+	.allow_peer2peer = false,
+	VPRIME_IMPORTER_INVALIDATE(vprime_import_invalidate)
+};
+
+/*
+ * Attach to a foreign or other-instance dma-buf without mapping it: the
+ * attachment is dynamic, like vprime's exports, so that (on 6.1 and 6.12,
+ * whose core maps an attachment at once when importer and exporter differ
+ * in that) importing from another vprime instance allocates nothing.
+ */
+static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
+						   struct dma_buf *dma_buf)
+{
+	struct dma_buf_attachment *attach;
+	struct vprime_bo *bo;
+
+	if (!PAGE_ALIGNED(dma_buf->size))
+		return ERR_PTR(-EINVAL);
+	bo = vprime_bo_create(drm, dma_buf->size);
+	if (IS_ERR(bo))
+		return ERR_CAST(bo);
+	attach = dma_buf_dynamic_attach(dma_buf, drm->dev, &vprime_importer_ops, bo);
+	if (IS_ERR(attach)) {
+		drm_gem_object_put(&bo->base);
+		return ERR_CAST(attach);
+	}
+	get_dma_buf(dma_buf);
+	bo->base.import_attach = attach;
+	bo->base.resv = dma_buf->resv;
+	return &bo->base;
+}
+
 /**
  * vprime_gem_prime_import - &drm_driver.gem_prime_import
  * @drm: the importing device
  * @dma_buf: the dma-buf
  *
  * Returns: this device's own object for a dma-buf it exported, else a new
- * object that wraps @dma_buf, or an ERR_PTR().
+ * object attached to @dma_buf, or an ERR_PTR(): the exporter's refusal of
+ * the attachment (vprime's: -EINVAL when no placement suits this device and
+ * the others, -EBUSY when the storage is pinned where this device cannot
+ * reach it).
  */
 struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dma_buf)
@@ -252,25 +327,5 @@ struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
 		drm_gem_object_get(obj);
 		return obj;
 	}
-	return drm_gem_prime_import_dev(drm, dma_buf, drm->dev);
-}
-
-/**
- * vprime_gem_prime_import_sg_table - &drm_driver.gem_prime_import_sg_table
- * @drm: the importing device
- * @attach: this device's attachment to the dma-buf
- * @sgt: the exporter's mapping for this device
- *
- * Returns: a new object over the imported memory, or an ERR_PTR().
- */
-struct drm_gem_object *vprime_gem_prime_import_sg_table(struct drm_device *drm,
-							struct dma_buf_attachment *attach,
-							struct sg_table *sgt)
-{
-	struct vprime_bo *bo = vprime_bo_create(drm, PAGE_ALIGN(attach->dmabuf->size));
-
-	if (IS_ERR(bo))
-		return ERR_CAST(bo);
-	bo->sgt = sgt;
-	return &bo->base;
+	return vprime_import_attach(drm, dma_buf);
 }

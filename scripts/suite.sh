@@ -136,13 +136,21 @@ test_plan() {
 	done < "$VPRIME_TOP/igt-tests/upstream-vprime.txt"
 }
 
+# The instances the tests run against: vprime.0 and .1 take any memory,
+# vprime.2 is a 32-bit device with 16 KiB segments inside 64 KiB boundaries,
+# vprime.3 needs physically contiguous buffers. The VM has more than 4 GiB so
+# that "below 4 GiB" means something.
+VPRIME_TEST_PARAMS="num_devices=4 dma_bits=64,64,32,64 max_segment=0,0,16384,0"
+VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0 contiguous=0,0,0,1 map_wait_ms=1000"
+VPRIME_TEST_MEM=5120
+
 # boot_vm TAG [vm-run options] -- COMMAND: the VM with every module loaded.
 boot_vm() {
 	local tag=$1
 	shift
-	local args=(-k "$tag" -o "$RESULTS/$tag" -m vgem
+	local args=(-k "$tag" -o "$RESULTS/$tag" -m vgem -M "$VPRIME_TEST_MEM"
 		-i "$(module_path "$tag" vkms)"
-		-i "$(module_path "$tag" vprime)")
+		-i "$(module_path "$tag" vprime):$VPRIME_TEST_PARAMS")
 	"$VPRIME_TOP/scripts/vm-run" "${args[@]}" "$@"
 }
 

@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -78,6 +79,70 @@ uint32_t prime_import(int fd, int dmabuf)
 	vt_assert_f(drmPrimeFDToHandle(fd, dmabuf, &handle) == 0,
 		    "import of fd %d: %m\n", dmabuf);
 	return handle;
+}
+
+static int gem_map_ioctl(int fd, uint32_t handle, struct drm_vprime_segment *segs,
+			 uint32_t cap, struct drm_vprime_gem_map *m)
+{
+	*m = (struct drm_vprime_gem_map){
+		.handle = handle,
+		.segments_ptr = (uintptr_t)segs,
+		.num_segments = cap,
+	};
+	return ioctl(fd, DRM_IOCTL_VPRIME_GEM_MAP, m) ? errno : 0;
+}
+
+int vprime_gem_try_map(int fd, uint32_t handle, struct drm_vprime_segment **segs,
+		       uint32_t *num, uint32_t *placement)
+{
+	struct drm_vprime_segment *s = NULL;
+	struct drm_vprime_gem_map m;
+	uint32_t cap = 0;
+	int err;
+
+	if (segs) {
+		cap = vprime_gem_info(fd, handle).size / VT_PAGE + 1;
+		s = calloc(cap, sizeof(*s));
+		vt_assert(s);
+	}
+	err = gem_map_ioctl(fd, handle, s, cap, &m);
+	if (err) {
+		free(s);
+		return err;
+	}
+	if (segs && m.num_segments > cap) {
+		/* More segments than pages: map once more with room, drop one map. */
+		cap = m.num_segments;
+		s = realloc(s, cap * sizeof(*s));
+		vt_assert(s);
+		vt_assert_eq(gem_map_ioctl(fd, handle, s, cap, &m), 0);
+		vt_assert_eq(m.num_segments, cap);
+		vprime_gem_unmap(fd, handle);
+	}
+	if (segs)
+		*segs = s;
+	if (num)
+		*num = m.num_segments;
+	if (placement)
+		*placement = m.placement;
+	return 0;
+}
+
+struct drm_vprime_segment *vprime_gem_map(int fd, uint32_t handle, uint32_t *num,
+					  uint32_t *placement)
+{
+	struct drm_vprime_segment *segs = NULL;
+	int err = vprime_gem_try_map(fd, handle, &segs, num, placement);
+
+	vt_assert_f(!err, "GEM_MAP of handle %u: %s\n", handle, strerror(err));
+	return segs;
+}
+
+void vprime_gem_unmap(int fd, uint32_t handle)
+{
+	struct drm_vprime_gem_unmap u = { .handle = handle };
+
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_VPRIME_GEM_UNMAP, &u));
 }
 
 unsigned long fd_inode(int fd)

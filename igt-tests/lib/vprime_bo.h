@@ -52,4 +52,21 @@ void pattern_fill(void *p, size_t size, uint32_t seed);
  */
 void pattern_check(const void *p, size_t size, uint32_t seed, const char *what);
 
+/*
+ * DRM_IOCTL_VPRIME_GEM_MAP of @handle for @fd's device, which may fail:
+ * returns 0 or the errno. On success the object is mapped once more (drop it
+ * with vprime_gem_unmap()), *@segs (when not NULL) is a malloc'd array of
+ * every segment, free() it, *@num their count and *@placement the storage's
+ * placement (either may be NULL). With @segs NULL no array is passed.
+ */
+int vprime_gem_try_map(int fd, uint32_t handle, struct drm_vprime_segment **segs,
+		       uint32_t *num, uint32_t *placement);
+
+/* vprime_gem_try_map() that must succeed; returns the segments (free() them). */
+struct drm_vprime_segment *vprime_gem_map(int fd, uint32_t handle, uint32_t *num,
+					  uint32_t *placement);
+
+/* DRM_IOCTL_VPRIME_GEM_UNMAP of @handle: drops one map this file made. */
+void vprime_gem_unmap(int fd, uint32_t handle);
+
 #endif /* VPRIME_BO_H */

@@ -4,6 +4,7 @@
  */
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -122,4 +123,75 @@ long vprime_object_count(int index)
 	vt_assert_f(fscanf(f, "objects: %ld", &count) == 1, "%s: unexpected contents\n", path);
 	fclose(f);
 	return count;
+}
+
+bool vprime_param(const char *name, int index, char *buf, size_t len)
+{
+	char path[PATH_MAX], line[1024], *tok, *save = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vprime/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	for (tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (index-- == 0) {
+			snprintf(buf, len, "%s", tok);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void require_param(const char *name, int index, char *buf, size_t len)
+{
+	vt_require_f(vprime_param(name, index, buf, len),
+		     "vprime has no parameter %s for instance %d\n", name, index);
+}
+
+uint64_t vprime_param_u64(const char *name, int index)
+{
+	unsigned long long v;
+	char buf[64], *end;
+
+	require_param(name, index, buf, sizeof(buf));
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	vt_assert_f(!errno && end != buf && !*end,
+		    "parameter %s[%d] is '%s', not a number\n", name, index, buf);
+	return v;
+}
+
+bool vprime_param_bool(const char *name, int index)
+{
+	char buf[64];
+
+	require_param(name, index, buf, sizeof(buf));
+	if (!strcmp(buf, "Y") || !strcmp(buf, "y") || !strcmp(buf, "1"))
+		return true;
+	vt_assert_f(!strcmp(buf, "N") || !strcmp(buf, "n") || !strcmp(buf, "0"),
+		    "parameter %s[%d] is '%s', not a boolean\n", name, index, buf);
+	return false;
+}
+
+struct vprime_limits vprime_limits(int index)
+{
+	struct vprime_limits l;
+
+	l.dma_bits = vprime_param_u64("dma_bits", index);
+	l.max_segment = vprime_param_u64("max_segment", index);
+	l.seg_boundary = vprime_param_u64("seg_boundary", index);
+	l.contiguous = vprime_param_bool("contiguous", index);
+	vt_assert_f(l.dma_bits >= 12 && l.dma_bits <= 64, "instance %d: dma_bits %u\n",
+		    index, l.dma_bits);
+	vt_assert_f(!(l.seg_boundary & (l.seg_boundary - 1)),
+		    "instance %d: seg_boundary %#llx is not a power of two\n", index,
+		    (unsigned long long)l.seg_boundary);
+	return l;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum vprime_node {
 	VPRIME_NODE_CARD,
@@ -41,5 +42,32 @@ void vprime_driver_name(int fd, char *name, size_t len);
  * vprime_objects (first line "objects: N ...").
  */
 long vprime_object_count(int index);
+
+/*
+ * Element @index of the vprime module parameter @name, a comma-separated
+ * array in /sys/module/vprime/parameters/ (a single value is element 0), in
+ * @buf; false when the parameter or that element does not exist.
+ */
+bool vprime_param(const char *name, int index, char *buf, size_t len);
+
+/* vprime_param() as a number; skips the test when it does not exist. */
+uint64_t vprime_param_u64(const char *name, int index);
+
+/* vprime_param() as a boolean (Y/N, 1/0); skips the test when it does not exist. */
+bool vprime_param_bool(const char *name, int index);
+
+/* What an instance's DMA engine can reach, as its module parameters set it. */
+struct vprime_limits {
+	unsigned int dma_bits;		/* width of its DMA address mask */
+	uint64_t max_segment;		/* largest segment in bytes; 0: unlimited */
+	uint64_t seg_boundary;		/* segments never cross a multiple; 0: none */
+	bool contiguous;		/* needs the storage in one segment */
+};
+
+/*
+ * Instance @index's limits, from the parameters dma_bits, max_segment,
+ * seg_boundary and contiguous; skips the test when the module has none.
+ */
+struct vprime_limits vprime_limits(int index);
 
 #endif /* VPRIME_TEST_H */

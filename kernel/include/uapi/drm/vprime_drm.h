@@ -36,6 +36,8 @@ extern "C" {
 
 #define DRM_VPRIME_GEM_CREATE		0x00
 #define DRM_VPRIME_GEM_INFO		0x01
+#define DRM_VPRIME_GEM_MAP		0x02
+#define DRM_VPRIME_GEM_UNMAP		0x03
 
 /**
  * struct drm_vprime_gem_create - create a buffer object
@@ -89,6 +91,84 @@ struct drm_vprime_gem_info {
 	__u32 num_mapped;
 	/** @pad: must be 0. */
 	__u32 pad;
+	/**
+	 * @placement: out: where the storage is, a VPRIME_PLACEMENT_* value
+	 * (%VPRIME_PLACEMENT_NONE before first use).
+	 */
+	__u32 placement;
+	/** @pin_count: out: pins that keep the storage from moving. */
+	__u32 pin_count;
+	/** @migrations: out: times the storage has moved. */
+	__u64 migrations;
+};
+
+/*
+ * Placements: where an object's storage is. The placement engine picks the
+ * cheapest (lowest) one that every attached device can reach.
+ */
+/** define VPRIME_PLACEMENT_NONE - no storage yet */
+#define VPRIME_PLACEMENT_NONE		0
+/** define VPRIME_PLACEMENT_SYSTEM - scattered pages anywhere in memory */
+#define VPRIME_PLACEMENT_SYSTEM		1
+/** define VPRIME_PLACEMENT_DMA32 - scattered pages below 4 GiB */
+#define VPRIME_PLACEMENT_DMA32		2
+/** define VPRIME_PLACEMENT_CONTIG - one physically contiguous block */
+#define VPRIME_PLACEMENT_CONTIG		3
+/** define VPRIME_PLACEMENT_CONTIG_DMA32 - one contiguous block below 4 GiB */
+#define VPRIME_PLACEMENT_CONTIG_DMA32	4
+/** define VPRIME_PLACEMENT_IMPORTED - another driver's memory (a dma-buf) */
+#define VPRIME_PLACEMENT_IMPORTED	5
+
+/**
+ * struct drm_vprime_segment - one DMA segment of a device mapping
+ */
+struct drm_vprime_segment {
+	/** @addr: the DMA address the device uses. */
+	__u64 addr;
+	/** @len: the segment's length in bytes. */
+	__u64 len;
+};
+
+/**
+ * struct drm_vprime_gem_map - map a buffer object for this device
+ *
+ * Used by %DRM_IOCTL_VPRIME_GEM_MAP. This is what a job or a scanout of this
+ * device does before it touches the buffer, made directly callable: for an
+ * object of this device, the storage is placed (allocated, or moved if it
+ * does not suit every attached device) and mapped for this device; for an
+ * imported object, this device's attachment to the dma-buf is mapped, so the
+ * exporter places its storage. The mapping stays until
+ * %DRM_IOCTL_VPRIME_GEM_UNMAP or until the handle is closed; maps nest.
+ */
+struct drm_vprime_gem_map {
+	/** @handle: in: the object. */
+	__u32 handle;
+	/** @flags: none defined yet; must be 0. */
+	__u32 flags;
+	/**
+	 * @segments_ptr: in: a user pointer to an array of
+	 * &struct drm_vprime_segment of @num_segments entries, or 0.
+	 */
+	__u64 segments_ptr;
+	/**
+	 * @num_segments: in: the array's size; out: how many segments the
+	 * mapping has (the array receives at most its size of them).
+	 */
+	__u32 num_segments;
+	/** @placement: out: the storage's VPRIME_PLACEMENT_* after the map. */
+	__u32 placement;
+};
+
+/**
+ * struct drm_vprime_gem_unmap - drop a mapping made by %DRM_IOCTL_VPRIME_GEM_MAP
+ *
+ * Used by %DRM_IOCTL_VPRIME_GEM_UNMAP.
+ */
+struct drm_vprime_gem_unmap {
+	/** @handle: in: the object. */
+	__u32 handle;
+	/** @flags: none defined yet; must be 0. */
+	__u32 flags;
 };
 
 /**
@@ -109,6 +189,29 @@ struct drm_vprime_gem_info {
  */
 #define DRM_IOCTL_VPRIME_GEM_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_INFO, struct drm_vprime_gem_info)
+
+/**
+ * define DRM_IOCTL_VPRIME_GEM_MAP - map a buffer object for this device
+ *
+ * Takes a &struct drm_vprime_gem_map. When the storage must move for this
+ * device and other devices hold mappings of it, the call waits for them to
+ * unmap, interruptibly and for at most the module's map_wait_ms. Errors:
+ * -EINVAL for non-zero flags; -ENOENT for an unknown handle; -EFAULT for a
+ * bad @segments_ptr; -ETIMEDOUT when the other mappings stayed;
+ * -EBUSY when the storage is pinned where this device cannot reach it;
+ * -EINTR or -ERESTARTSYS when interrupted; -ENOMEM.
+ */
+#define DRM_IOCTL_VPRIME_GEM_MAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_MAP, struct drm_vprime_gem_map)
+
+/**
+ * define DRM_IOCTL_VPRIME_GEM_UNMAP - drop this file's newest mapping
+ *
+ * Takes a &struct drm_vprime_gem_unmap. Errors: -EINVAL for non-zero flags
+ * or an object this file has not mapped; -ENOENT for an unknown handle.
+ */
+#define DRM_IOCTL_VPRIME_GEM_UNMAP \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VPRIME_GEM_UNMAP, struct drm_vprime_gem_unmap)
 
 #if defined(__cplusplus)
 }
