@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <xf86drm.h>
@@ -762,8 +763,45 @@ static void strict_map_child(int fd, uint32_t handle, int out)
 	_exit(0);
 }
 
+/* The exporter's waits and move notices, and the lenient importer's notices. */
+struct notice_counters {
+	long waits, sent, received;
+};
+
+static struct notice_counters notice_counters(const struct shared *sh)
+{
+	return (struct notice_counters) {
+		.waits = vprime_debugfs_counter(sh->idx[EXP], "waits"),
+		.sent = vprime_debugfs_counter(sh->idx[EXP], "invalidations_sent"),
+		.received = vprime_debugfs_counter(sh->idx[LEN], "invalidations"),
+	};
+}
+
+/*
+ * The waiting map counted one wait on the exporter, and every notice the
+ * exporter sent reached the lenient importer (a dynamic importer). Kernels
+ * from 7.2 on can always send them; Debian's 6.x cannot (no
+ * CONFIG_DMABUF_MOVE_NOTIFY).
+ */
+static void assert_waited_and_notified(const struct shared *sh,
+				       const struct notice_counters *before)
+{
+	struct notice_counters now = notice_counters(sh);
+	struct utsname u;
+	int major = 0;
+
+	vt_assert_eq(now.waits, before->waits + 1);
+	vt_assert_eq(now.received - before->received, now.sent - before->sent);
+	vt_assert_ok(uname(&u));
+	sscanf(u.release, "%d", &major);
+	if (major >= 7)
+		vt_assert_f(now.sent > before->sent,
+			    "%s: the exporter did not ask the importers to unmap\n", u.release);
+}
+
 static void test_migrate_wait(void)
 {
+	struct notice_counters counters;
 	int strict = require_instance(is_strict, 0, "an instance with dma_bits 32 or "
 				      "contiguous=Y");
 	struct drm_vprime_gem_info before, info;
@@ -781,6 +819,7 @@ static void test_migrate_wait(void)
 	shared_attach_strict(&sh);
 	before = shared_info(&sh);
 
+	counters = notice_counters(&sh);
 	vt_assert_ok(pipe(pipefd));
 	pid = fork_child();
 	if (pid == 0)
@@ -794,6 +833,7 @@ static void test_migrate_wait(void)
 	info = shared_info(&sh);
 	assert_placement(info.placement, before.placement);
 	vt_assert_eq(info.migrations, before.migrations);
+	assert_waited_and_notified(&sh, &counters);
 
 	/* Released: it moves the storage and succeeds. */
 	vprime_gem_unmap(sh.fd[LEN], sh.handle[LEN]);

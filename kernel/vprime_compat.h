@@ -114,6 +114,25 @@ static inline void vprime_compat_dmabuf_map_unlock(struct dma_buf *dmabuf)
 #define VPRIME_IMPORTER_INVALIDATE(fn)	.move_notify = (fn),
 #endif
 
+/*
+ * Tell dynamic importers that the exporter wants to move the buffer, so that
+ * they unmap when they can. Up to 6.12 this is only valid with
+ * CONFIG_DMABUF_MOVE_NOTIFY (Debian leaves it off); 7.2 always has it.
+ * Returns whether the importers were told.
+ */
+static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+	dma_buf_invalidate_mappings(dmabuf);
+	return true;
+#else
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		return false;
+	dma_buf_move_notify(dmabuf);
+	return true;
+#endif
+}
+
 /* 7.0 added the typed allocators kzalloc_obj() and friends. */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P, ...)	kzalloc(sizeof(P), ##__VA_ARGS__)

@@ -77,11 +77,13 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld\n",
+	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
 		   count, bytes, (long long)atomic64_read(&vdev->stats.allocations),
 		   (long long)atomic64_read(&vdev->stats.migrations),
 		   (long long)atomic64_read(&vdev->stats.bytes_moved),
-		   (long long)atomic64_read(&vdev->stats.waits));
+		   (long long)atomic64_read(&vdev->stats.waits),
+		   (long long)atomic64_read(&vdev->stats.invalidations_sent),
+		   (long long)atomic64_read(&vdev->stats.invalidations));
 	vprime_constraints_of_device(vdev->drm.dev, &c);
 	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
 	show_constraints(m, &c);

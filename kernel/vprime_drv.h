@@ -30,12 +30,17 @@ struct drm_minor;
  * @migrations: times an object's storage moved for a stricter device
  * @bytes_moved: bytes copied by those moves
  * @waits: maps that waited for other devices to unmap before a move
+ * @invalidations_sent: times this device, as exporter, told dynamic
+ *	importers it wants to move a buffer
+ * @invalidations: times this device, as importer, was told so
  */
 struct vprime_stats {
 	atomic64_t allocations;
 	atomic64_t migrations;
 	atomic64_t bytes_moved;
 	atomic64_t waits;
+	atomic64_t invalidations_sent;
+	atomic64_t invalidations;
 };
 
 /**

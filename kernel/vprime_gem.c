@@ -71,6 +71,15 @@ static int vprime_bo_movable_locked(struct vprime_bo *bo, struct vprime_attachme
 	return mapped ? -EAGAIN : 0;
 }
 
+/* Ask dynamic importers holding mappings to let go, where the kernel can. */
+static void vprime_bo_ask_to_unmap_locked(struct vprime_bo *bo)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+
+	if (bo->base.dma_buf && vprime_compat_invalidate_mappings(bo->base.dma_buf))
+		atomic64_inc(&vdev->stats.invalidations_sent);
+}
+
 /* CPU mappings of the old storage, through the GEM fd and the dma-buf fd. */
 static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
 {
@@ -141,6 +150,8 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 		return ret;
 	if (bo->storage.pages) {
 		ret = vprime_bo_movable_locked(bo, requester);
+		if (ret == -EAGAIN)
+			vprime_bo_ask_to_unmap_locked(bo);
 		return ret ?: vprime_bo_move_locked(bo, placement);
 	}
 	ret = vprime_storage_alloc(&bo->storage, placement, n);

@@ -265,13 +265,17 @@ struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags)
 }
 
 /*
- * vprime maps an imported buffer only while a userspace map holds it
- * (DRM_IOCTL_VPRIME_GEM_MAP), and unmaps when the last one goes; there is no
- * cached mapping to drop when the exporter wants to move the buffer. The
- * exporter waits for those holders to unmap instead.
+ * The exporter wants to move the buffer. vprime maps an imported buffer
+ * only while a userspace map holds it (DRM_IOCTL_VPRIME_GEM_MAP, standing
+ * for a job or a scanout in flight) and unmaps when the last one goes, so
+ * there is no idle mapping to drop here: the exporter waits for the holders.
+ * The notice is counted, for debugfs and the tests.
  */
 static void vprime_import_invalidate(struct dma_buf_attachment *attach)
 {
+	struct vprime_bo *bo = attach->importer_priv;
+
+	atomic64_inc(&to_vprime_device(bo->base.dev)->stats.invalidations);
 }
 
 static const struct dma_buf_attach_ops vprime_importer_ops = {

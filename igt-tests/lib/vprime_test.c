@@ -106,10 +106,10 @@ void vprime_driver_name(int fd, char *name, size_t len)
 	vt_assert_ok(ioctl(fd, DRM_IOCTL_VERSION, &v));
 }
 
-long vprime_object_count(int index)
+/* The first line of instance @index's debugfs vprime_objects, in @line. */
+static void objects_header(int index, char *line, size_t len)
 {
 	char devname[32], node[64], path[128];
-	long count = -1;
 	FILE *f;
 
 	snprintf(devname, sizeof(devname), "vprime.%d", index);
@@ -120,9 +120,27 @@ long vprime_object_count(int index)
 		 node + strlen("/dev/dri/card"));
 	f = fopen(path, "r");
 	vt_require_f(f, "cannot read %s (debugfs): %m\n", path);
-	vt_assert_f(fscanf(f, "objects: %ld", &count) == 1, "%s: unexpected contents\n", path);
+	vt_assert_f(fgets(line, len, f), "%s is empty\n", path);
 	fclose(f);
-	return count;
+}
+
+long vprime_debugfs_counter(int index, const char *name)
+{
+	char line[512], key[64], *at;
+	long value = -1;
+
+	objects_header(index, line, sizeof(line));
+	snprintf(key, sizeof(key), "%s: ", name);
+	at = strstr(line, key);
+	vt_assert_f(at && (at == line || at[-1] == ' ') &&
+		    sscanf(at + strlen(key), "%ld", &value) == 1,
+		    "vprime.%d's debugfs header has no counter %s: %s", index, name, line);
+	return value;
+}
+
+long vprime_object_count(int index)
+{
+	return vprime_debugfs_counter(index, "objects");
 }
 
 bool vprime_param(const char *name, int index, char *buf, size_t len)
@@ -184,7 +202,7 @@ struct vprime_limits vprime_limits(int index)
 {
 	struct vprime_limits l;
 
-	l.dma_bits = vprime_param_u64("dma_bits", index);
+	l.dma_bits = vprime_param_u64("dma_bits", index) ?: 64;	/* 0: not set */
 	l.max_segment = vprime_param_u64("max_segment", index);
 	l.seg_boundary = vprime_param_u64("seg_boundary", index);
 	l.contiguous = vprime_param_bool("contiguous", index);

@@ -44,6 +44,12 @@ void vprime_driver_name(int fd, char *name, size_t len);
 long vprime_object_count(int index);
 
 /*
+ * A counter of the first line of instance @index's vprime_objects
+ * ("objects", "allocations", "migrations", "waits", "invalidations", ...).
+ */
+long vprime_debugfs_counter(int index, const char *name);
+
+/*
  * Element @index of the vprime module parameter @name, a comma-separated
  * array in /sys/module/vprime/parameters/ (a single value is element 0), in
  * @buf; false when the parameter or that element does not exist.
