@@ -16,6 +16,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -36,6 +37,13 @@
 #define VPRIME_DRIVER_DATE(d)
 #else
 #define VPRIME_DRIVER_DATE(d)	.date = (d),
+#endif
+
+/* 6.12 moved the unaligned access helpers to <linux/unaligned.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
 #endif
 
 /* 6.13 made MODULE_IMPORT_NS() take a string literal. */
@@ -66,6 +74,27 @@ static inline bool drm_gem_is_imported(const struct drm_gem_object *obj)
 }
 #endif
 
+/* drm_crtc_vblank_crtc() is in 6.12 (Debian) and later. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#include <drm/drm_crtc.h>
+#include <drm/drm_device.h>
+#include <drm/drm_vblank.h>
+static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc)
+{
+	return &crtc->dev->vblank[drm_crtc_index(crtc)];
+}
+#endif
+
+/*
+ * Between 6.12 and 7.2 struct drm_atomic_state became struct
+ * drm_atomic_commit; the atomic callbacks take whichever this kernel has.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define vprime_atomic_state	drm_atomic_commit
+#else
+#define vprime_atomic_state	drm_atomic_state
+#endif
+
 /* 6.3 made vma->vm_flags read-only outside vm_flags_set(). */
 static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
@@ -77,23 +106,24 @@ static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsign
 }
 
 /*
- * Since 6.2 the dma-buf core calls an exporter's vmap with the buffer's
- * reservation lock held; before, vmap came unlocked and the exporter took
- * the lock itself. (map_dma_buf is always locked for a dynamic exporter.)
+ * Since 6.2 the dma-buf core calls an exporter's vmap, and the GEM core a
+ * driver's vmap, with the buffer's reservation lock held; before, vmap came
+ * unlocked and the driver took the lock itself. (map_dma_buf is always
+ * locked for a dynamic exporter.)
  */
-static inline void vprime_compat_dmabuf_map_lock(struct dma_buf *dmabuf)
+static inline void vprime_compat_vmap_lock(struct dma_resv *resv)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	dma_resv_assert_held(dmabuf->resv);
+	dma_resv_assert_held(resv);
 #else
-	dma_resv_lock(dmabuf->resv, NULL);
+	dma_resv_lock(resv, NULL);
 #endif
 }
 
-static inline void vprime_compat_dmabuf_map_unlock(struct dma_buf *dmabuf)
+static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-	dma_resv_unlock(dmabuf->resv);
+	dma_resv_unlock(resv);
 #endif
 }
 
@@ -130,6 +160,18 @@ static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
 		return false;
 	dma_buf_move_notify(dmabuf);
 	return true;
+#endif
+}
+
+/* 6.13 replaced hrtimer_init() and setting ->function with hrtimer_setup(). */
+static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
+					       enum hrtimer_restart (*fn)(struct hrtimer *))
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	hrtimer_setup(timer, fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+#else
+	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	timer->function = fn;
 #endif
 }
 

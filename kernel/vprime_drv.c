@@ -67,6 +67,10 @@ static bool contiguous[VPRIME_MAX_DEVICES];
 module_param_array(contiguous, bool, NULL, 0444);
 MODULE_PARM_DESC(contiguous, "Whether each instance needs physically contiguous buffers");
 
+static unsigned int num_crtcs = 1;
+module_param(num_crtcs, uint, 0444);
+MODULE_PARM_DESC(num_crtcs, "Display outputs (CRTCs) of each instance (1-4, default 1)");
+
 static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);
 MODULE_PARM_DESC(map_wait_ms,
@@ -145,7 +149,7 @@ static const struct drm_ioctl_desc vprime_ioctls[] = {
 };
 
 static const struct drm_driver vprime_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_MODESET | DRIVER_ATOMIC,
 	.fops = &vprime_fops,
 	.ioctls = vprime_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
@@ -193,6 +197,10 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_devres;
 
+	ret = vprime_kms_init(vdev, num_crtcs);
+	if (ret)
+		goto err_devres;
+
 	ret = drm_dev_register(&vdev->drm, 0);
 	if (ret)
 		goto err_devres;
@@ -212,6 +220,7 @@ static void vprime_device_destroy(struct vprime_device *vdev)
 	struct device *dev = vdev->drm.dev;
 
 	drm_dev_unregister(&vdev->drm);
+	vprime_kms_fini(vdev);
 	devres_release_group(dev, NULL);
 	dev->dma_parms = NULL;
 	vprime_compat_device_destroy(dev);
@@ -235,6 +244,10 @@ static int __init vprime_init(void)
 	if (num_devices < 1 || num_devices > VPRIME_MAX_DEVICES) {
 		pr_err("vprime: num_devices must be 1-%d, not %u\n",
 		       VPRIME_MAX_DEVICES, num_devices);
+		return -EINVAL;
+	}
+	if (num_crtcs < 1 || num_crtcs > VPRIME_MAX_CRTCS) {
+		pr_err("vprime: num_crtcs must be 1-%d, not %u\n", VPRIME_MAX_CRTCS, num_crtcs);
 		return -EINVAL;
 	}
 	if (vprime_check_params()) {

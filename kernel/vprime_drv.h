@@ -13,6 +13,8 @@
 
 #include <drm/drm_device.h>
 
+#include "vprime_kms.h"
+
 struct drm_minor;
 
 #define VPRIME_DRIVER_NAME	"vprime"
@@ -53,6 +55,8 @@ struct vprime_stats {
  * @stats: counters
  * @dma_parms: the device's segment limits, from the module parameters
  * @contiguous: the device needs physically contiguous buffers
+ * @outputs: the display's CRTCs and what hangs off them
+ * @num_outputs: the number of @outputs in use
  */
 struct vprime_device {
 	struct drm_device drm;
@@ -63,6 +67,8 @@ struct vprime_device {
 	struct vprime_stats stats;
 	struct device_dma_parameters dma_parms;
 	bool contiguous;
+	struct vprime_output outputs[VPRIME_MAX_CRTCS];
+	unsigned int num_outputs;
 };
 
 static inline struct vprime_device *to_vprime_device(struct drm_device *drm)

@@ -58,7 +58,7 @@ static int vprime_bo_movable_locked(struct vprime_bo *bo, struct vprime_attachme
 	struct vprime_attachment *va;
 	bool mapped = bo->sgt;
 
-	if (bo->vmap_count)
+	if (bo->vmap_count || bo->local_pins)
 		return -EBUSY;
 	list_for_each_entry(va, &bo->attachments, link) {
 		if (va == requester)
@@ -218,6 +218,38 @@ void vprime_bo_mapping_dropped(struct vprime_bo *bo)
 }
 
 /**
+ * vprime_bo_pin_locked - keep an object's storage where it is, for scanout
+ * @bo: the object, with its reservation lock held
+ *
+ * Places the storage for every attached device first, as a display engine
+ * maps it for itself.
+ *
+ * Returns: 0, or vprime_bo_place_locked()'s error.
+ */
+int vprime_bo_pin_locked(struct vprime_bo *bo)
+{
+	int ret = vprime_bo_place_locked(bo, NULL, true);
+
+	if (ret)
+		return ret;
+	bo->local_pins++;
+	bo->pin_count++;
+	return 0;
+}
+
+/**
+ * vprime_bo_unpin_locked - drop a pin taken by vprime_bo_pin_locked()
+ * @bo: the object, with its reservation lock held
+ */
+void vprime_bo_unpin_locked(struct vprime_bo *bo)
+{
+	if (WARN_ON(!bo->local_pins))
+		return;
+	bo->local_pins--;
+	bo->pin_count--;
+}
+
+/**
  * vprime_bo_vmap_locked - map an object into the kernel's address space
  * @bo: the object, with its reservation lock held
  * @map: out: where it is mapped
@@ -325,7 +357,7 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 	if (drm_gem_is_imported(obj)) {
 		drm_prime_gem_destroy(obj, NULL);
 	} else {
-		WARN_ON(bo->vmap_count || bo->pin_count);
+		WARN_ON(bo->vmap_count || bo->pin_count || bo->local_pins);
 		if (bo->vaddr)
 			vunmap(bo->vaddr);
 		vprime_storage_free(&bo->storage);
@@ -340,9 +372,35 @@ static void vprime_gem_close(struct drm_gem_object *obj, struct drm_file *file)
 	vprime_gem_close_user_maps(to_vprime_bo(obj), file);
 }
 
+/* &drm_gem_object_funcs.vmap, for the display and the fbdev client. */
+static int vprime_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	int ret;
+
+	if (drm_gem_is_imported(obj))
+		return dma_buf_vmap(obj->import_attach->dmabuf, map);
+	vprime_compat_vmap_lock(obj->resv);
+	ret = vprime_bo_vmap_locked(to_vprime_bo(obj), map);
+	vprime_compat_vmap_unlock(obj->resv);
+	return ret;
+}
+
+static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	if (drm_gem_is_imported(obj)) {
+		dma_buf_vunmap(obj->import_attach->dmabuf, map);
+		return;
+	}
+	vprime_compat_vmap_lock(obj->resv);
+	vprime_bo_vunmap_locked(to_vprime_bo(obj), map);
+	vprime_compat_vmap_unlock(obj->resv);
+}
+
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
 	.free = vprime_gem_free,
 	.close = vprime_gem_close,
+	.vmap = vprime_gem_vmap,
+	.vunmap = vprime_gem_vunmap,
 	.export = vprime_gem_prime_export,
 	.mmap = vprime_gem_mmap,
 	.vm_ops = &vprime_gem_vm_ops,

@@ -34,7 +34,9 @@ struct vprime_device;
  * @user_maps: the &vprime_user_map of each file that holds some
  * @attachments: the &vprime_attachment of each device attached to the
  *	exported dma-buf
- * @pin_count: pins of the storage (dma_buf_pin() by importers)
+ * @pin_count: pins of the storage: by importers (dma_buf_pin()) and by
+ *	this device's scanout
+ * @local_pins: the pins by this device's scanout
  * @migrations: times the storage moved
  * @dev_mappings: device mappings of the storage, by attachments and @sgt
  * @unmap_wq: woken when @dev_mappings drops, for maps waiting to move
@@ -51,6 +53,7 @@ struct vprime_bo {
 	struct list_head user_maps;
 	struct list_head attachments;
 	unsigned int pin_count;
+	unsigned int local_pins;
 	u64 migrations;
 	atomic_t dev_mappings;
 	wait_queue_head_t unmap_wq;
@@ -92,6 +95,8 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
 int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline);
 void vprime_bo_mapping_dropped(struct vprime_bo *bo);
+int vprime_bo_pin_locked(struct vprime_bo *bo);
+void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 

@@ -203,17 +203,17 @@ static int vmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	int ret;
 
-	vprime_compat_dmabuf_map_lock(dmabuf);
+	vprime_compat_vmap_lock(dmabuf->resv);
 	ret = vprime_bo_vmap_locked(dmabuf_to_bo(dmabuf), map);
-	vprime_compat_dmabuf_map_unlock(dmabuf);
+	vprime_compat_vmap_unlock(dmabuf->resv);
 	return ret;
 }
 
 static void vunmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	vprime_compat_dmabuf_map_lock(dmabuf);
+	vprime_compat_vmap_lock(dmabuf->resv);
 	vprime_bo_vunmap_locked(dmabuf_to_bo(dmabuf), map);
-	vprime_compat_dmabuf_map_unlock(dmabuf);
+	vprime_compat_vmap_unlock(dmabuf->resv);
 }
 
 static const struct dma_buf_ops vprime_dmabuf_ops = {

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: composer
+ *
+ * A CRTC's frame is composed in software, one row at a time, only when
+ * someone looks at it: a CRC source is set, or a writeback job waits. The
+ * vblank timer queues the work on the CRTC's ordered workqueue; the work
+ * blends the visible planes over a black background in zpos order, adds
+ * the frame's CRC (crc32 of the rows as little-endian ARGB8888) and fills
+ * the writeback buffer.
+ *
+ * Blending follows the "pixel blend mode" property, with the plane's
+ * "alpha" applied on top: "Pre-multiplied" (the default) adds the colour to
+ * the background scaled by one minus alpha, "Coverage" scales the colour by
+ * alpha first, "None" ignores the pixels' alpha. Planes are not scaled;
+ * reflect-x and reflect-y read the source mirrored.
+ */
+
+#include <linux/crc32.h>
+#include <linux/slab.h>
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_blend.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_vblank.h>
+
+#include "vprime_kms.h"
+
+static u32 mul_div255(u32 a, u32 b)
+{
+	return DIV_ROUND_CLOSEST(a * b, 255);
+}
+
+/* Blend one ARGB8888 pixel over @dst by @mode, with plane alpha @alpha (16 bit). */
+static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
+{
+	u32 pa = mode == DRM_MODE_BLEND_PIXEL_NONE ? 255 : src >> 24;
+	u32 a8 = DIV_ROUND_CLOSEST(alpha * 255u, 0xffff);
+	u32 a = mul_div255(pa, a8), out = 0;
+	int shift;
+
+	for (shift = 0; shift < 24; shift += 8) {
+		u32 s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
+
+		if (mode == DRM_MODE_BLEND_PREMULTI)
+			s = mul_div255(s, a8);
+		else
+			s = mul_div255(s, a);
+		out |= min(s + mul_div255(d, 255 - a), 255u) << shift;
+	}
+	return out | 0xff000000;
+}
+
+/* Blend plane @ps into row @y of the frame, @row, @width pixels wide. */
+static void blend_plane_row(const struct vprime_plane_state *ps, int y, u32 *row, u32 *line,
+			    int width)
+{
+	const struct drm_plane_state *s = &ps->base;
+	const struct drm_rect *dst = &s->dst;
+	int x1 = max(dst->x1, 0), x2 = min(dst->x2, width);
+	int sx = (s->src.x1 >> 16) + (x1 - dst->x1);
+	int sy = (s->src.y1 >> 16) + (y - dst->y1);
+	int dx = 1, i;
+
+	if (x1 >= x2)
+		return;
+	if (s->rotation & DRM_MODE_REFLECT_X) {
+		sx = (s->src.x2 >> 16) - 1 - (x1 - dst->x1);
+		dx = -1;
+	}
+	if (s->rotation & DRM_MODE_REFLECT_Y)
+		sy = (s->src.y2 >> 16) - 1 - (y - dst->y1);
+	vprime_read_line(ps, sx, sy, dx, x2 - x1, line);
+	for (i = 0; i < x2 - x1; i++)
+		row[x1 + i] = blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode, s->alpha);
+}
+
+/* Compose the frame of @state row by row; write it back and CRC it as asked. */
+static int compose(struct vprime_crtc_state *state, bool writeback, u32 *crc)
+{
+	const struct drm_display_mode *mode = &state->base.mode;
+	int width = mode->hdisplay, height = mode->vdisplay, y;
+	unsigned int i;
+	u32 *row, *line;
+
+	row = kmalloc_array(width, sizeof(*row), GFP_KERNEL);
+	line = kmalloc_array(width, sizeof(*line), GFP_KERNEL);
+	if (!row || !line) {
+		kfree(row);
+		kfree(line);
+		return -ENOMEM;
+	}
+	*crc = 0;
+	for (y = 0; y < height; y++) {
+		memset32(row, 0xff000000, width);
+		for (i = 0; i < state->num_planes; i++) {
+			const struct drm_rect *dst = &state->planes[i]->base.dst;
+
+			if (y >= dst->y1 && y < dst->y2)
+				blend_plane_row(state->planes[i], y, row, line, width);
+		}
+		if (writeback)
+			vprime_write_line(state->wb, y, row, width);
+		*crc = crc32_le(*crc, (const u8 *)row, width * sizeof(*row));
+	}
+	kfree(row);
+	kfree(line);
+	return 0;
+}
+
+/**
+ * vprime_compose_worker - compose a frame for CRC and writeback
+ * @work: &vprime_crtc_state.compose_work
+ *
+ * Queued by the vblank timer while a CRC source is set or a writeback job
+ * waits; it may run behind the timer, so one CRC can stand for several
+ * vblanks.
+ */
+void vprime_compose_worker(struct work_struct *work)
+{
+	struct vprime_crtc_state *state = container_of(work, struct vprime_crtc_state,
+						       compose_work);
+	struct drm_crtc *crtc = state->base.crtc;
+	struct vprime_output *out = crtc_to_output(crtc);
+	bool crc_pending, wb_pending;
+	u64 frame_start, frame_end;
+	u32 crc;
+	int ret;
+
+	spin_lock_irq(&out->composer_lock);
+	frame_start = state->frame_start;
+	frame_end = state->frame_end;
+	crc_pending = state->crc_pending;
+	wb_pending = state->wb_pending;
+	state->crc_pending = false;
+	state->wb_pending = false;
+	spin_unlock_irq(&out->composer_lock);
+
+	if (!crc_pending && !wb_pending)
+		return;
+	ret = compose(state, wb_pending && state->wb, &crc);
+	if (wb_pending && state->wb)
+		drm_writeback_signal_completion(&out->wb, ret);
+	if (ret || !crc_pending || !READ_ONCE(out->crc_enabled))
+		return;
+	while (frame_start <= frame_end)
+		drm_crtc_add_crc_entry(crtc, true, frame_start++, &crc);
+}
+
+static const char *const crc_sources[] = { "auto" };
+
+/**
+ * vprime_get_crc_sources - &drm_crtc_funcs.get_crc_sources
+ * @crtc: the CRTC
+ * @count: out: the number of sources
+ *
+ * Returns: the sources: "auto", the composed frame.
+ */
+const char *const *vprime_get_crc_sources(struct drm_crtc *crtc, size_t *count)
+{
+	*count = ARRAY_SIZE(crc_sources);
+	return crc_sources;
+}
+
+static int parse_crc_source(const char *src_name, bool *enabled)
+{
+	if (!src_name) {
+		*enabled = false;
+		return 0;
+	}
+	if (strcmp(src_name, "auto"))
+		return -EINVAL;
+	*enabled = true;
+	return 0;
+}
+
+/**
+ * vprime_verify_crc_source - &drm_crtc_funcs.verify_crc_source
+ * @crtc: the CRTC
+ * @src_name: the source asked for, or NULL to turn CRCs off
+ * @values_cnt: out: values per CRC entry
+ *
+ * Returns: 0, or -EINVAL for a source other than "auto".
+ */
+int vprime_verify_crc_source(struct drm_crtc *crtc, const char *src_name, size_t *values_cnt)
+{
+	bool enabled;
+
+	if (parse_crc_source(src_name, &enabled))
+		return -EINVAL;
+	*values_cnt = 1;
+	return 0;
+}
+
+/**
+ * vprime_set_crc_source - &drm_crtc_funcs.set_crc_source
+ * @crtc: the CRTC
+ * @src_name: "auto", or NULL to turn CRCs off
+ *
+ * Holds a vblank reference while CRCs are on, so the timer keeps running.
+ *
+ * Returns: 0, or -EINVAL for an unknown source.
+ */
+int vprime_set_crc_source(struct drm_crtc *crtc, const char *src_name)
+{
+	struct vprime_output *out = crtc_to_output(crtc);
+	bool enabled, was;
+	int ret;
+
+	ret = parse_crc_source(src_name, &enabled);
+	if (ret)
+		return ret;
+	spin_lock_irq(&out->lock);
+	was = out->crc_enabled;
+	out->crc_enabled = enabled;
+	spin_unlock_irq(&out->lock);
+	if (enabled && !was)
+		ret = drm_crtc_vblank_get(crtc);
+	else if (!enabled && was)
+		drm_crtc_vblank_put(crtc);
+	return ret;
+}

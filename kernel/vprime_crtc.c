@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: CRTC
+ *
+ * Each CRTC has a virtual vblank: an hrtimer at the mode's frame duration
+ * that signals vblank, sends page-flip events and queues the composer when
+ * a CRC or a writeback frame is wanted. Atomic check collects the visible
+ * planes in zpos order for the composer; flush arms the commit's event for
+ * the next vblank. Asynchronous page flips are not supported: the core
+ * refuses them because the CRTC has no async flip path.
+ */
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vblank.h>
+
+#include "vprime_compat.h"
+#include "vprime_kms.h"
+
+static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
+{
+	struct vprime_output *out = container_of(timer, struct vprime_output, vblank_timer);
+	struct drm_crtc *crtc = &out->crtc;
+	struct vprime_crtc_state *state;
+	bool cookie = dma_fence_begin_signalling();
+	u64 frame;
+
+	hrtimer_forward_now(timer, out->period);
+
+	spin_lock(&out->lock);
+	drm_crtc_handle_vblank(crtc);
+	state = out->composer_state;
+	spin_unlock(&out->lock);
+
+	if (state && (READ_ONCE(out->crc_enabled) || READ_ONCE(state->wb_pending))) {
+		frame = drm_crtc_accurate_vblank_count(crtc);
+		spin_lock(&out->composer_lock);
+		if (!state->crc_pending)
+			state->frame_start = frame;
+		state->frame_end = frame;
+		state->crc_pending = READ_ONCE(out->crc_enabled);
+		spin_unlock(&out->composer_lock);
+		queue_work(out->compose_wq, &state->compose_work);
+	}
+	dma_fence_end_signalling(cookie);
+	return HRTIMER_RESTART;
+}
+
+static int vprime_enable_vblank(struct drm_crtc *crtc)
+{
+	struct vprime_output *out = crtc_to_output(crtc);
+	struct drm_vblank_crtc *vblank = drm_crtc_vblank_crtc(crtc);
+
+	drm_calc_timestamping_constants(crtc, &crtc->mode);
+	out->period = ns_to_ktime(vblank->framedur_ns);
+	hrtimer_start(&out->vblank_timer, out->period, HRTIMER_MODE_REL);
+	return 0;
+}
+
+static void vprime_disable_vblank(struct drm_crtc *crtc)
+{
+	hrtimer_cancel(&crtc_to_output(crtc)->vblank_timer);
+}
+
+/*
+ * The timer is moved forward before vblank is handled, as hardware updates
+ * its registers before raising the interrupt: the vblank was one period
+ * before the timer's next expiry.
+ */
+static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
+					ktime_t *vblank_time, bool in_vblank_irq)
+{
+	struct vprime_output *out = crtc_to_output(crtc);
+	struct drm_vblank_crtc *vblank = drm_crtc_vblank_crtc(crtc);
+
+	if (!READ_ONCE(vblank->enabled)) {
+		*vblank_time = ktime_get();
+		return true;
+	}
+	*vblank_time = ktime_sub(READ_ONCE(out->vblank_timer.node.expires), out->period);
+	return true;
+}
+
+static void init_crtc_state(struct vprime_crtc_state *state)
+{
+	INIT_WORK(&state->compose_work, vprime_compose_worker);
+}
+
+static struct drm_crtc_state *vprime_crtc_duplicate_state(struct drm_crtc *crtc)
+{
+	struct vprime_crtc_state *state;
+
+	if (WARN_ON(!crtc->state))
+		return NULL;
+	state = kzalloc_obj(*state, GFP_KERNEL);
+	if (!state)
+		return NULL;
+	__drm_atomic_helper_crtc_duplicate_state(crtc, &state->base);
+	init_crtc_state(state);
+	return &state->base;
+}
+
+static void vprime_crtc_destroy_state(struct drm_crtc *crtc, struct drm_crtc_state *s)
+{
+	struct vprime_crtc_state *state = to_vprime_crtc_state(s);
+
+	__drm_atomic_helper_crtc_destroy_state(s);
+	WARN_ON(work_pending(&state->compose_work));
+	kfree(state);
+}
+
+static void vprime_crtc_reset(struct drm_crtc *crtc)
+{
+	struct vprime_crtc_state *state = kzalloc_obj(*state, GFP_KERNEL);
+
+	if (crtc->state)
+		vprime_crtc_destroy_state(crtc, crtc->state);
+	__drm_atomic_helper_crtc_reset(crtc, state ? &state->base : NULL);
+	if (state)
+		init_crtc_state(state);
+}
+
+static const struct drm_crtc_funcs vprime_crtc_funcs = {
+	.set_config = drm_atomic_helper_set_config,
+	.page_flip = drm_atomic_helper_page_flip,
+	.reset = vprime_crtc_reset,
+	.atomic_duplicate_state = vprime_crtc_duplicate_state,
+	.atomic_destroy_state = vprime_crtc_destroy_state,
+	.enable_vblank = vprime_enable_vblank,
+	.disable_vblank = vprime_disable_vblank,
+	.get_vblank_timestamp = vprime_get_vblank_timestamp,
+	.get_crc_sources = vprime_get_crc_sources,
+	.set_crc_source = vprime_set_crc_source,
+	.verify_crc_source = vprime_verify_crc_source,
+};
+
+/* The visible planes of the new state, bottom (lowest normalized zpos) first. */
+static int vprime_crtc_atomic_check(struct drm_crtc *crtc, struct vprime_atomic_state *state)
+{
+	struct drm_crtc_state *crtc_state = drm_atomic_get_new_crtc_state(state, crtc);
+	struct vprime_crtc_state *vstate = to_vprime_crtc_state(crtc_state);
+	struct drm_plane_state *ps;
+	struct drm_plane *plane;
+	unsigned int i, j;
+	int ret;
+
+	ret = drm_atomic_add_affected_planes(state, crtc);
+	if (ret)
+		return ret;
+	vstate->num_planes = 0;
+	drm_for_each_plane_mask(plane, crtc->dev, crtc_state->plane_mask) {
+		ps = drm_atomic_get_new_plane_state(state, plane);
+		if (!ps || !ps->visible)
+			continue;
+		if (WARN_ON(vstate->num_planes == VPRIME_PLANES_PER_CRTC))
+			return -EINVAL;
+		i = vstate->num_planes++;
+		for (j = i; j > 0 && vstate->planes[j - 1]->base.normalized_zpos >
+		     ps->normalized_zpos; j--)
+			vstate->planes[j] = vstate->planes[j - 1];
+		vstate->planes[j] = to_vprime_plane_state(ps);
+	}
+	return 0;
+}
+
+static void vprime_crtc_atomic_enable(struct drm_crtc *crtc, struct vprime_atomic_state *state)
+{
+	drm_crtc_vblank_on(crtc);
+}
+
+static void vprime_crtc_atomic_disable(struct drm_crtc *crtc, struct vprime_atomic_state *state)
+{
+	drm_crtc_vblank_off(crtc);
+}
+
+/* Keep the vblank timer from composing a state that is being replaced. */
+static void vprime_crtc_atomic_begin(struct drm_crtc *crtc, struct vprime_atomic_state *state)
+{
+	spin_lock_irq(&crtc_to_output(crtc)->lock);
+}
+
+static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic_state *state)
+{
+	struct vprime_output *out = crtc_to_output(crtc);
+
+	if (crtc->state->event) {
+		spin_lock(&crtc->dev->event_lock);
+		if (drm_crtc_vblank_get(crtc))
+			drm_crtc_send_vblank_event(crtc, crtc->state->event);
+		else
+			drm_crtc_arm_vblank_event(crtc, crtc->state->event);
+		spin_unlock(&crtc->dev->event_lock);
+		crtc->state->event = NULL;
+	}
+	out->composer_state = to_vprime_crtc_state(crtc->state);
+	spin_unlock_irq(&out->lock);
+}
+
+static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
+	.atomic_check = vprime_crtc_atomic_check,
+	.atomic_begin = vprime_crtc_atomic_begin,
+	.atomic_flush = vprime_crtc_atomic_flush,
+	.atomic_enable = vprime_crtc_atomic_enable,
+	.atomic_disable = vprime_crtc_atomic_disable,
+};
+
+static void destroy_compose_wq(struct drm_device *drm, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
+/**
+ * vprime_crtc_init - set up the CRTC of an output
+ * @drm: the device
+ * @out: the output
+ * @primary: its primary plane
+ * @cursor: its cursor plane
+ *
+ * Returns: 0 or a negative errno.
+ */
+int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
+		     struct drm_plane *primary, struct drm_plane *cursor)
+{
+	int ret;
+
+	ret = drmm_crtc_init_with_planes(drm, &out->crtc, primary, cursor, &vprime_crtc_funcs,
+					 NULL);
+	if (ret)
+		return ret;
+	drm_crtc_helper_add(&out->crtc, &vprime_crtc_helper_funcs);
+	spin_lock_init(&out->lock);
+	spin_lock_init(&out->composer_lock);
+	vprime_compat_hrtimer_setup(&out->vblank_timer, vblank_timer_fired);
+	out->compose_wq = alloc_ordered_workqueue("vprime_compose", 0);
+	if (!out->compose_wq)
+		return -ENOMEM;
+	return drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+}

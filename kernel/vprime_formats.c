@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: pixel formats
+ *
+ * The formats vprime's planes scan out and its writeback connector writes,
+ * and their conversion to and from the composer's working format: one
+ * 32-bit ARGB8888 value per pixel, alpha as the framebuffer holds it (1.0
+ * for formats without alpha). RGB565 widens by bit replication; NV12 is
+ * converted with BT.601 limited-range coefficients.
+ */
+
+#include <linux/kernel.h>
+
+#include <drm/drm_framebuffer.h>
+
+#include "vprime_compat.h"
+#include "vprime_kms.h"
+
+const u32 vprime_plane_formats[] = {
+	DRM_FORMAT_XRGB8888,
+	DRM_FORMAT_ARGB8888,
+	DRM_FORMAT_XBGR8888,
+	DRM_FORMAT_ABGR8888,
+	DRM_FORMAT_RGB565,
+	DRM_FORMAT_NV12,
+};
+const unsigned int vprime_num_plane_formats = ARRAY_SIZE(vprime_plane_formats);
+
+const u32 vprime_cursor_formats[] = {
+	DRM_FORMAT_ARGB8888,
+};
+const unsigned int vprime_num_cursor_formats = ARRAY_SIZE(vprime_cursor_formats);
+
+const u32 vprime_wb_formats[] = {
+	DRM_FORMAT_XRGB8888,
+	DRM_FORMAT_ARGB8888,
+};
+const unsigned int vprime_num_wb_formats = ARRAY_SIZE(vprime_wb_formats);
+
+static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i, int x, int y)
+{
+	const struct drm_framebuffer *fb = ps->base.fb;
+	const struct drm_format_info *info = fb->format;
+
+	return (const u8 *)ps->map[i].vaddr + fb->offsets[i] + y * fb->pitches[i] +
+	       x * info->cpp[i];
+}
+
+static u32 swap_red_blue(u32 p)
+{
+	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
+}
+
+static u32 rgb565_to_argb(u16 p)
+{
+	u32 r = (p >> 11) & 0x1f, g = (p >> 5) & 0x3f, b = p & 0x1f;
+
+	r = (r << 3) | (r >> 2);
+	g = (g << 2) | (g >> 4);
+	b = (b << 3) | (b >> 2);
+	return 0xff000000 | r << 16 | g << 8 | b;
+}
+
+static u32 yuv_to_argb(int y, int u, int v)
+{
+	int c = y - 16, d = u - 128, e = v - 128;
+	int r = (298 * c + 409 * e + 128) >> 8;
+	int g = (298 * c - 100 * d - 208 * e + 128) >> 8;
+	int b = (298 * c + 516 * d + 128) >> 8;
+
+	return 0xff000000 | clamp(r, 0, 255) << 16 | clamp(g, 0, 255) << 8 | clamp(b, 0, 255);
+}
+
+static u32 read_pixel(const struct vprime_plane_state *ps, int x, int y)
+{
+	const u8 *p = plane_pixel(ps, 0, x, y), *uv;
+
+	switch (ps->base.fb->format->format) {
+	case DRM_FORMAT_XRGB8888:
+		return get_unaligned_le32(p) | 0xff000000;
+	case DRM_FORMAT_ARGB8888:
+		return get_unaligned_le32(p);
+	case DRM_FORMAT_XBGR8888:
+		return swap_red_blue(get_unaligned_le32(p)) | 0xff000000;
+	case DRM_FORMAT_ABGR8888:
+		return swap_red_blue(get_unaligned_le32(p));
+	case DRM_FORMAT_RGB565:
+		return rgb565_to_argb(get_unaligned_le16(p));
+	case DRM_FORMAT_NV12:
+		/* One CbCr pair per 2x2 block; cpp[1] is 2, so x / 2 addresses it. */
+		uv = plane_pixel(ps, 1, x / 2, y / 2);
+		return yuv_to_argb(p[0], uv[0], uv[1]);
+	default:
+		return 0xff000000;
+	}
+}
+
+/**
+ * vprime_read_line - read pixels of a plane's framebuffer as ARGB8888
+ * @ps: the plane state, its framebuffer mapped
+ * @sx: the first pixel's column in the framebuffer
+ * @sy: the row
+ * @dx: +1 to read rightwards, -1 leftwards (reflect-x)
+ * @count: the number of pixels
+ * @argb: out: @count pixels
+ */
+void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
+		      u32 *argb)
+{
+	int i;
+
+	for (i = 0; i < count; i++, sx += dx)
+		argb[i] = read_pixel(ps, sx, sy);
+}
+
+/**
+ * vprime_write_line - write one row of a composed frame to a writeback target
+ * @wb: the target, mapped
+ * @y: the row
+ * @argb: the composed pixels
+ * @count: their number
+ */
+void vprime_write_line(const struct vprime_wb_job *wb, int y, const u32 *argb,
+		       unsigned int count)
+{
+	const struct drm_framebuffer *fb = wb->fb;
+	u8 *row = (u8 *)wb->map[0].vaddr + fb->offsets[0] + y * fb->pitches[0];
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		put_unaligned_le32(argb[i] | 0xff000000, row + 4 * i);
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+#ifndef _VPRIME_KMS_H_
+#define _VPRIME_KMS_H_
+
+#include <linux/hrtimer.h>
+#include <linux/iosys-map.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_connector.h>
+#include <drm/drm_crtc.h>
+#include <drm/drm_encoder.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_plane.h>
+#include <drm/drm_rect.h>
+#include <drm/drm_writeback.h>
+
+struct vprime_device;
+
+/* The most CRTCs an instance has (num_crtcs), and planes per CRTC. */
+#define VPRIME_MAX_CRTCS	4
+#define VPRIME_PLANES_PER_CRTC	3
+#define VPRIME_MAX_WIDTH	8192
+#define VPRIME_MAX_HEIGHT	8192
+#define VPRIME_CURSOR_MAX	512
+
+/**
+ * struct vprime_plane_state - a plane's state, with its framebuffer mapped
+ * @base: the DRM plane state
+ * @map: the kernel mapping of each framebuffer plane, while it is scanned out
+ */
+struct vprime_plane_state {
+	struct drm_plane_state base;
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
+};
+
+/**
+ * struct vprime_wb_job - a writeback job's target, mapped
+ * @fb: the framebuffer the composed frame goes into
+ * @map: its kernel mapping
+ * @vblank_crtc: the CRTC whose vblank the job holds on, or NULL
+ */
+struct vprime_wb_job {
+	struct drm_framebuffer *fb;
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
+	struct drm_crtc *vblank_crtc;
+};
+
+/**
+ * struct vprime_crtc_state - a CRTC's state and what its composer needs
+ * @base: the DRM CRTC state
+ * @compose_work: composes a frame for CRC and writeback
+ * @planes: the visible planes, bottom first
+ * @num_planes: the number of entries of @planes
+ * @wb: the writeback target of this state, or NULL
+ * @wb_pending: @wb waits for the next composed frame
+ * @crc_pending: a CRC is to be computed
+ * @frame_start: the first vblank the pending CRC stands for
+ * @frame_end: the last one
+ */
+struct vprime_crtc_state {
+	struct drm_crtc_state base;
+	struct work_struct compose_work;
+	struct vprime_plane_state *planes[VPRIME_PLANES_PER_CRTC];
+	unsigned int num_planes;
+	struct vprime_wb_job *wb;
+	bool wb_pending;
+	bool crc_pending;
+	u64 frame_start;
+	u64 frame_end;
+};
+
+/**
+ * struct vprime_output - one CRTC and everything that hangs off it
+ * @crtc: the CRTC
+ * @encoder: the encoder of @connector
+ * @connector: the virtual display connector
+ * @wb: the writeback connector
+ * @wb_encoder: the encoder of @wb
+ * @vblank_timer: simulates vblank at the mode's refresh rate
+ * @period: the frame duration
+ * @lock: protects @composer_state against the vblank timer
+ * @composer_lock: protects the CRC fields of the composer's state
+ * @composer_state: the state the vblank timer composes
+ * @crc_enabled: a CRC source is set
+ * @compose_wq: the ordered workqueue frames are composed on
+ */
+struct vprime_output {
+	struct drm_crtc crtc;
+	struct drm_encoder encoder;
+	struct drm_connector connector;
+	struct drm_writeback_connector wb;
+	struct drm_encoder wb_encoder;
+	struct hrtimer vblank_timer;
+	ktime_t period;
+	spinlock_t lock; /* protects composer_state */
+	spinlock_t composer_lock; /* protects the CRC fields of the state */
+	struct vprime_crtc_state *composer_state;
+	bool crc_enabled;
+	struct workqueue_struct *compose_wq;
+};
+
+static inline struct vprime_output *crtc_to_output(struct drm_crtc *crtc)
+{
+	return container_of(crtc, struct vprime_output, crtc);
+}
+
+static inline struct vprime_crtc_state *to_vprime_crtc_state(struct drm_crtc_state *s)
+{
+	return container_of(s, struct vprime_crtc_state, base);
+}
+
+static inline struct vprime_plane_state *to_vprime_plane_state(struct drm_plane_state *s)
+{
+	return container_of(s, struct vprime_plane_state, base);
+}
+
+/* vprime_kms.c */
+int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs);
+void vprime_kms_fini(struct vprime_device *vdev);
+
+/* vprime_crtc.c */
+int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
+		     struct drm_plane *primary, struct drm_plane *cursor);
+
+/* vprime_plane.c */
+struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
+				      unsigned int crtc_mask);
+
+/* vprime_connector.c */
+int vprime_connector_init(struct drm_device *drm, struct vprime_output *out);
+
+/* vprime_writeback.c */
+int vprime_writeback_init(struct drm_device *drm, struct vprime_output *out);
+
+/* vprime_composer.c */
+void vprime_compose_worker(struct work_struct *work);
+const char *const *vprime_get_crc_sources(struct drm_crtc *crtc, size_t *count);
+int vprime_set_crc_source(struct drm_crtc *crtc, const char *src_name);
+int vprime_verify_crc_source(struct drm_crtc *crtc, const char *src_name, size_t *values_cnt);
+
+/* vprime_formats.c */
+extern const u32 vprime_plane_formats[];
+extern const unsigned int vprime_num_plane_formats;
+extern const u32 vprime_cursor_formats[];
+extern const unsigned int vprime_num_cursor_formats;
+extern const u32 vprime_wb_formats[];
+extern const unsigned int vprime_num_wb_formats;
+void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
+		      u32 *argb);
+void vprime_write_line(const struct vprime_wb_job *wb, int y, const u32 *argb,
+		       unsigned int count);
+
+#endif /* _VPRIME_KMS_H_ */

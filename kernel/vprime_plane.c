@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: planes
+ *
+ * Each CRTC has a primary plane, an overlay and a cursor. The primary covers
+ * the whole CRTC; the overlay and the cursor go anywhere and are clipped.
+ * Nothing scales. Every plane has "alpha", "pixel blend mode", "zpos"
+ * (immutable for the cursor, on top) and "rotation" (rotate-0, reflect-x,
+ * reflect-y). Framebuffers are linear only.
+ *
+ * A framebuffer is prepared for scanout as a display engine would: its
+ * objects are pinned (storage vprime owns stops moving; an imported
+ * dma-buf is pinned through its attachment) and mapped for the composer,
+ * and the commit waits for their implicit write fences.
+ */
+
+#include <linux/dma-buf.h>
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_blend.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem_atomic_helper.h>
+#include <drm/drm_gem_framebuffer_helper.h>
+#include <drm/drm_managed.h>
+
+#include "vprime_compat.h"
+#include "vprime_gem.h"
+#include "vprime_kms.h"
+
+static const u64 vprime_modifiers[] = {
+	DRM_FORMAT_MOD_LINEAR,
+	DRM_FORMAT_MOD_INVALID,
+};
+
+static struct drm_plane_state *vprime_plane_duplicate_state(struct drm_plane *plane)
+{
+	struct vprime_plane_state *state = kzalloc_obj(*state, GFP_KERNEL);
+
+	if (!state)
+		return NULL;
+	__drm_atomic_helper_plane_duplicate_state(plane, &state->base);
+	return &state->base;
+}
+
+static void vprime_plane_destroy_state(struct drm_plane *plane, struct drm_plane_state *s)
+{
+	__drm_atomic_helper_plane_destroy_state(s);
+	kfree(to_vprime_plane_state(s));
+}
+
+static void vprime_plane_reset(struct drm_plane *plane)
+{
+	struct vprime_plane_state *state;
+
+	if (plane->state) {
+		vprime_plane_destroy_state(plane, plane->state);
+		plane->state = NULL;
+	}
+	state = kzalloc_obj(*state, GFP_KERNEL);
+	if (state)
+		__drm_atomic_helper_plane_reset(plane, &state->base);
+}
+
+static bool vprime_format_mod_supported(struct drm_plane *plane, u32 format, u64 modifier)
+{
+	return modifier == DRM_FORMAT_MOD_LINEAR;
+}
+
+static const struct drm_plane_funcs vprime_plane_funcs = {
+	.update_plane = drm_atomic_helper_update_plane,
+	.disable_plane = drm_atomic_helper_disable_plane,
+	.reset = vprime_plane_reset,
+	.atomic_duplicate_state = vprime_plane_duplicate_state,
+	.atomic_destroy_state = vprime_plane_destroy_state,
+	.format_mod_supported = vprime_format_mod_supported,
+};
+
+static int vprime_plane_atomic_check(struct drm_plane *plane, struct vprime_atomic_state *state)
+{
+	struct drm_plane_state *ps = drm_atomic_get_new_plane_state(state, plane);
+	bool can_position = plane->type != DRM_PLANE_TYPE_PRIMARY;
+	struct drm_crtc_state *crtc_state;
+	int ret;
+
+	if (!ps->fb || WARN_ON(!ps->crtc))
+		return 0;
+	crtc_state = drm_atomic_get_crtc_state(state, ps->crtc);
+	if (IS_ERR(crtc_state))
+		return PTR_ERR(crtc_state);
+	ret = drm_atomic_helper_check_plane_state(ps, crtc_state, DRM_PLANE_NO_SCALING,
+						  DRM_PLANE_NO_SCALING, can_position, true);
+	if (ret)
+		return ret;
+	/* The primary plane covers the whole CRTC. */
+	if (!ps->visible && !can_position && crtc_state->enable)
+		return -EINVAL;
+	return 0;
+}
+
+/* Pin one object of a framebuffer for scanout: it must not move while shown. */
+static int pin_object(struct drm_gem_object *obj)
+{
+	struct vprime_bo *bo = to_vprime_bo(obj);
+	int ret;
+
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		return ret;
+	if (drm_gem_is_imported(obj))
+		ret = dma_buf_pin(obj->import_attach);
+	else
+		ret = vprime_bo_pin_locked(bo);
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
+static void unpin_object(struct drm_gem_object *obj)
+{
+	dma_resv_lock(obj->resv, NULL);
+	if (drm_gem_is_imported(obj))
+		dma_buf_unpin(obj->import_attach);
+	else
+		vprime_bo_unpin_locked(to_vprime_bo(obj));
+	dma_resv_unlock(obj->resv);
+}
+
+static void unpin_fb(struct drm_framebuffer *fb, unsigned int count)
+{
+	while (count--)
+		unpin_object(fb->obj[count]);
+}
+
+static int vprime_plane_prepare_fb(struct drm_plane *plane, struct drm_plane_state *s)
+{
+	struct vprime_plane_state *state = to_vprime_plane_state(s);
+	struct drm_framebuffer *fb = s->fb;
+	unsigned int i;
+	int ret;
+
+	if (!fb)
+		return 0;
+	for (i = 0; i < fb->format->num_planes; i++) {
+		ret = pin_object(fb->obj[i]);
+		if (ret)
+			goto err_unpin;
+	}
+	ret = drm_gem_fb_vmap(fb, state->map, NULL);
+	if (ret)
+		goto err_unpin;
+	ret = drm_gem_plane_helper_prepare_fb(plane, s);
+	if (ret) {
+		drm_gem_fb_vunmap(fb, state->map);
+		goto err_unpin;
+	}
+	return 0;
+
+err_unpin:
+	unpin_fb(fb, i);
+	return ret;
+}
+
+static void vprime_plane_cleanup_fb(struct drm_plane *plane, struct drm_plane_state *s)
+{
+	struct vprime_plane_state *state = to_vprime_plane_state(s);
+	struct drm_framebuffer *fb = s->fb;
+
+	if (!fb)
+		return;
+	drm_gem_fb_vunmap(fb, state->map);
+	unpin_fb(fb, fb->format->num_planes);
+}
+
+/* The composer reads the mapped framebuffer at each frame it composes. */
+static void vprime_plane_atomic_update(struct drm_plane *plane, struct vprime_atomic_state *state)
+{
+}
+
+static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
+	.atomic_check = vprime_plane_atomic_check,
+	.atomic_update = vprime_plane_atomic_update,
+	.prepare_fb = vprime_plane_prepare_fb,
+	.cleanup_fb = vprime_plane_cleanup_fb,
+};
+
+static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
+{
+	int ret;
+
+	ret = drm_plane_create_alpha_property(plane);
+	if (!ret)
+		ret = drm_plane_create_blend_mode_property(plane,
+							   BIT(DRM_MODE_BLEND_PIXEL_NONE) |
+							   BIT(DRM_MODE_BLEND_PREMULTI) |
+							   BIT(DRM_MODE_BLEND_COVERAGE));
+	if (!ret)
+		ret = drm_plane_create_rotation_property(plane, DRM_MODE_ROTATE_0,
+							 DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X |
+							 DRM_MODE_REFLECT_Y);
+	if (ret)
+		return ret;
+	if (plane->type == DRM_PLANE_TYPE_CURSOR)
+		return drm_plane_create_zpos_immutable_property(plane, zpos);
+	return drm_plane_create_zpos_property(plane, zpos, 0, VPRIME_PLANES_PER_CRTC - 2);
+}
+
+/**
+ * vprime_plane_create - create a plane for the CRTCs of @crtc_mask
+ * @drm: the device
+ * @type: primary, overlay or cursor
+ * @crtc_mask: the CRTCs it can feed
+ *
+ * Returns: the plane, or an ERR_PTR().
+ */
+struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
+				      unsigned int crtc_mask)
+{
+	bool cursor = type == DRM_PLANE_TYPE_CURSOR;
+	struct drm_plane *plane;
+	int ret;
+
+	plane = __drmm_universal_plane_alloc(drm, sizeof(*plane), 0, crtc_mask,
+					     &vprime_plane_funcs,
+					     cursor ? vprime_cursor_formats : vprime_plane_formats,
+					     cursor ? vprime_num_cursor_formats :
+						      vprime_num_plane_formats,
+					     vprime_modifiers, type, NULL);
+	if (IS_ERR(plane))
+		return plane;
+	drm_plane_helper_add(plane, &vprime_plane_helper_funcs);
+	ret = add_plane_properties(plane, type == DRM_PLANE_TYPE_PRIMARY ? 0 :
+				   type == DRM_PLANE_TYPE_OVERLAY ? 1 : 2);
+	return ret ? ERR_PTR(ret) : plane;
+}
