@@ -95,6 +95,15 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 #define vprime_atomic_state	drm_atomic_state
 #endif
 
+/* By 7.2 &drm_mode_config_funcs.fb_create also takes the format's info. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define VPRIME_FB_CREATE_INFO_PARAM	const struct drm_format_info *info,
+#define VPRIME_FB_CREATE_INFO_ARG	info,
+#else
+#define VPRIME_FB_CREATE_INFO_PARAM
+#define VPRIME_FB_CREATE_INFO_ARG
+#endif
+
 /* 6.3 made vma->vm_flags read-only outside vm_flags_set(). */
 static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {

@@ -28,18 +28,38 @@ const u32 vprime_plane_formats[] = {
 	DRM_FORMAT_RGB565,
 	DRM_FORMAT_NV12,
 };
+
 const unsigned int vprime_num_plane_formats = ARRAY_SIZE(vprime_plane_formats);
 
 const u32 vprime_cursor_formats[] = {
 	DRM_FORMAT_ARGB8888,
 };
+
 const unsigned int vprime_num_cursor_formats = ARRAY_SIZE(vprime_cursor_formats);
 
 const u32 vprime_wb_formats[] = {
 	DRM_FORMAT_XRGB8888,
 	DRM_FORMAT_ARGB8888,
 };
+
 const unsigned int vprime_num_wb_formats = ARRAY_SIZE(vprime_wb_formats);
+
+/**
+ * vprime_format_supported - whether some plane scans out @format
+ * @format: a DRM fourcc
+ *
+ * Returns: true for the primary and overlay planes' formats (the cursor's
+ * and writeback's are among them).
+ */
+bool vprime_format_supported(u32 format)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vprime_plane_formats); i++)
+		if (vprime_plane_formats[i] == format)
+			return true;
+	return false;
+}
 
 static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i, int x, int y)
 {

@@ -50,8 +50,22 @@ static const struct drm_mode_config_helper_funcs vprime_mode_config_helpers = {
 	.atomic_commit_tail = vprime_atomic_commit_tail,
 };
 
+/*
+ * Framebuffers of a format no plane scans out, or with a modifier other than
+ * linear, are refused at ADDFB2 already; 6.1's core does not check that.
+ */
+static struct drm_framebuffer *vprime_fb_create(struct drm_device *drm, struct drm_file *file,
+						VPRIME_FB_CREATE_INFO_PARAM
+						const struct drm_mode_fb_cmd2 *cmd)
+{
+	if (!vprime_format_supported(cmd->pixel_format) ||
+	    ((cmd->flags & DRM_MODE_FB_MODIFIERS) && cmd->modifier[0] != DRM_FORMAT_MOD_LINEAR))
+		return ERR_PTR(-EINVAL);
+	return drm_gem_fb_create_with_dirty(drm, file, VPRIME_FB_CREATE_INFO_ARG cmd);
+}
+
 static const struct drm_mode_config_funcs vprime_mode_config_funcs = {
-	.fb_create = drm_gem_fb_create_with_dirty,
+	.fb_create = vprime_fb_create,
 	.atomic_check = drm_atomic_helper_check,
 	.atomic_commit = drm_atomic_helper_commit,
 };

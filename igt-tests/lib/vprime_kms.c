@@ -19,8 +19,8 @@
 
 #define WRITEBACK_TIMEOUT_MS	10000
 
-/* The id of the property @name of a KMS object; fails when it has none. */
-static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+/* The id of the property @name of a KMS object, or 0 when it has none. */
+static uint32_t find_prop(int fd, uint32_t obj, uint32_t type, const char *name)
 {
 	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
 	uint32_t id = 0;
@@ -34,6 +34,14 @@ static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
 		drmModeFreeProperty(p);
 	}
 	drmModeFreeObjectProperties(props);
+	return id;
+}
+
+/* The id of the property @name of a KMS object; fails when it has none. */
+static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	uint32_t id = find_prop(fd, obj, type, name);
+
 	vt_assert_f(id, "object %u has no property %s\n", obj, name);
 	return id;
 }
@@ -51,6 +59,11 @@ static uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name
 	return value;
 }
 
+uint64_t kms_get_prop(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	return prop_value(fd, obj, type, name);
+}
+
 static void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 		     const char *name, uint64_t value)
 {
@@ -58,24 +71,58 @@ static void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 		    "adding %s to the atomic request\n", name);
 }
 
+/*
+ * The value of the entry @enum_name of the enum or bitmask property @prop:
+ * an enum's value is the entry's, a bitmask's is the entry's bit.
+ */
+static uint64_t prop_enum_value(int fd, uint32_t prop, const char *enum_name)
+{
+	drmModePropertyRes *p = drmModeGetProperty(fd, prop);
+	uint64_t value = 0;
+	bool found = false;
+
+	vt_assert_f(p, "property %u: %m\n", prop);
+	for (int i = 0; i < p->count_enums && !found; i++) {
+		if (strcmp(p->enums[i].name, enum_name))
+			continue;
+		value = p->enums[i].value;
+		if (drm_property_type_is(p, DRM_MODE_PROP_BITMASK))
+			value = 1ull << value;
+		found = true;
+	}
+	vt_assert_f(found, "property %s has no entry \"%s\"\n", p->name, enum_name);
+	drmModeFreeProperty(p);
+	return value;
+}
+
 /* The writeback connector, the index of a CRTC it can use, and its mode. */
 struct wb_route {
 	uint32_t connector, crtc, plane;
+	int crtc_index;
 	drmModeModeInfo mode;
 };
 
+/*
+ * A @w x @h mode of @conn: the preferred one if it has that size, else the
+ * first (the kernel sorts them by refresh rate) that is not interlaced.
+ */
 static bool find_mode(drmModeConnector *conn, uint32_t w, uint32_t h, drmModeModeInfo *mode)
 {
+	bool found = false;
+
 	for (int i = 0; i < conn->count_modes; i++) {
-		if (conn->modes[i].hdisplay == w && conn->modes[i].vdisplay == h) {
-			*mode = conn->modes[i];
-			return true;
-		}
+		const drmModeModeInfo *m = &conn->modes[i];
+
+		if (m->hdisplay != w || m->vdisplay != h || (m->flags & DRM_MODE_FLAG_INTERLACE))
+			continue;
+		if (!found || (m->type & DRM_MODE_TYPE_PREFERRED))
+			*mode = *m;
+		found = true;
 	}
-	return false;
+	return found;
 }
 
-static uint32_t primary_plane_for(int fd, int crtc_index)
+uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type)
 {
 	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
 	uint32_t found = 0;
@@ -85,13 +132,46 @@ static uint32_t primary_plane_for(int fd, int crtc_index)
 		drmModePlane *p = drmModeGetPlane(fd, planes->planes[i]);
 
 		if (p && (p->possible_crtcs & (1u << crtc_index)) &&
-		    prop_value(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type") ==
-		    DRM_PLANE_TYPE_PRIMARY)
+		    prop_value(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type") == type)
 			found = p->plane_id;
 		drmModeFreePlane(p);
 	}
 	drmModeFreePlaneResources(planes);
+	return found;
+}
+
+static uint32_t primary_plane_for(int fd, int crtc_index)
+{
+	uint32_t found = kms_plane_id(fd, crtc_index, KMS_PLANE_PRIMARY);
+
 	vt_assert_f(found, "no primary plane for CRTC index %d\n", crtc_index);
+	return found;
+}
+
+bool kms_plane_has_format(int fd, uint32_t plane_id, uint32_t format)
+{
+	drmModePlane *p = drmModeGetPlane(fd, plane_id);
+	bool found = false;
+
+	vt_assert_f(p, "plane %u: %m\n", plane_id);
+	for (uint32_t i = 0; i < p->count_formats && !found; i++)
+		found = p->formats[i] == format;
+	drmModeFreePlane(p);
+	return found;
+}
+
+bool kms_any_plane_has_format(int fd, uint32_t format)
+{
+	drmModePlaneRes *planes;
+	bool found = false;
+
+	/* Without universal planes the primary and cursor planes are hidden. */
+	vt_assert_ok(drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1));
+	planes = drmModeGetPlaneResources(fd);
+	vt_assert_f(planes, "plane resources: %m\n");
+	for (uint32_t i = 0; i < planes->count_planes && !found; i++)
+		found = kms_plane_has_format(fd, planes->planes[i], format);
+	drmModeFreePlaneResources(planes);
 	return found;
 }
 
@@ -122,21 +202,28 @@ static void find_writeback_route(int fd, uint32_t w, uint32_t h, struct wb_route
 	vt_assert(crtc_index >= 0);
 	r->connector = conn->connector_id;
 	r->crtc = res->crtcs[crtc_index];
+	r->crtc_index = crtc_index;
 	r->plane = primary_plane_for(fd, crtc_index);
 	drmModeFreeEncoder(enc);
 	drmModeFreeConnector(conn);
 	drmModeFreeResources(res);
 }
 
-uint32_t kms_add_fb_xrgb8888(int fd, uint32_t handle, uint32_t width, uint32_t height,
-			     uint32_t pitch)
+uint32_t kms_add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height,
+		    uint32_t format, uint32_t pitch)
 {
 	uint32_t handles[4] = { handle }, pitches[4] = { pitch }, offsets[4] = { 0 };
 	uint32_t fb = 0;
 
-	vt_assert_f(drmModeAddFB2(fd, width, height, DRM_FORMAT_XRGB8888, handles, pitches,
+	vt_assert_f(drmModeAddFB2(fd, width, height, format, handles, pitches,
 				  offsets, &fb, 0) == 0, "ADDFB2 of handle %u: %m\n", handle);
 	return fb;
+}
+
+uint32_t kms_add_fb_xrgb8888(int fd, uint32_t handle, uint32_t width, uint32_t height,
+			     uint32_t pitch)
+{
+	return kms_add_fb(fd, handle, width, height, DRM_FORMAT_XRGB8888, pitch);
 }
 
 /*
@@ -159,54 +246,169 @@ static void add_connectors_off(drmModeAtomicReq *req, int fd, uint32_t crtc, uin
 	drmModeFreeResources(res);
 }
 
-static void commit_frame(int fd, const struct wb_route *r, uint32_t fb_id, uint32_t out_fb,
-			 uint32_t w, uint32_t h, int32_t *out_fence)
+/* Whether @s sets the property @name itself. */
+static bool setup_sets(const struct kms_plane_setup *s, const char *name)
+{
+	for (int i = 0; i < KMS_MAX_PLANE_PROPS; i++)
+		if (s->props[i].name && !strcmp(s->props[i].name, name))
+			return true;
+	return false;
+}
+
+/* Property @name of @plane back to @value, if the plane has it and @s does not set it. */
+static void add_plane_default(drmModeAtomicReq *req, int fd, uint32_t plane,
+			      const struct kms_plane_setup *s, const char *name,
+			      uint64_t value, const char *enum_name)
+{
+	uint32_t id = find_prop(fd, plane, DRM_MODE_OBJECT_PLANE, name);
+
+	if (!id || setup_sets(s, name))
+		return;
+	if (enum_name)
+		value = prop_enum_value(fd, id, enum_name);
+	vt_assert_f(drmModeAtomicAddProperty(req, plane, id, value) >= 0,
+		    "adding %s to the atomic request\n", name);
+}
+
+static void add_plane_setup(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t plane,
+			    const struct kms_plane_setup *s)
+{
+	const uint32_t type = DRM_MODE_OBJECT_PLANE;
+
+	add_prop(req, fd, plane, type, "FB_ID", s->fb_id);
+	add_prop(req, fd, plane, type, "CRTC_ID", crtc);
+	add_prop(req, fd, plane, type, "SRC_X", 0);
+	add_prop(req, fd, plane, type, "SRC_Y", 0);
+	add_prop(req, fd, plane, type, "SRC_W", (uint64_t)s->w << 16);
+	add_prop(req, fd, plane, type, "SRC_H", (uint64_t)s->h << 16);
+	/* CRTC_X and CRTC_Y are signed: a negative one sign-extends. */
+	add_prop(req, fd, plane, type, "CRTC_X", (uint64_t)(int64_t)s->x);
+	add_prop(req, fd, plane, type, "CRTC_Y", (uint64_t)(int64_t)s->y);
+	add_prop(req, fd, plane, type, "CRTC_W", s->w);
+	add_prop(req, fd, plane, type, "CRTC_H", s->h);
+
+	/* Plane properties stay from one commit to the next: reset them. */
+	add_plane_default(req, fd, plane, s, "alpha", 0xffff, NULL);
+	add_plane_default(req, fd, plane, s, "pixel blend mode", 0, "Pre-multiplied");
+	add_plane_default(req, fd, plane, s, "rotation", DRM_MODE_ROTATE_0, NULL);
+
+	for (int i = 0; i < KMS_MAX_PLANE_PROPS; i++) {
+		const struct kms_prop *p = &s->props[i];
+		uint64_t value = p->value;
+
+		if (!p->name)
+			continue;
+		if (p->enum_name)
+			value = prop_enum_value(fd, prop_id(fd, plane, type, p->name),
+						p->enum_name);
+		add_prop(req, fd, plane, type, p->name, value);
+	}
+}
+
+static void add_plane_off(drmModeAtomicReq *req, int fd, uint32_t plane)
+{
+	add_prop(req, fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID", 0);
+	add_prop(req, fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID", 0);
+}
+
+static bool id_in(uint32_t id, const uint32_t *ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Turn off every plane on @crtc but the @n in @keep. */
+static void add_other_planes_off(drmModeAtomicReq *req, int fd, uint32_t crtc,
+				 const uint32_t *keep, int n)
+{
+	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
+
+	vt_assert_f(planes, "plane resources: %m\n");
+	for (uint32_t i = 0; i < planes->count_planes; i++) {
+		uint32_t id = planes->planes[i];
+
+		if (!id_in(id, keep, n) &&
+		    prop_value(fd, id, DRM_MODE_OBJECT_PLANE, "CRTC_ID") == crtc)
+			add_plane_off(req, fd, id);
+	}
+	drmModeFreePlaneResources(planes);
+}
+
+#define KMS_MAX_SETUPS	8
+
+/* Each setup on the CRTC's plane of its type; the CRTC's other planes off. */
+static void add_planes(drmModeAtomicReq *req, int fd, uint32_t crtc, int crtc_index,
+		       const struct kms_plane_setup *setups, int n)
+{
+	static const char *const names[] = {
+		[KMS_PLANE_OVERLAY] = "overlay",
+		[KMS_PLANE_PRIMARY] = "primary",
+		[KMS_PLANE_CURSOR] = "cursor",
+	};
+	uint32_t used[KMS_MAX_SETUPS];
+
+	vt_assert(n >= 0 && n <= KMS_MAX_SETUPS);
+	for (int i = 0; i < n; i++) {
+		used[i] = kms_plane_id(fd, crtc_index, setups[i].type);
+		vt_require_f(used[i], "the CRTC has no %s plane\n", names[setups[i].type]);
+		vt_assert_f(!id_in(used[i], used, i), "two setups for the %s plane\n",
+			    names[setups[i].type]);
+		add_plane_setup(req, fd, crtc, used[i], &setups[i]);
+	}
+	add_other_planes_off(req, fd, crtc, used, n);
+}
+
+/* @connector alone on @crtc, lit with @mode; the mode's blob in *@blob. */
+static void add_modeset(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t connector,
+			const drmModeModeInfo *mode, uint32_t *blob)
+{
+	vt_assert_eq(drmModeCreatePropertyBlob(fd, mode, sizeof(*mode), blob), 0);
+	add_connectors_off(req, fd, crtc, connector);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", *blob);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
+	add_prop(req, fd, connector, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", crtc);
+}
+
+static void commit_frame(int fd, const struct wb_route *r,
+			 const struct kms_plane_setup *setups, int n, uint32_t out_fb,
+			 int32_t *out_fence)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	uint32_t blob = 0;
 	int ret;
 
-	vt_assert_ok(drmModeCreatePropertyBlob(fd, &r->mode, sizeof(r->mode), &blob));
-	add_connectors_off(req, fd, r->crtc, r->connector);
-	add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
-	add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
-	add_prop(req, fd, r->connector, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", r->crtc);
+	vt_assert(req);
+	add_modeset(req, fd, r->crtc, r->connector, &r->mode, &blob);
 	add_prop(req, fd, r->connector, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_FB_ID", out_fb);
 	add_prop(req, fd, r->connector, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_OUT_FENCE_PTR",
 		 (uint64_t)(uintptr_t)out_fence);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "FB_ID", fb_id);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID", r->crtc);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "SRC_X", 0);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "SRC_Y", 0);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "SRC_W", (uint64_t)w << 16);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "SRC_H", (uint64_t)h << 16);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_X", 0);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y", 0);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_W", w);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_H", h);
+	add_planes(req, fd, r->crtc, r->crtc_index, setups, n);
 	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
-	vt_assert_f(ret == 0, "atomic commit of the frame: %m\n");
+	vt_assert_f(ret == 0, "atomic commit of the frame: %s\n", strerror(-ret));
 	drmModeAtomicFree(req);
 	drmModeDestroyPropertyBlob(fd, blob);
 }
 
-static void commit_off(int fd, const struct wb_route *r)
+/* Every plane of @crtc, every connector on it, and the CRTC itself off. */
+static void commit_off(int fd, uint32_t crtc)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
 
-	add_connectors_off(req, fd, r->crtc, 0);
-
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "FB_ID", 0);
-	add_prop(req, fd, r->plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID", 0);
-	add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
-	add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
-	vt_assert_f(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL) == 0,
-		    "atomic commit turning the CRTC off: %m\n");
+	vt_assert(req);
+	add_connectors_off(req, fd, crtc, 0);
+	add_other_planes_off(req, fd, crtc, NULL, 0);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	vt_assert_f(ret == 0, "atomic commit turning the CRTC off: %s\n", strerror(-ret));
 	drmModeAtomicFree(req);
 }
 
-void kms_writeback_capture(int fd, uint32_t fb_id, uint32_t width, uint32_t height,
-			   struct kms_capture *out)
+void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
+			uint32_t width, uint32_t height, struct kms_capture *out)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	struct wb_route route;
@@ -226,17 +428,113 @@ void kms_writeback_capture(int fd, uint32_t fb_id, uint32_t width, uint32_t heig
 	memset(out->map, 0x5a, out->size);	/* not what any test draws */
 	out_fb = kms_add_fb_xrgb8888(fd, handle, width, height, out->pitch);
 
-	commit_frame(fd, &route, fb_id, out_fb, width, height, &fence);
+	commit_frame(fd, &route, setups, n, out_fb, &fence);
 	vt_assert_f(fence >= 0, "the writeback job returned no out-fence\n");
 	pfd.fd = fence;
 	vt_assert_f(poll(&pfd, 1, WRITEBACK_TIMEOUT_MS) == 1,
 		    "the writeback fence did not signal within %d ms\n", WRITEBACK_TIMEOUT_MS);
 	close(fence);
-	commit_off(fd, &route);
+	commit_off(fd, route.crtc);
 
 	/* The fb may go: the capture's handle and mapping keep the buffer. */
 	vt_assert_ok(drmModeRmFB(fd, out_fb));
 	out->handle = handle;
+}
+
+void kms_writeback_capture(int fd, uint32_t fb_id, uint32_t width, uint32_t height,
+			   struct kms_capture *out)
+{
+	const struct kms_plane_setup primary = {
+		.type = KMS_PLANE_PRIMARY, .fb_id = fb_id, .w = width, .h = height,
+	};
+
+	kms_capture_planes(fd, &primary, 1, width, height, out);
+}
+
+/* The first connector that is neither writeback nor disconnected, and its CRTC. */
+static void find_output(int fd, uint32_t w, uint32_t h, struct kms_output *o)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	drmModeConnector *conn = NULL;
+	drmModeEncoder *enc;
+
+	vt_assert_f(res, "KMS resources: %m\n");
+	for (int i = 0; i < res->count_connectors && !conn; i++) {
+		conn = drmModeGetConnector(fd, res->connectors[i]);
+		if (conn && (conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK ||
+			     conn->connection == DRM_MODE_DISCONNECTED)) {
+			drmModeFreeConnector(conn);
+			conn = NULL;
+		}
+	}
+	vt_require_f(conn, "the device has no connector to light\n");
+	vt_require_f(find_mode(conn, w, h, &o->mode), "connector %u has no %ux%u mode\n",
+		     conn->connector_id, w, h);
+	vt_assert_f(conn->count_encoders > 0, "connector %u has no encoder\n",
+		    conn->connector_id);
+	enc = drmModeGetEncoder(fd, conn->encoders[0]);
+	vt_assert(enc);
+	o->crtc_index = -1;
+	for (int i = 0; i < res->count_crtcs && o->crtc_index < 0; i++)
+		if (enc->possible_crtcs & (1u << i))
+			o->crtc_index = i;
+	vt_assert_f(o->crtc_index >= 0, "encoder %u can use no CRTC\n", enc->encoder_id);
+	o->crtc = res->crtcs[o->crtc_index];
+	o->connector = conn->connector_id;
+	drmModeFreeEncoder(enc);
+	drmModeFreeConnector(conn);
+	drmModeFreeResources(res);
+}
+
+void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
+		   uint32_t width, uint32_t height, struct kms_output *out)
+{
+	drmModeAtomicReq *req;
+	uint32_t blob = 0;
+	int ret;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	/* So that a writeback connector an earlier test left on can be detached. */
+	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	memset(out, 0, sizeof(*out));
+	find_output(fd, width, height, out);
+
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	add_modeset(req, fd, out->crtc, out->connector, &out->mode, &blob);
+	add_planes(req, fd, out->crtc, out->crtc_index, setups, n);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	vt_assert_f(ret == 0, "atomic modeset of %ux%u on connector %u: %s\n", width, height,
+		    out->connector, strerror(-ret));
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+}
+
+int kms_output_try_planes(int fd, const struct kms_output *o,
+			  const struct kms_plane_setup *setups, int n, uint32_t flags)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	vt_assert(req);
+	add_planes(req, fd, o->crtc, o->crtc_index, setups, n);
+	ret = drmModeAtomicCommit(fd, req, flags, NULL);
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+void kms_output_planes(int fd, const struct kms_output *o,
+		       const struct kms_plane_setup *setups, int n)
+{
+	int ret = kms_output_try_planes(fd, o, setups, n, 0);
+
+	vt_assert_f(ret == 0, "atomic plane update: %s\n", strerror(-ret));
+}
+
+void kms_output_off(int fd, const struct kms_output *o)
+{
+	commit_off(fd, o->crtc);
 }
 
 void kms_capture_release(int fd, struct kms_capture *cap)

@@ -10,8 +10,11 @@
 #ifndef VPRIME_KMS_H
 #define VPRIME_KMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <xf86drmMode.h>
 
 /* A frame read back from a writeback connector, in a dumb buffer. */
 struct kms_capture {
@@ -36,5 +39,94 @@ void kms_capture_release(int fd, struct kms_capture *cap);
 /* drmModeAddFB2 of a single-plane XRGB8888 buffer; returns the fb id. */
 uint32_t kms_add_fb_xrgb8888(int fd, uint32_t handle, uint32_t width, uint32_t height,
 			     uint32_t pitch);
+
+/* drmModeAddFB2 of a single-plane buffer of @format; returns the fb id. */
+uint32_t kms_add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height,
+		    uint32_t format, uint32_t pitch);
+
+/* A plane's type, as its "type" property says (DRM_PLANE_TYPE_*). */
+enum kms_plane_type {
+	KMS_PLANE_OVERLAY = DRM_PLANE_TYPE_OVERLAY,
+	KMS_PLANE_PRIMARY = DRM_PLANE_TYPE_PRIMARY,
+	KMS_PLANE_CURSOR = DRM_PLANE_TYPE_CURSOR,
+};
+
+#define KMS_MAX_PLANE_PROPS	4
+
+/*
+ * A plane property to set: @value, or, when @enum_name is set, the value of
+ * that entry of an enum property (or that bit of a bitmask property).
+ */
+struct kms_prop {
+	const char *name;	/* NULL: an unused slot */
+	uint64_t value;
+	const char *enum_name;
+};
+
+/*
+ * One plane of a frame. Nothing is scaled: the whole fb (@w x @h) is shown
+ * at (@x, @y) on the CRTC, which may put part of it off the CRTC. The
+ * properties "alpha", "pixel blend mode" and "rotation" go back to their
+ * defaults (opaque, "Pre-multiplied", rotate-0) unless @props sets them, so
+ * that no earlier frame's values linger.
+ */
+struct kms_plane_setup {
+	enum kms_plane_type type;
+	uint32_t fb_id;
+	int32_t x, y;
+	uint32_t w, h;
+	struct kms_prop props[KMS_MAX_PLANE_PROPS];
+};
+
+/*
+ * kms_writeback_capture() with several planes: each setup goes to the
+ * CRTC's first plane of its type (one setup per type), every other plane
+ * of the CRTC is turned off. Skips when the device has no writeback
+ * connector, no mode of that size or no plane of a type asked for.
+ */
+void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
+			uint32_t width, uint32_t height, struct kms_capture *out);
+
+/* A CRTC driving a real (not writeback) connector. */
+struct kms_output {
+	uint32_t crtc, connector;
+	int crtc_index;
+	drmModeModeInfo mode;
+};
+
+/*
+ * Light the first non-writeback, not disconnected connector with its (progressive,
+ * preferably preferred) @width x @height mode and show @setups on its CRTC,
+ * in one blocking atomic modeset. @fd must be a card node that can become
+ * DRM master. Skips when there is no such connector or mode.
+ */
+void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
+		   uint32_t width, uint32_t height, struct kms_output *out);
+
+/* Show @setups on a lit output without a modeset (blocking commit). */
+void kms_output_planes(int fd, const struct kms_output *o,
+		       const struct kms_plane_setup *setups, int n);
+
+/*
+ * The same commit with the atomic @flags (e.g. DRM_MODE_ATOMIC_NONBLOCK),
+ * which may fail: returns 0 or -errno.
+ */
+int kms_output_try_planes(int fd, const struct kms_output *o,
+			  const struct kms_plane_setup *setups, int n, uint32_t flags);
+
+/* Turn every plane of the output's CRTC, its connectors and the CRTC off. */
+void kms_output_off(int fd, const struct kms_output *o);
+
+/* The first plane of @type that can feed CRTC index @crtc_index; 0 if none. */
+uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type);
+
+/* Whether plane @plane_id lists @format. */
+bool kms_plane_has_format(int fd, uint32_t plane_id, uint32_t format);
+
+/* Whether any plane of @fd lists @format. */
+bool kms_any_plane_has_format(int fd, uint32_t format);
+
+/* The current value of property @name of a KMS object; fails when it has none. */
+uint64_t kms_get_prop(int fd, uint32_t obj, uint32_t type, const char *name);
 
 #endif /* VPRIME_KMS_H */

@@ -1,0 +1,1322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * vprime's display, through the generic KMS uapi only: what the CRTC
+ * composes (read back through its writeback connector and compared with a
+ * reference composition computed here), its CRCs, page-flip events, the
+ * framebuffers ADDFB2 accepts and refuses, and the pin that scanout puts on
+ * a buffer.
+ *
+ * Every subtest drives vprime.0's card node, which becomes DRM master as the
+ * only opener; dynamic subtests open it in their own process for that
+ * reason. vprime has one CRTC (index 0). Every subtest turns the CRTC off
+ * before it ends; the helpers also turn off planes an earlier failed subtest
+ * left on.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "vprime_bo.h"
+#include "vprime_kms.h"
+#include "vprime_test.h"
+#include "vtest.h"
+
+/* The mode every subtest uses: vprime's preferred one. */
+#define W		1024
+#define H		768
+#define CRTC_INDEX	0
+
+#define MAX_PLANES	3
+#define EVENT_TIMEOUT_MS	1000
+#define CRC_TIMEOUT_MS		1000
+#define NUM_CRCS		5
+#define NUM_FLIPS		30
+
+/* Framebuffers */
+
+/* A framebuffer and a CPU mapping of its bytes (which may be an exporter's). */
+struct fb {
+	uint32_t handle, fb_id, format, w, h, pitch;
+	size_t size;
+	void *map;
+};
+
+static uint32_t format_cpp(uint32_t format)
+{
+	switch (format) {
+	case DRM_FORMAT_RGB565:
+		return 2;
+	case DRM_FORMAT_NV12:
+		return 1;	/* the luma plane; CbCr follows it at the same pitch */
+	default:
+		return 4;
+	}
+}
+
+static bool format_has_alpha(uint32_t format)
+{
+	return format == DRM_FORMAT_ARGB8888 || format == DRM_FORMAT_ABGR8888;
+}
+
+/* ADDFB2 of @fb's object, single-plane or NV12 (both planes in one object). */
+static void fb_add(int fd, struct fb *fb)
+{
+	uint32_t handles[4] = { fb->handle }, pitches[4] = { fb->pitch }, offsets[4] = { 0 };
+	int ret;
+
+	if (fb->format == DRM_FORMAT_NV12) {
+		handles[1] = fb->handle;
+		pitches[1] = fb->pitch;
+		offsets[1] = fb->pitch * fb->h;
+	}
+	ret = drmModeAddFB2(fd, fb->w, fb->h, fb->format, handles, pitches, offsets,
+			    &fb->fb_id, 0);
+	vt_assert_f(ret == 0, "ADDFB2 of a %ux%u %.4s buffer: %s\n", fb->w, fb->h,
+		    (const char *)&fb->format, strerror(-ret));
+}
+
+/* A framebuffer on a new VPRIME_GEM_CREATE object, mapped. */
+static void fb_create(int fd, uint32_t format, uint32_t w, uint32_t h, struct fb *fb)
+{
+	memset(fb, 0, sizeof(*fb));
+	fb->format = format;
+	fb->w = w;
+	fb->h = h;
+	fb->pitch = w * format_cpp(format);
+	fb->size = (size_t)fb->pitch * h;
+	if (format == DRM_FORMAT_NV12)
+		fb->size += (size_t)fb->pitch * (h / 2);
+	fb->handle = vprime_gem_create(fd, fb->size);
+	fb->map = vprime_gem_mmap(fd, fb->handle, fb->size);
+	fb_add(fd, fb);
+}
+
+static void fb_release(int fd, struct fb *fb)
+{
+	vt_assert_eq(drmModeRmFB(fd, fb->fb_id), 0);
+	munmap(fb->map, fb->size);
+	gem_close(fd, fb->handle);
+	memset(fb, 0, sizeof(*fb));
+}
+
+/* Patterns */
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static uint32_t pixel_hash(uint32_t x, uint32_t y, uint32_t seed)
+{
+	return hash32(hash32(seed) ^ (y << 16 | x));
+}
+
+/*
+ * Valid pre-multiplied ARGB (no colour channel above alpha) from @v. Every
+ * sixteenth column is fully transparent and the next fully opaque: the
+ * edge cases of blending.
+ */
+static uint32_t premultiplied(uint32_t v, uint32_t x)
+{
+	uint32_t a = x % 16 == 0 ? 0 : x % 16 == 1 ? 255 : v >> 24, out = a << 24;
+
+	for (int shift = 0; shift < 24; shift += 8)
+		out |= (((v >> shift) & 0xff) * a / 255) << shift;
+	return out;
+}
+
+static void fill_nv12(struct fb *fb, uint32_t seed)
+{
+	uint8_t *y_plane = fb->map, *uv = y_plane + (size_t)fb->pitch * fb->h;
+
+	/* Limited range: luma 16..235, chroma 16..240. */
+	for (uint32_t y = 0; y < fb->h; y++)
+		for (uint32_t x = 0; x < fb->w; x++)
+			y_plane[(size_t)y * fb->pitch + x] = 16 + pixel_hash(x, y, seed) % 220;
+	for (uint32_t y = 0; y < fb->h / 2; y++) {
+		for (uint32_t x = 0; x < fb->w / 2; x++) {
+			uint32_t v = pixel_hash(x, y, ~seed);
+			uint8_t *p = uv + (size_t)y * fb->pitch + 2 * x;
+
+			p[0] = 16 + (v & 0xffff) % 225;	/* Cb */
+			p[1] = 16 + (v >> 16) % 225;	/* Cr */
+		}
+	}
+}
+
+/*
+ * Fill @fb with a pattern of @seed that differs on every pixel. With
+ * @premult, alpha formats hold valid pre-multiplied pixels; without, any
+ * byte values (the alpha of a bottom plane over black does not show).
+ */
+static void fb_fill(struct fb *fb, uint32_t seed, bool premult)
+{
+	if (fb->format == DRM_FORMAT_NV12) {
+		fill_nv12(fb, seed);
+		return;
+	}
+	for (uint32_t y = 0; y < fb->h; y++) {
+		uint8_t *row = (uint8_t *)fb->map + (size_t)y * fb->pitch;
+
+		for (uint32_t x = 0; x < fb->w; x++) {
+			uint32_t v = pixel_hash(x, y, seed);
+
+			if (fb->format == DRM_FORMAT_RGB565) {
+				((uint16_t *)row)[x] = v;
+				continue;
+			}
+			if (premult && format_has_alpha(fb->format))
+				v = premultiplied(v, x);
+			((uint32_t *)row)[x] = v;
+		}
+	}
+}
+
+/* Fill a 32-bit @fb with one value. */
+static void fb_fill_solid(struct fb *fb, uint32_t value)
+{
+	for (uint32_t y = 0; y < fb->h; y++)
+		for (uint32_t x = 0; x < fb->w; x++)
+			((uint32_t *)((uint8_t *)fb->map + (size_t)y * fb->pitch))[x] = value;
+}
+
+/* The reference composition */
+
+/* A pixel: colour channels 0..255, alpha 0..1. */
+struct rgba {
+	double r, g, b, a;
+};
+
+static double clamp255(double v)
+{
+	return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/* 8 bits of a colour from 5 or 6 by bit replication. */
+static double expand_bits(uint32_t v, int bits)
+{
+	return (v << (8 - bits)) | (v >> (2 * bits - 8));
+}
+
+/* BT.601, limited range. */
+static struct rgba ycbcr_to_rgb(double y, double cb, double cr)
+{
+	double l = 1.164383 * (y - 16);
+
+	return (struct rgba){
+		.r = clamp255(l + 1.596027 * (cr - 128)),
+		.g = clamp255(l - 0.391762 * (cb - 128) - 0.812968 * (cr - 128)),
+		.b = clamp255(l + 2.017232 * (cb - 128)),
+		.a = 1,
+	};
+}
+
+/* The pixel (@x, @y) of @fb; NV12 takes its 2x2 block's chroma sample as is. */
+static struct rgba fb_sample(const struct fb *fb, uint32_t x, uint32_t y)
+{
+	const uint8_t *row = (const uint8_t *)fb->map + (size_t)y * fb->pitch;
+	const uint8_t *uv;
+	uint32_t v;
+
+	switch (fb->format) {
+	case DRM_FORMAT_NV12:
+		uv = (const uint8_t *)fb->map + (size_t)fb->pitch * fb->h +
+		     (size_t)(y / 2) * fb->pitch + (x / 2) * 2;
+		return ycbcr_to_rgb(row[x], uv[0], uv[1]);
+	case DRM_FORMAT_RGB565:
+		v = ((const uint16_t *)row)[x];
+		return (struct rgba){ expand_bits(v >> 11, 5), expand_bits((v >> 5) & 0x3f, 6),
+				      expand_bits(v & 0x1f, 5), 1 };
+	default:
+		break;
+	}
+	v = ((const uint32_t *)row)[x];
+	if (fb->format == DRM_FORMAT_XBGR8888 || fb->format == DRM_FORMAT_ABGR8888)
+		v = (v & 0xff00ff00) | (v >> 16 & 0xff) | (v & 0xff) << 16;
+	return (struct rgba){
+		(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff,
+		format_has_alpha(fb->format) ? (v >> 24) / 255.0 : 1,
+	};
+}
+
+enum blend { BLEND_PREMULTIPLIED, BLEND_COVERAGE, BLEND_NONE };
+
+/* The "pixel blend mode" enum's entries. */
+static const char *const blend_names[] = {
+	[BLEND_PREMULTIPLIED] = "Pre-multiplied",
+	[BLEND_COVERAGE] = "Coverage",
+	[BLEND_NONE] = "None",
+};
+
+/* A plane as the test shows it: the whole fb at (@x, @y), no scaling. */
+struct ref_plane {
+	enum kms_plane_type type;
+	const struct fb *fb;
+	int32_t x, y;
+	uint16_t alpha;
+	enum blend blend;
+	uint32_t rotation;	/* DRM_MODE_ROTATE_0, maybe with DRM_MODE_REFLECT_X/Y */
+};
+
+/* A plane with the properties' defaults: opaque, pre-multiplied, unrotated. */
+static struct ref_plane plane_at(enum kms_plane_type type, const struct fb *fb,
+				 int32_t x, int32_t y)
+{
+	return (struct ref_plane){
+		.type = type, .fb = fb, .x = x, .y = y, .alpha = 0xffff,
+		.blend = BLEND_PREMULTIPLIED, .rotation = DRM_MODE_ROTATE_0,
+	};
+}
+
+/* @s over @dst, by the uapi's definition of each blend mode. */
+static struct rgba blend_over(struct rgba dst, struct rgba s, const struct ref_plane *p)
+{
+	double pa = p->alpha / 65535.0, sa = s.a * pa, fs, fd;
+
+	switch (p->blend) {
+	case BLEND_NONE:		/* pixel alpha ignored */
+		fs = pa;
+		fd = 1 - pa;
+		break;
+	case BLEND_COVERAGE:		/* colours not pre-multiplied */
+		fs = sa;
+		fd = 1 - sa;
+		break;
+	default:			/* colours pre-multiplied by their alpha */
+		fs = pa;
+		fd = 1 - sa;
+		break;
+	}
+	return (struct rgba){
+		clamp255(s.r * fs + dst.r * fd), clamp255(s.g * fs + dst.g * fd),
+		clamp255(s.b * fs + dst.b * fd), 1,
+	};
+}
+
+/*
+ * What the CRTC shows at (@x, @y): black, then each plane that covers it,
+ * bottom (the first) to top. *@layers counts those planes.
+ */
+static struct rgba expect_pixel(const struct ref_plane *planes, int n, int x, int y,
+				int *layers)
+{
+	struct rgba out = { 0, 0, 0, 1 };
+
+	*layers = 0;
+	for (int i = 0; i < n; i++) {
+		const struct ref_plane *p = &planes[i];
+		int px = x - p->x, py = y - p->y;
+
+		if (px < 0 || py < 0 || px >= (int)p->fb->w || py >= (int)p->fb->h)
+			continue;
+		if (p->rotation & DRM_MODE_REFLECT_X)
+			px = p->fb->w - 1 - px;
+		if (p->rotation & DRM_MODE_REFLECT_Y)
+			py = p->fb->h - 1 - py;
+		out = blend_over(out, fb_sample(p->fb, px, py), p);
+		(*layers)++;
+	}
+	return out;
+}
+
+static uint32_t pack_rgb(struct rgba c)
+{
+	return (uint32_t)(c.r + 0.5) << 16 | (uint32_t)(c.g + 0.5) << 8 | (uint32_t)(c.b + 0.5);
+}
+
+static bool within(uint32_t got, uint32_t want, int tol)
+{
+	for (int shift = 0; shift < 24; shift += 8) {
+		int d = (int)((got >> shift) & 0xff) - (int)((want >> shift) & 0xff);
+
+		if (d > tol || d < -tol)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every pixel of @cap (its low 24 bits) against the reference composition
+ * of @planes, within @tol per 8-bit channel, one more for each blend past
+ * the first plane over another. All mismatches are counted, the first is
+ * reported.
+ */
+static void compare_capture(const struct kms_capture *cap, const struct ref_plane *planes,
+			    int n, int tol, const char *what)
+{
+	uint32_t bad = 0, first_x = 0, first_y = 0, first_got = 0, first_want = 0;
+	int first_tol = 0, first_layers = 0;
+
+	for (uint32_t y = 0; y < cap->height; y++) {
+		const uint32_t *row = (const uint32_t *)((const char *)cap->map +
+							 (size_t)y * cap->pitch);
+
+		for (uint32_t x = 0; x < cap->width; x++) {
+			int layers, t;
+			uint32_t want = pack_rgb(expect_pixel(planes, n, x, y, &layers));
+			uint32_t got = row[x] & 0xffffff;
+
+			t = tol + (layers > 2 ? layers - 2 : 0);
+			if (within(got, want, t))
+				continue;
+			if (!bad++) {
+				first_x = x, first_y = y, first_got = got, first_want = want;
+				first_tol = t, first_layers = layers;
+			}
+		}
+	}
+	vt_assert_f(!bad, "%s: %u of %u pixels differ; the first, (%u,%u), is 0x%06x, "
+		    "expected 0x%06x ±%d (%d planes there)\n", what, bad,
+		    cap->width * cap->height, first_x, first_y, first_got, first_want,
+		    first_tol, first_layers);
+}
+
+static struct kms_plane_setup setup_of(const struct ref_plane *p)
+{
+	struct kms_plane_setup s = {
+		.type = p->type, .fb_id = p->fb->fb_id, .x = p->x, .y = p->y,
+		.w = p->fb->w, .h = p->fb->h,
+	};
+	int k = 0;
+
+	if (p->alpha != 0xffff)
+		s.props[k++] = (struct kms_prop){ .name = "alpha", .value = p->alpha };
+	if (p->blend != BLEND_PREMULTIPLIED)
+		s.props[k++] = (struct kms_prop){ .name = "pixel blend mode",
+						  .enum_name = blend_names[p->blend] };
+	if (p->rotation != DRM_MODE_ROTATE_0)
+		s.props[k++] = (struct kms_prop){ .name = "rotation", .value = p->rotation };
+	return s;
+}
+
+/* Show @planes on vprime's CRTC, capture the frame through writeback, compare. */
+static void capture_compare(int fd, const struct ref_plane *planes, int n, int tol,
+			    const char *what)
+{
+	struct kms_plane_setup setups[MAX_PLANES];
+	struct kms_capture cap;
+
+	vt_assert(n <= MAX_PLANES);
+	for (int i = 0; i < n; i++)
+		setups[i] = setup_of(&planes[i]);
+	kms_capture_planes(fd, setups, n, W, H, &cap);
+	compare_capture(&cap, planes, n, tol, what);
+	kms_capture_release(fd, &cap);
+}
+
+/* A full-screen XRGB8888 primary of @fb, captured and compared (±1). */
+static void capture_compare_primary(int fd, const struct fb *fb, const char *what)
+{
+	struct ref_plane primary = plane_at(KMS_PLANE_PRIMARY, fb, 0, 0);
+
+	capture_compare(fd, &primary, 1, 1, what);
+}
+
+static int open_card(void)
+{
+	return vprime_open(0, VPRIME_NODE_CARD);
+}
+
+/* writeback-local */
+
+static void local_gem(void *arg)
+{
+	int fd = open_card();
+	struct fb fb;
+
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0x10ca1, false);
+	capture_compare_primary(fd, &fb, "vprime's GEM object");
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static void local_dumb(void *arg)
+{
+	struct fb fb = { .format = DRM_FORMAT_XRGB8888, .w = W, .h = H };
+	int fd = open_card();
+	uint64_t size;
+
+	fb.handle = dumb_create_mapped(fd, W, H, &fb.pitch, &size, &fb.map);
+	fb.size = size;
+	fb_add(fd, &fb);
+	fb_fill(&fb, 0xd0b, false);
+	capture_compare_primary(fd, &fb, "vprime's dumb buffer");
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static void test_writeback_local(void)
+{
+	vtest_dynamic("gem", local_gem, NULL);
+	vtest_dynamic("dumb", local_dumb, NULL);
+}
+
+/* writeback-imported */
+
+/*
+ * Another exporter's buffer, W x H XRGB8888 at @pitch and filled through
+ * @map, its mapping: imported into vprime.0, shown, captured, compared with
+ * the exporter's bytes.
+ */
+static void show_imported(int dmabuf, void *map, uint32_t pitch, const char *exporter)
+{
+	struct fb fb = {
+		.format = DRM_FORMAT_XRGB8888, .w = W, .h = H, .pitch = pitch, .map = map,
+	};
+	int fd = open_card();
+	char what[64];
+
+	fb.handle = prime_import(fd, dmabuf);
+	fb_add(fd, &fb);
+	snprintf(what, sizeof(what), "%s's buffer on vprime's display", exporter);
+	capture_compare_primary(fd, &fb, what);
+	vt_assert_eq(drmModeRmFB(fd, fb.fb_id), 0);
+	gem_close(fd, fb.handle);
+	close(fd);
+}
+
+/* @map as a W x H XRGB8888 fb to fill with a pattern. */
+static void fill_foreign(void *map, uint32_t pitch, uint32_t seed)
+{
+	struct fb fb = {
+		.format = DRM_FORMAT_XRGB8888, .w = W, .h = H, .pitch = pitch, .map = map,
+	};
+
+	fb_fill(&fb, seed, false);
+}
+
+static void dmabuf_sync(int dmabuf, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync));
+}
+
+static bool is_lenient(const struct vprime_limits *l)
+{
+	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary;
+}
+
+static void imported_vprime(void *arg)
+{
+	const size_t size = (size_t)W * 4 * H;
+	int n = vprime_num_devices(), idx = -1, fd, dmabuf;
+	uint32_t h;
+	void *p;
+
+	for (int i = 1; i < n && idx < 0; i++) {
+		struct vprime_limits l = vprime_limits(i);
+
+		if (is_lenient(&l))
+			idx = i;
+	}
+	vt_require_f(idx > 0, "needs a second vprime instance without DMA limits\n");
+	fd = vprime_open(idx, VPRIME_NODE_RENDER);
+	h = vprime_gem_create(fd, size);
+	p = vprime_gem_mmap(fd, h, size);
+	fill_foreign(p, W * 4, 0x1d0 + idx);
+	dmabuf = prime_export(fd, h, DRM_CLOEXEC | DRM_RDWR);
+	show_imported(dmabuf, p, W * 4, "another vprime instance");
+	close(dmabuf);
+	munmap(p, size);
+	gem_close(fd, h);
+	close(fd);
+}
+
+/* A dumb buffer of vgem or vkms. */
+static void imported_dumb(void *arg)
+{
+	const char *driver = arg;
+	int fd = vprime_open_other(driver), dmabuf;
+	uint32_t pitch, h;
+	uint64_t size;
+	void *p;
+
+	h = dumb_create_mapped(fd, W, H, &pitch, &size, &p);
+	fill_foreign(p, pitch, 0xd0b0 + driver[1]);
+	dmabuf = prime_export(fd, h, DRM_CLOEXEC | DRM_RDWR);
+	show_imported(dmabuf, p, pitch, driver);
+	close(dmabuf);
+	munmap(p, size);
+	gem_close(fd, h);
+	close(fd);
+}
+
+static void imported_udmabuf(void *arg)
+{
+	const size_t size = (size_t)W * 4 * H;
+	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
+	int dev = open("/dev/udmabuf", O_RDWR), memfd, dmabuf;
+	void *p;
+
+	vt_require_f(dev >= 0, "no /dev/udmabuf (%m): this kernel is built without "
+		     "CONFIG_UDMABUF\n");
+	memfd = memfd_create("vprime-display", MFD_ALLOW_SEALING);
+	vt_assert(memfd >= 0);
+	vt_assert_ok(ftruncate(memfd, size));
+	vt_assert_ok(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	vt_assert(p != MAP_FAILED);
+	fill_foreign(p, W * 4, 0x0db);
+	create.memfd = memfd;
+	dmabuf = ioctl(dev, UDMABUF_CREATE, &create);
+	vt_assert_f(dmabuf >= 0, "UDMABUF_CREATE: %m\n");
+	show_imported(dmabuf, p, W * 4, "udmabuf");
+	close(dmabuf);
+	munmap(p, size);
+	close(memfd);
+	close(dev);
+}
+
+static void imported_dma_heap(void *arg)
+{
+	const size_t size = (size_t)W * 4 * H;
+	struct dma_heap_allocation_data alloc = {
+		.len = size, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	void *p;
+
+	vt_require_f(heap >= 0, "no /dev/dma_heap/system (%m): this kernel is built "
+		     "without CONFIG_DMABUF_HEAPS_SYSTEM\n");
+	vt_assert_ok(ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+	vt_assert_f(p != MAP_FAILED, "mmap of the heap buffer: %m\n");
+	dmabuf_sync(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	fill_foreign(p, W * 4, 0x4ea9);
+	dmabuf_sync(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	show_imported(alloc.fd, p, W * 4, "the system heap");
+	munmap(p, size);
+	close(alloc.fd);
+	close(heap);
+}
+
+static void test_writeback_imported(void)
+{
+	vtest_dynamic("vprime", imported_vprime, NULL);
+	vtest_dynamic("vgem", imported_dumb, "vgem");
+	vtest_dynamic("vkms", imported_dumb, "vkms");
+	vtest_dynamic("udmabuf", imported_udmabuf, NULL);
+	vtest_dynamic("dma-heap", imported_dma_heap, NULL);
+}
+
+/* planes-blend */
+
+struct blend_case {
+	const char *name;
+	enum blend overlay_blend;
+	int32_t cursor_x, cursor_y;
+};
+
+/*
+ * The overlay (320x240, plane alpha 0x8000) hangs off the right and bottom
+ * edges; the cursor (64x64) straddles its top-left corner, so some pixels
+ * see two blends, or hangs off the top-left corner of the CRTC.
+ */
+static const struct blend_case blend_cases[] = {
+	{ "pre-multiplied", BLEND_PREMULTIPLIED, W - 232, H - 150 },
+	{ "coverage", BLEND_COVERAGE, W - 232, H - 150 },
+	{ "none", BLEND_NONE, W - 232, H - 150 },
+	{ "cursor-top-left", BLEND_PREMULTIPLIED, -20, -30 },
+};
+
+static void blend_run(void *arg)
+{
+	const struct blend_case *c = arg;
+	struct fb primary, overlay, cursor;
+	struct ref_plane planes[3];
+	int fd = open_card();
+
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
+	fb_fill_solid(&primary, 0x00204080);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 320, 240, &overlay);
+	fb_fill(&overlay, 0x0e1a, true);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0xc065, true);
+
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
+	planes[1] = plane_at(KMS_PLANE_OVERLAY, &overlay, W - 200, H - 120);
+	planes[1].alpha = 0x8000;
+	planes[1].blend = c->overlay_blend;
+	planes[2] = plane_at(KMS_PLANE_CURSOR, &cursor, c->cursor_x, c->cursor_y);
+	capture_compare(fd, planes, 3, 1, c->name);
+
+	fb_release(fd, &cursor);
+	fb_release(fd, &overlay);
+	fb_release(fd, &primary);
+	close(fd);
+}
+
+static void test_planes_blend(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(blend_cases); i++)
+		vtest_dynamic(blend_cases[i].name, blend_run, (void *)&blend_cases[i]);
+}
+
+/* formats */
+
+struct format_case {
+	const char *name;
+	uint32_t format;
+	int tol;
+	bool optional;		/* may be missing from the plane's list: skip */
+};
+
+static const struct format_case format_cases[] = {
+	{ "xrgb8888", DRM_FORMAT_XRGB8888, 1, false },
+	{ "argb8888", DRM_FORMAT_ARGB8888, 1, false },
+	{ "xbgr8888", DRM_FORMAT_XBGR8888, 1, false },
+	{ "abgr8888", DRM_FORMAT_ABGR8888, 1, false },
+	{ "rgb565", DRM_FORMAT_RGB565, 1, false },
+	/* BT.601 limited range, nearest chroma: ±3 for the conversion's rounding. */
+	{ "nv12", DRM_FORMAT_NV12, 3, true },
+};
+
+static void format_run(void *arg)
+{
+	const struct format_case *c = arg;
+	struct ref_plane primary;
+	int fd = open_card();
+	uint32_t plane;
+	bool listed;
+	struct fb fb;
+
+	/* Atomic implies universal planes: the primary plane is listed. */
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	plane = kms_plane_id(fd, CRTC_INDEX, KMS_PLANE_PRIMARY);
+	vt_assert_f(plane, "no primary plane\n");
+	listed = kms_plane_has_format(fd, plane, c->format);
+	if (c->optional)
+		vt_require_f(listed, "the primary plane does not list %s (not offered yet)\n",
+			     c->name);
+	vt_assert_f(listed, "the primary plane does not list %s\n", c->name);
+
+	fb_create(fd, c->format, W, H, &fb);
+	fb_fill(&fb, 0xf0 ^ c->format, false);
+	primary = plane_at(KMS_PLANE_PRIMARY, &fb, 0, 0);
+	capture_compare(fd, &primary, 1, c->tol, c->name);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static void test_formats(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(format_cases); i++)
+		vtest_dynamic(format_cases[i].name, format_run, (void *)&format_cases[i]);
+}
+
+/* rotation */
+
+struct rotation_case {
+	const char *name;
+	uint32_t rotation;
+	int32_t x, y;
+};
+
+/* A 200x150 overlay; the clipped ones hang off the left or the bottom edge. */
+static const struct rotation_case rotation_cases[] = {
+	{ "reflect-x", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X, 300, 200 },
+	{ "reflect-y", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_Y, 300, 200 },
+	{ "reflect-xy", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X | DRM_MODE_REFLECT_Y, 300, 200 },
+	{ "reflect-x-clipped", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X, -80, 200 },
+	{ "reflect-y-clipped", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_Y, 300, H - 60 },
+};
+
+static void rotation_run(void *arg)
+{
+	const struct rotation_case *c = arg;
+	struct ref_plane planes[2];
+	struct fb primary, overlay;
+	int fd = open_card();
+
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
+	fb_fill_solid(&primary, 0x00305070);
+	/* A pattern that differs on every pixel: any reflection shows. */
+	fb_create(fd, DRM_FORMAT_XRGB8888, 200, 150, &overlay);
+	fb_fill(&overlay, 0x707, false);
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
+	planes[1] = plane_at(KMS_PLANE_OVERLAY, &overlay, c->x, c->y);
+	planes[1].rotation = c->rotation;
+	capture_compare(fd, planes, 2, 1, c->name);
+	fb_release(fd, &overlay);
+	fb_release(fd, &primary);
+	close(fd);
+}
+
+static void test_rotation(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rotation_cases); i++)
+		vtest_dynamic(rotation_cases[i].name, rotation_run, (void *)&rotation_cases[i]);
+}
+
+/* Showing frames on the real connector */
+
+static struct kms_plane_setup primary_setup(const struct fb *fb)
+{
+	struct ref_plane p = plane_at(KMS_PLANE_PRIMARY, fb, 0, 0);
+
+	return setup_of(&p);
+}
+
+static void output_on(int fd, const struct fb *fb, struct kms_output *out)
+{
+	struct kms_plane_setup s = primary_setup(fb);
+
+	kms_output_on(fd, &s, 1, W, H, out);
+}
+
+/* Whether a DRM event is waiting on @fd within @ms. */
+static bool event_pending(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ret = poll(&pfd, 1, ms);
+
+	vt_assert_f(ret >= 0, "poll: %m\n");
+	return ret == 1;
+}
+
+/* crc */
+
+struct crc {
+	bool has_frame;
+	uint32_t frame, value;
+};
+
+/*
+ * The debugfs CRC directory of vprime.0's CRTC @crtc_index (dri/<card
+ * minor>/crtc-N/crc). Skips without debugfs; the core creates crc/ only for
+ * a driver that implements CRCs, so its absence is vprime's.
+ */
+static void crc_dir(int crtc_index, char *dir, size_t len)
+{
+	char node[64], dri[128];
+
+	vt_assert(vprime_node_path("vprime.0", VPRIME_NODE_CARD, node, sizeof(node)));
+	snprintf(dri, sizeof(dri), "/sys/kernel/debug/dri/%s", node + strlen("/dev/dri/card"));
+	vt_require_f(access(dri, F_OK) == 0, "no %s (debugfs): %m\n", dri);
+	snprintf(dir, len, "%s/crtc-%d/crc", dri, crtc_index);
+}
+
+/* Select the source "auto" and open crc/data, which starts the CRCs. */
+static int crc_start(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/control", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	vt_assert_f(fd >= 0, "cannot open %s: %m (does the CRTC implement CRCs?)\n", path);
+	vt_assert_f(write(fd, "auto", 4) == 4, "writing \"auto\" to %s: %m\n", path);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/data", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	vt_assert_f(fd >= 0, "opening %s: %m (no CRC source \"auto\"?)\n", path);
+	return fd;
+}
+
+/* One line of crc/data: "0x%08x 0x%08x" (frame, crc); the frame may be X's. */
+static struct crc crc_read(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char line[256], frame[16];
+	struct crc c = {};
+	ssize_t n;
+
+	vt_assert_f(poll(&pfd, 1, CRC_TIMEOUT_MS) == 1, "no CRC within %d ms\n",
+		    CRC_TIMEOUT_MS);
+	n = read(fd, line, sizeof(line) - 1);
+	vt_assert_f(n > 0, "reading a CRC: %m\n");
+	line[n] = '\0';
+	vt_assert_f(sscanf(line, "%15s %" SCNx32, frame, &c.value) == 2,
+		    "a CRC line reads \"%s\"\n", line);
+	c.has_frame = strcmp(frame, "XXXXXXXXXX") != 0;
+	if (c.has_frame)
+		vt_assert_f(sscanf(frame, "%" SCNx32, &c.frame) == 1,
+			    "a CRC line reads \"%s\"\n", line);
+	return c;
+}
+
+/*
+ * NUM_CRCS CRCs of the frame on screen, taken from a fresh start of the CRC
+ * source (so none predates the frame): all equal, frames increasing.
+ */
+static uint32_t crc_of_frame(const char *dir, const char *what)
+{
+	int fd = crc_start(dir);
+	struct crc first = crc_read(fd), c = first;
+
+	for (int i = 1; i < NUM_CRCS; i++) {
+		struct crc prev = c;
+
+		c = crc_read(fd);
+		vt_assert_f(c.value == first.value, "%s: CRC %d is 0x%08x, the first 0x%08x\n",
+			    what, i, c.value, first.value);
+		if (c.has_frame && prev.has_frame)
+			vt_assert_f((int32_t)(c.frame - prev.frame) > 0,
+				    "%s: CRC frame %u follows frame %u\n", what, c.frame,
+				    prev.frame);
+	}
+	close(fd);
+	return first.value;
+}
+
+/*
+ * Tell the display @fb changed: DIRTYFB, or where the driver has no dirty
+ * hook (ENOSYS), a commit of the same fb.
+ */
+static void fb_flush(int fd, const struct kms_output *out, const struct fb *fb)
+{
+	drmModeClip clip = { 0, 0, W, H };
+	struct kms_plane_setup s = primary_setup(fb);
+	int ret = drmModeDirtyFB(fd, fb->fb_id, &clip, 1);
+
+	if (ret == -ENOSYS)
+		kms_output_planes(fd, out, &s, 1);
+	else
+		vt_assert_f(ret == 0, "DIRTYFB: %s\n", strerror(-ret));
+}
+
+static void test_crc(void)
+{
+	uint32_t before, changed, again, *pixel;
+	struct kms_output out;
+	char dir[PATH_MAX];
+	int fd = open_card();
+	struct fb fb;
+
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0xc4c, false);
+	output_on(fd, &fb, &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	before = crc_of_frame(dir, "the first frame");
+
+	/* One pixel changes: so does the CRC. */
+	pixel = (uint32_t *)((uint8_t *)fb.map + (size_t)(H / 2) * fb.pitch) + W / 2;
+	*pixel ^= 0x00ffffff;
+	fb_flush(fd, &out, &fb);
+	changed = crc_of_frame(dir, "the frame with one pixel changed");
+	vt_assert_f(changed != before, "one pixel changed and the CRC stayed 0x%08x\n", before);
+
+	/* Changed back: the first frame's CRC again. */
+	*pixel ^= 0x00ffffff;
+	fb_flush(fd, &out, &fb);
+	again = crc_of_frame(dir, "the first frame again");
+	vt_assert_f(again == before, "the first frame shown again has CRC 0x%08x, "
+		    "0x%08x before\n", again, before);
+	vtest_info("CRCs: 0x%08x, one pixel changed 0x%08x\n", before, changed);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+/* flip-events */
+
+struct flip {
+	int events;
+	unsigned int seq;
+	double ts;
+};
+
+static int flip_events_total;
+
+static void flip_handler(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
+			 void *data)
+{
+	struct flip *f = data;
+
+	vt_assert_f(f, "a page-flip event without its flip's user data\n");
+	f->events++;
+	f->seq = seq;
+	f->ts = sec + usec / 1e6;
+	flip_events_total++;
+}
+
+/* Read the events of @fd until @total have arrived; fails after a timeout. */
+static void wait_events(int fd, int total)
+{
+	drmEventContext ev = { .version = 2, .page_flip_handler = flip_handler };
+
+	while (flip_events_total < total) {
+		vt_assert_f(event_pending(fd, EVENT_TIMEOUT_MS),
+			    "page-flip event %d did not arrive within %d ms\n", total,
+			    EVENT_TIMEOUT_MS);
+		vt_assert_eq(drmHandleEvent(fd, &ev), 0);
+	}
+	vt_assert_eq(flip_events_total, total);
+}
+
+static drmVBlankSeqType vblank_crtc(int crtc_index)
+{
+	if (crtc_index == 0)
+		return 0;
+	if (crtc_index == 1)
+		return DRM_VBLANK_SECONDARY;
+	return (crtc_index << DRM_VBLANK_HIGH_CRTC_SHIFT) & DRM_VBLANK_HIGH_CRTC_MASK;
+}
+
+/* drmWaitVBlank for @count vblanks from now (0: the current count). */
+static drmVBlank wait_vblank(int fd, int crtc_index, unsigned int count)
+{
+	drmVBlank vbl = {
+		.request = {
+			.type = DRM_VBLANK_RELATIVE | vblank_crtc(crtc_index),
+			.sequence = count,
+		},
+	};
+
+	vt_assert_f(drmWaitVBlank(fd, &vbl) == 0, "drmWaitVBlank: %m\n");
+	return vbl;
+}
+
+static double vblank_ts(const drmVBlank *vbl)
+{
+	return vbl->reply.tval_sec + vbl->reply.tval_usec / 1e6;
+}
+
+/* Each flip's event: exactly one, sequence and time past the previous one's. */
+static void check_flip(const struct flip *f, int i, unsigned int prev_seq, double prev_ts)
+{
+	vt_assert_f(f->events == 1, "flip %d got %d events\n", i, f->events);
+	vt_assert_f((int)(f->seq - prev_seq) > 0, "flip %d's event has sequence %u, "
+		    "the one before %u\n", i, f->seq, prev_seq);
+	vt_assert_f(f->ts > prev_ts, "flip %d's event has time %.6f, the one before "
+		    "%.6f\n", i, f->ts, prev_ts);
+}
+
+static void test_flip_events(void)
+{
+	struct flip flips[NUM_FLIPS] = {};
+	unsigned int prev_seq, single = 0;
+	struct kms_output out;
+	double prev_ts, span;
+	struct fb fbs[2];
+	drmVBlank vbl;
+	int fd = open_card();
+
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0xf11b + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+
+	/* drmWaitVBlank works, and counts up. */
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	vbl = wait_vblank(fd, out.crtc_index, 1);
+	vt_assert_f((int)(vbl.reply.sequence - prev_seq) >= 1, "waiting one vblank from %u "
+		    "returned %u\n", prev_seq, vbl.reply.sequence);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+
+	for (int i = 0; i < NUM_FLIPS; i++) {
+		int ret = drmModePageFlip(fd, out.crtc, fbs[(i + 1) % 2].fb_id,
+					  DRM_MODE_PAGE_FLIP_EVENT, &flips[i]);
+
+		vt_assert_f(ret == 0, "page flip %d: %s\n", i, strerror(-ret));
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		single += flips[i].seq - prev_seq == 1;
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+
+	/* The vblank counter goes on past the last flip. */
+	vbl = wait_vblank(fd, out.crtc_index, 1);
+	vt_assert_f((int)(vbl.reply.sequence - prev_seq) > 0, "drmWaitVBlank returned "
+		    "sequence %u after flip event %u\n", vbl.reply.sequence, prev_seq);
+	vt_assert_f(vblank_ts(&vbl) > prev_ts, "drmWaitVBlank returned time %.6f after "
+		    "flip event time %.6f\n", vblank_ts(&vbl), prev_ts);
+
+	span = flips[NUM_FLIPS - 1].ts - flips[0].ts;
+	vtest_info("%d flips over %u vblanks in %.3f s: %.1f flips/s, %.1f vblanks/s "
+		   "(mode %u Hz); %u flips took one vblank\n", NUM_FLIPS,
+		   flips[NUM_FLIPS - 1].seq - flips[0].seq, span, (NUM_FLIPS - 1) / span,
+		   (flips[NUM_FLIPS - 1].seq - flips[0].seq) / span, out.mode.vrefresh, single);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/* async-flip-refused */
+
+static void test_async_flip_refused(void)
+{
+	struct kms_plane_setup s;
+	struct kms_output out;
+	struct fb fbs[2];
+	uint32_t plane;
+	int fd = open_card(), ret;
+
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0xa5 + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+
+	ret = drmModePageFlip(fd, out.crtc, fbs[1].fb_id,
+			      DRM_MODE_PAGE_FLIP_ASYNC | DRM_MODE_PAGE_FLIP_EVENT, NULL);
+	vt_assert_f(ret == -EINVAL, "an async legacy page flip returned %d (%s)\n", ret,
+		    strerror(-ret));
+
+	/* The atomic API refuses it too. */
+	s = primary_setup(&fbs[1]);
+	ret = kms_output_try_planes(fd, &out, &s, 1, DRM_MODE_PAGE_FLIP_ASYNC |
+				    DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT);
+	vt_assert_f(ret == -EINVAL, "an async atomic flip returned %d (%s)\n", ret,
+		    strerror(-ret));
+
+	/* Neither did anything: no event, the first fb is still on screen. */
+	vt_assert_f(!event_pending(fd, 100), "a refused flip sent an event\n");
+	plane = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	vt_assert_eq(kms_get_prop(fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID"), fbs[0].fb_id);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/* addfb-invalid */
+
+struct addfb_case {
+	const char *name;
+	int err;
+	void (*spoil)(struct drm_mode_fb_cmd2 *f, int fd);
+};
+
+/* A handle this file had and closed. */
+static void spoil_handle(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	uint32_t h = vprime_gem_create(fd, VT_PAGE);
+
+	gem_close(fd, h);
+	f->handles[0] = h;
+}
+
+static void spoil_pitch(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	f->pitches[0] = f->width * 4 - 4;
+}
+
+static void spoil_format(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	vt_require_f(!kms_any_plane_has_format(fd, DRM_FORMAT_C8),
+		     "a plane lists C8: no unsupported format to try\n");
+	f->pixel_format = DRM_FORMAT_C8;
+}
+
+static void spoil_modifier(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	f->flags |= DRM_MODE_FB_MODIFIERS;
+	f->modifier[0] = I915_FORMAT_MOD_X_TILED;
+}
+
+/* One row more than the object holds. */
+static void spoil_height(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	f->height++;
+}
+
+/* The same size, starting a page into the object. */
+static void spoil_offset(struct drm_mode_fb_cmd2 *f, int fd)
+{
+	f->offsets[0] = VT_PAGE;
+}
+
+static const struct addfb_case addfb_cases[] = {
+	{ "bad-handle", ENOENT, spoil_handle },
+	{ "pitch-too-small", EINVAL, spoil_pitch },
+	{ "unsupported-format", EINVAL, spoil_format },
+	{ "non-linear-modifier", EINVAL, spoil_modifier },
+	{ "larger-than-object", EINVAL, spoil_height },
+	{ "offset-past-object", EINVAL, spoil_offset },
+};
+
+static void addfb_run(void *arg)
+{
+	const struct addfb_case *c = arg;
+	const uint32_t pitch = W * 4;
+	int fd = open_card();
+	uint32_t bo = vprime_gem_create(fd, (uint64_t)pitch * H);	/* exactly W x H */
+	struct drm_mode_fb_cmd2 good = {
+		.width = W, .height = H, .pixel_format = DRM_FORMAT_XRGB8888,
+		.handles = { bo }, .pitches = { pitch },
+	}, bad = good;
+
+	/* The request is valid before it is spoilt. */
+	vt_assert_ok(ioctl(fd, DRM_IOCTL_MODE_ADDFB2, &good));
+	vt_assert_eq(drmModeRmFB(fd, good.fb_id), 0);
+
+	c->spoil(&bad, fd);
+	vt_assert_errno(ioctl(fd, DRM_IOCTL_MODE_ADDFB2, &bad), c->err);
+	gem_close(fd, bo);
+	close(fd);
+}
+
+static void test_addfb_invalid(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(addfb_cases); i++)
+		vtest_dynamic(addfb_cases[i].name, addfb_run, (void *)&addfb_cases[i]);
+}
+
+/* scanout-pins */
+
+/* An instance that storage of some placements does not suit. */
+struct strict_kind {
+	const char *name;
+	bool (*match)(const struct vprime_limits *l);
+	bool (*unreachable)(uint32_t placement);
+};
+
+static bool is_dma32(const struct vprime_limits *l)
+{
+	return l->dma_bits == 32 && !l->contiguous;
+}
+
+static bool is_contiguous(const struct vprime_limits *l)
+{
+	return l->contiguous;
+}
+
+/* Storage a 32-bit device cannot reach: anywhere in memory. */
+static bool above_4g(uint32_t placement)
+{
+	return placement == VPRIME_PLACEMENT_SYSTEM || placement == VPRIME_PLACEMENT_CONTIG;
+}
+
+/* Storage a contiguous device cannot use: scattered pages. */
+static bool scattered(uint32_t placement)
+{
+	return placement == VPRIME_PLACEMENT_SYSTEM || placement == VPRIME_PLACEMENT_DMA32;
+}
+
+static const struct strict_kind strict_kinds[] = {
+	{ "dma32", is_dma32, above_4g },
+	{ "contiguous", is_contiguous, scattered },
+};
+
+static int find_strict(const struct strict_kind *k)
+{
+	int n = vprime_num_devices();
+
+	for (int i = 1; i < n; i++) {
+		struct vprime_limits l = vprime_limits(i);
+
+		if (k->match(&l))
+			return i;
+	}
+	vtest_skip("needs a %s instance besides vprime.0 (see the parameters dma_bits and "
+		   "contiguous)\n", k->name);
+}
+
+static void pins_run(void *arg)
+{
+	const struct strict_kind *k = arg;
+	int strict = find_strict(k), fd = open_card(), sfd, dmabuf;
+	struct drm_vprime_gem_info before, info;
+	struct kms_output out;
+	uint32_t h = 0;
+	struct fb fb;
+
+	sfd = vprime_open(strict, VPRIME_NODE_RENDER);
+	/* Filled through the CPU: the storage exists, placed for vprime.0 alone. */
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0x919, false);
+	dmabuf = prime_export(fd, fb.handle, DRM_CLOEXEC | DRM_RDWR);
+	vt_assert_eq(vprime_gem_info(fd, fb.handle).pin_count, 0);
+
+	output_on(fd, &fb, &out);
+	before = vprime_gem_info(fd, fb.handle);
+	vt_assert_f(before.pin_count > 0, "the buffer on screen has pin_count 0\n");
+	vt_require_f(k->unreachable(before.placement), "vprime.0's storage (placement %u) "
+		     "suits vprime.%d\n", before.placement, strict);
+
+	/* Attaching would need the storage to move: refused while it is on screen. */
+	vt_assert_errno(drmPrimeFDToHandle(sfd, dmabuf, &h), EBUSY);
+	info = vprime_gem_info(fd, fb.handle);
+	vt_assert_eq(info.placement, before.placement);
+	vt_assert_eq(info.migrations, before.migrations);
+	vt_assert_eq(info.num_attachments, before.num_attachments);
+	vt_assert_eq(info.pin_count, before.pin_count);
+
+	/* Off the screen, unpinned: the same import is accepted. */
+	kms_output_off(fd, &out);
+	vt_assert_eq(vprime_gem_info(fd, fb.handle).pin_count, 0);
+	h = prime_import(sfd, dmabuf);
+	vt_assert_eq(vprime_gem_info(fd, fb.handle).num_attachments, before.num_attachments + 1);
+
+	gem_close(sfd, h);
+	close(dmabuf);
+	fb_release(fd, &fb);
+	close(sfd);
+	close(fd);
+}
+
+static void test_scanout_pins(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(strict_kinds); i++)
+		vtest_dynamic(strict_kinds[i].name, pins_run, (void *)&strict_kinds[i]);
+}
+
+static const struct vtest tests[] = {
+	VTEST("writeback-local", "vprime's own GEM object and dumb buffer, full screen: "
+	      "every pixel read back through writeback is the buffer's.",
+	      test_writeback_local),
+	VTEST("writeback-imported", "A buffer of another vprime instance, vgem, vkms, "
+	      "udmabuf and the system heap, imported into vprime and shown full screen: "
+	      "writeback reads back the exporter's pixels.", test_writeback_imported),
+	VTEST("planes-blend", "Primary, overlay with per-pixel and plane alpha in each blend "
+	      "mode, and cursor, partly off screen: the composition matches the uapi's "
+	      "blend equations within ±1 per blend.", test_planes_blend),
+	VTEST("formats", "The primary plane in each of its formats (NV12 when listed, "
+	      "BT.601 limited range, ±3): the composition matches the conversion.",
+	      test_formats),
+	VTEST("rotation", "reflect-x, reflect-y and both on the overlay, on and partly off "
+	      "screen: the composition shows the fb mirrored.", test_rotation),
+	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
+	      "changes when one pixel does, and comes back when it does.", test_crc),
+	VTEST("flip-events", "30 page flips each deliver one event, with sequence numbers "
+	      "and timestamps that increase; drmWaitVBlank counts on.", test_flip_events),
+	VTEST("async-flip-refused", "An async page flip, legacy or atomic, fails with "
+	      "-EINVAL and changes nothing.", test_async_flip_refused),
+	VTEST("addfb-invalid", "ADDFB2 refuses a bad handle (-ENOENT), a short pitch, an "
+	      "unsupported format, a non-linear modifier and a buffer larger than its "
+	      "object (-EINVAL).", test_addfb_invalid),
+	VTEST("scanout-pins", "A buffer on screen is pinned: an instance it would have to "
+	      "move for cannot import it (-EBUSY) until it leaves the screen.",
+	      test_scanout_pins),
+};
+
+VTEST_MAIN("vprime's display: composition through writeback, CRCs, page flips, "
+	   "framebuffers and the scanout pin.", tests)
