@@ -1289,6 +1289,60 @@ static void test_scanout_pins(void)
 		vtest_dynamic(strict_kinds[i].name, pins_run, (void *)&strict_kinds[i]);
 }
 
+/*
+ * scanout-migrates: a buffer of vprime.0, shown on a strict instance's own
+ * display through an import, is first placed where that display can reach
+ * it, contents and all, and pinned there while it is shown.
+ */
+static void migrates_run(void *arg)
+{
+	const struct strict_kind *k = arg;
+	int strict = find_strict(k), fd = open_card(), sfd, dmabuf;
+	struct drm_vprime_gem_info before, info;
+	struct ref_plane primary;
+	struct fb fb, shown;
+	char what[64];
+
+	sfd = vprime_open(strict, VPRIME_NODE_CARD);
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0x5ca7, false);
+	before = vprime_gem_info(fd, fb.handle);
+	vt_require_f(k->unreachable(before.placement), "vprime.0's storage (placement %u) "
+		     "suits vprime.%d already\n", before.placement, strict);
+
+	dmabuf = prime_export(fd, fb.handle, DRM_CLOEXEC | DRM_RDWR);
+	shown = fb;
+	shown.handle = prime_import(sfd, dmabuf);
+	shown.fb_id = kms_add_fb(sfd, shown.handle, W, H, DRM_FORMAT_XRGB8888, fb.pitch);
+	info = vprime_gem_info(fd, fb.handle);
+	vt_assert_eq(info.placement, before.placement);	/* importing moved nothing */
+	vt_assert_eq(info.migrations, before.migrations);
+
+	/* shown maps vprime.0's pixels: they are the expected frame. */
+	primary = plane_at(KMS_PLANE_PRIMARY, &shown, 0, 0);
+	snprintf(what, sizeof(what), "vprime.%d's display", strict);
+	capture_compare(sfd, &primary, 1, 1, what);
+
+	info = vprime_gem_info(fd, fb.handle);
+	vt_assert_f(!k->unreachable(info.placement), "still placement %u after the scanout\n",
+		    info.placement);
+	vt_assert_eq(info.migrations, before.migrations + 1);
+	vt_assert_eq(info.pin_count, 0);		/* the capture turned it off */
+
+	vt_assert_ok(drmModeRmFB(sfd, shown.fb_id));
+	gem_close(sfd, shown.handle);
+	close(dmabuf);
+	fb_release(fd, &fb);
+	close(sfd);
+	close(fd);
+}
+
+static void test_scanout_migrates(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(strict_kinds); i++)
+		vtest_dynamic(strict_kinds[i].name, migrates_run, (void *)&strict_kinds[i]);
+}
+
 static const struct vtest tests[] = {
 	VTEST("writeback-local", "vprime's own GEM object and dumb buffer, full screen: "
 	      "every pixel read back through writeback is the buffer's.",
@@ -1316,6 +1370,9 @@ static const struct vtest tests[] = {
 	VTEST("scanout-pins", "A buffer on screen is pinned: an instance it would have to "
 	      "move for cannot import it (-EBUSY) until it leaves the screen.",
 	      test_scanout_pins),
+	VTEST("scanout-migrates", "vprime.0's buffer shown on a 32-bit or contiguous "
+	      "instance's display is moved where that display can reach it first; the "
+	      "frame is the buffer's.", test_scanout_migrates),
 };
 
 VTEST_MAIN("vprime's display: composition through writeback, CRCs, page flips, "

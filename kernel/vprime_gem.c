@@ -218,6 +218,53 @@ void vprime_bo_mapping_dropped(struct vprime_bo *bo)
 }
 
 /**
+ * vprime_bo_storage_owner - the object that owns the storage behind @bo
+ * @bo: an object of this device, or an import
+ *
+ * Returns: @bo itself, or for an import of another vprime instance's
+ * object that object (it shares @bo's reservation lock), or NULL for an
+ * import from another driver.
+ */
+struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo)
+{
+	struct dma_buf *dmabuf;
+
+	if (!drm_gem_is_imported(&bo->base))
+		return bo;
+	dmabuf = bo->base.import_attach->dmabuf;
+	return vprime_bo_is_exported_by_vprime(dmabuf) ? to_vprime_bo(dmabuf->priv) : NULL;
+}
+
+/**
+ * vprime_bo_pin_waiting - pin vprime storage, waiting for a move if need be
+ * @bo: the owner of the storage (vprime_bo_storage_owner()), unlocked
+ *
+ * Like a map, pinning places the storage for every attached device first;
+ * when it must move while other devices have it mapped, this waits for
+ * them for at most map_wait_ms.
+ *
+ * Returns: 0, -ETIMEDOUT, -ERESTARTSYS, or vprime_bo_pin_locked()'s error.
+ */
+int vprime_bo_pin_waiting(struct vprime_bo *bo)
+{
+	unsigned long deadline = jiffies + vprime_map_wait_jiffies();
+	int ret;
+
+	for (;;) {
+		ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
+		if (ret)
+			return ret;
+		ret = vprime_bo_pin_locked(bo);
+		dma_resv_unlock(bo->base.resv);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = vprime_bo_wait_unmapped(bo, deadline);
+		if (ret)
+			return ret;
+	}
+}
+
+/**
  * vprime_bo_pin_locked - keep an object's storage where it is, for scanout
  * @bo: the object, with its reservation lock held
  *

@@ -58,17 +58,6 @@ static struct vprime_user_map *find_user_map(struct vprime_bo *bo, struct drm_fi
 	return NULL;
 }
 
-/* The object whose storage an import of @bo maps: its vprime exporter's. */
-static struct vprime_bo *storage_owner(struct vprime_bo *bo)
-{
-	struct dma_buf *dmabuf;
-
-	if (!drm_gem_is_imported(&bo->base))
-		return bo;
-	dmabuf = bo->base.import_attach->dmabuf;
-	return vprime_bo_is_exported_by_vprime(dmabuf) ? to_vprime_bo(dmabuf->priv) : NULL;
-}
-
 /* This device's mapping of @bo, made on its first map. */
 static int map_for_device_locked(struct vprime_bo *bo)
 {
@@ -115,7 +104,7 @@ static void unmap_for_device_locked(struct vprime_bo *bo)
 static int map_waiting(struct vprime_bo *bo)
 {
 	unsigned long deadline = jiffies + vprime_map_wait_jiffies();
-	struct vprime_bo *owner = storage_owner(bo);
+	struct vprime_bo *owner = vprime_bo_storage_owner(bo);
 	bool waited = false;
 	int ret;
 
@@ -173,7 +162,7 @@ static struct drm_vprime_segment *collect_segments(struct sg_table *sgt, unsigne
 
 static u32 placement_seen_locked(struct vprime_bo *bo)
 {
-	struct vprime_bo *owner = storage_owner(bo);
+	struct vprime_bo *owner = vprime_bo_storage_owner(bo);
 
 	return owner ? owner->storage.placement : VPRIME_PLACEMENT_IMPORTED;
 }

@@ -102,30 +102,37 @@ static int vprime_plane_atomic_check(struct drm_plane *plane, struct vprime_atom
 	return 0;
 }
 
-/* Pin one object of a framebuffer for scanout: it must not move while shown. */
+/*
+ * Pin one object of a framebuffer for scanout: it must not move while shown.
+ * vprime storage, this instance's or another's, is pinned at its owner, so
+ * that it is first placed for every device attached, this display's
+ * included: scanning a buffer out on a 32-bit instance moves it below 4 GiB.
+ * Another driver's dma-buf is pinned through this device's attachment.
+ */
 static int pin_object(struct drm_gem_object *obj)
 {
-	struct vprime_bo *bo = to_vprime_bo(obj);
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 	int ret;
 
+	if (owner)
+		return vprime_bo_pin_waiting(owner);
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
 	if (ret)
 		return ret;
-	if (drm_gem_is_imported(obj))
-		ret = dma_buf_pin(obj->import_attach);
-	else
-		ret = vprime_bo_pin_locked(bo);
+	ret = dma_buf_pin(obj->import_attach);
 	dma_resv_unlock(obj->resv);
 	return ret;
 }
 
 static void unpin_object(struct drm_gem_object *obj)
 {
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+
 	dma_resv_lock(obj->resv, NULL);
-	if (drm_gem_is_imported(obj))
-		dma_buf_unpin(obj->import_attach);
+	if (owner)
+		vprime_bo_unpin_locked(owner);
 	else
-		vprime_bo_unpin_locked(to_vprime_bo(obj));
+		dma_buf_unpin(obj->import_attach);
 	dma_resv_unlock(obj->resv);
 }
 
