@@ -144,11 +144,12 @@ VPRIME_TEST_PARAMS="num_devices=4 dma_bits=64,64,32,64 max_segment=0,0,16384,0"
 VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0 contiguous=0,0,0,1 map_wait_ms=1000"
 VPRIME_TEST_MEM=5120
 
-# boot_vm TAG [vm-run options] -- COMMAND: the VM with every module loaded.
+# boot_vm TAG OUTDIR [vm-run options] -- COMMAND: the VM with every module
+# loaded; OUTDIR is its /mnt.
 boot_vm() {
-	local tag=$1
-	shift
-	local args=(-k "$tag" -o "$RESULTS/$tag" -m vgem -M "$VPRIME_TEST_MEM"
+	local tag=$1 out=$2
+	shift 2
+	local args=(-k "$tag" -o "$out" -m vgem -M "$VPRIME_TEST_MEM"
 		-i "$(module_path "$tag" vkms)"
 		-i "$(module_path "$tag" vprime):$VPRIME_TEST_PARAMS")
 	"$VPRIME_TOP/scripts/vm-run" "${args[@]}" "$@"
@@ -166,7 +167,7 @@ run_suite() {
 	test_plan > "$dir/plan"
 	log "running $(wc -l < "$dir/plan") test programs on $tag"
 	# The VM sees the results folder as /mnt, the rest of this machine read-only.
-	boot_vm "$tag" -- "$VPRIME_TOP/scripts/guest-tests" /mnt/plan /mnt/results.txt || rc=$?
+	boot_vm "$tag" "$dir" -- "$VPRIME_TOP/scripts/guest-tests" /mnt/plan /mnt/results.txt || rc=$?
 	if ! grep -qE '^(pass|fail|skip)' "$dir/results.txt" 2>/dev/null; then
 		record "$dir/results.txt" fail "$tag/tests-ran" "the VM reported no test result"
 	fi

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * vprime's command-line tools, run as a script would run them: their exit
+ * status, what they print, and what they write. The tools' directory comes
+ * from VPRIME_TOOLS (meson sets it).
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "vtest.h"
+
+#define OUTPUT_MAX	(256 * 1024)
+
+struct run {
+	int status;		/* the exit status, or -1 when it did not exit */
+	char output[OUTPUT_MAX];	/* stdout and stderr together */
+};
+
+/* Run tool @name with @argv (NULL-terminated, without argv[0]). */
+static void run_tool(const char *name, const char *const *args, struct run *r)
+{
+	const char *dir = getenv("VPRIME_TOOLS");
+	char path[512];
+	const char *argv[16] = { path };
+	int pipefd[2], status;
+	size_t used = 0;
+	ssize_t n;
+	pid_t pid;
+
+	vt_require_f(dir, "VPRIME_TOOLS names no directory (run through meson or ./vprime-test)\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	vt_require_f(access(path, X_OK) == 0, "%s: %m\n", path);
+	for (int i = 0; args[i]; i++) {
+		vt_assert(i + 2 < (int)ARRAY_SIZE(argv));
+		argv[i + 1] = args[i];
+	}
+	vt_assert_ok(pipe2(pipefd, O_CLOEXEC));
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], r->output + used, sizeof(r->output) - 1 - used)) > 0)
+		used += n;
+	r->output[used] = '\0';
+	close(pipefd[0]);
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	vtest_info("%s exited %d; its output:\n%s", name, r->status, r->output);
+}
+
+static void assert_output_has(const struct run *r, const char *text)
+{
+	vt_assert_f(strstr(r->output, text), "the output lacks \"%s\"\n", text);
+}
+
+/* The file at @path is a PNG of the demo's size: signature and IHDR. */
+static void assert_png(const char *path, unsigned int width, unsigned int height)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	unsigned char head[24];
+	FILE *f = fopen(path, "rb");
+
+	vt_assert_f(f, "%s: %m\n", path);
+	vt_assert_eq(fread(head, 1, sizeof(head), f), sizeof(head));
+	fclose(f);
+	vt_assert_f(!memcmp(head, sig, sizeof(sig)), "%s is not a PNG\n", path);
+	vt_assert_f(!memcmp(head + 12, "IHDR", 4), "%s has no IHDR first\n", path);
+	vt_assert_eq((unsigned int)(head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]),
+		     width);
+	vt_assert_eq((unsigned int)(head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23]),
+		     height);
+}
+
+static void test_demo(void)
+{
+	static struct run r;
+	const char *png = "/tmp/vprime-demo-test.png";
+
+	unlink(png);
+	run_tool("vprime-demo", (const char *[]){ "--out", png, NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "verified: nothing is allocated before the buffer is used");
+	assert_output_has(&r, "verified: the storage moved below 4 GiB");
+	assert_output_has(&r, "pixels of the composed frame match");
+	assert_output_has(&r, "== all verified");
+	assert_png(png, 1024, 768);
+	unlink(png);
+}
+
+/* A wrong expectation must be caught: exit 1, the mismatch named, no "all verified". */
+static void test_demo_wrong_expectation(void)
+{
+	static struct run r;
+	const char *png = "/tmp/vprime-demo-wrong.png";
+
+	run_tool("vprime-demo", (const char *[]){ "--out", png, "--wrong-expectation", NULL },
+		 &r);
+	vt_assert_eq(r.status, 1);
+	assert_output_has(&r, "MISMATCH in the composed frame");
+	assert_output_has(&r, "verification failed");
+	vt_assert_f(!strstr(r.output, "all verified"), "claims success\n");
+	unlink(png);
+}
+
+static void test_demo_usage(void)
+{
+	static struct run r;
+
+	run_tool("vprime-demo", (const char *[]){ "--no-such-option", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+	assert_output_has(&r, "usage:");
+	run_tool("vprime-demo", (const char *[]){ "--help", NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "--wrong-expectation");
+}
+
+static void test_info(void)
+{
+	static struct run r;
+
+	run_tool("vprime-info", (const char *[]){ NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "vprime.0");
+	assert_output_has(&r, "vprime 0.1.0");
+}
+
+static const struct vtest tests[] = {
+	VTEST("demo", "vprime-demo verifies every step, exits 0 and writes a 1024x768 PNG.",
+	      test_demo),
+	VTEST("demo-wrong-expectation", "vprime-demo with a wrong expected colour reports "
+	      "the mismatch and exits 1.", test_demo_wrong_expectation),
+	VTEST("demo-usage", "vprime-demo: --help exits 0, an unknown option exits 2 with "
+	      "the usage.", test_demo_usage),
+	VTEST("info", "vprime-info lists vprime's instances and exits 0.", test_info),
+};
+
+VTEST_MAIN("vprime's command-line tools: exit status, output and files.", tests)

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * Scan buffers out on a DRM device through the atomic API and read the
+ * composed frame back through its writeback connector, as a compositor's
+ * screenshot or a conformance checker does. Functions return 0 or a
+ * negative errno.
+ */
+
+#ifndef VPRIME_DISPLAY_H
+#define VPRIME_DISPLAY_H
+
+#include <stdint.h>
+
+#include <xf86drmMode.h>
+
+/* One plane of a frame: which plane, what it shows and where. */
+struct plane_setup {
+	uint32_t type;		/* DRM_PLANE_TYPE_* */
+	uint32_t fb;
+	int32_t x, y;
+	uint32_t w, h;
+	uint16_t alpha;		/* 0xffff: opaque */
+};
+
+/* A frame read back from writeback: XRGB8888 in a dumb buffer. */
+struct frame {
+	uint32_t handle, width, height, pitch;
+	uint64_t size;
+	uint32_t *pixels;
+};
+
+int dumb_create(int fd, uint32_t width, uint32_t height, uint32_t *handle,
+		uint32_t *pitch, uint64_t *size, void **map);
+int add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height, uint32_t format,
+	   uint32_t pitch, uint32_t *fb_id);
+
+/*
+ * Show @planes on the first CRTC of @fd that feeds a writeback connector,
+ * in a @width x @height mode, capture one frame into @out, and turn the
+ * CRTC off again. @fd must be a card node that is (or can become) master.
+ */
+int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t width,
+		    uint32_t height, struct frame *out);
+void frame_release(int fd, struct frame *f);
+
+#endif /* VPRIME_DISPLAY_H */

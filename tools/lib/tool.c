@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "tool.h"
+
+const char *tool_name = "vprime-tool";
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", tool_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+void step(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("\n== ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void detail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("   ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* Whether /sys/class/drm/@minor belongs to the device @devname. */
+static bool minor_is(const char *minor, const char *devname)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device", minor);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, devname);
+}
+
+int open_device(const char *devname, bool card)
+{
+	const char *prefix = card ? "card" : "renderD";
+	DIR *dir = opendir("/sys/class/drm");
+	struct dirent *de;
+	char path[PATH_MAX];
+	int fd = -ENODEV;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strchr(de->d_name, '-') ||
+		    !minor_is(de->d_name, devname))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%.64s", de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		break;
+	}
+	closedir(dir);
+	return fd;
+}
+
+/* The text of /sys/module/vprime/parameters/@name, in @buf. */
+static int read_param(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vprime/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int vprime_instances(void)
+{
+	char buf[32];
+	int ret = read_param("num_devices", buf, sizeof(buf));
+
+	return ret ? ret : atoi(buf);
+}
+
+long vprime_param(const char *name, int index)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (read_param(name, buf, sizeof(buf)))
+		return 0;
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (index-- == 0)
+			return tok[0] == 'Y' ? 1 : tok[0] == 'N' ? 0 : strtol(tok, NULL, 0);
+	return 0;
+}
+
+int vprime_instance_with_dma_bits(unsigned int bits, int not)
+{
+	int n = vprime_instances();
+
+	for (int i = 0; i < n; i++) {
+		long b = vprime_param("dma_bits", i);
+
+		if (i != not && (b ? b : 64) == bits)
+			return i;
+	}
+	return -1;
+}
+
+int vprime_create(int fd, uint64_t size, uint32_t *handle)
+{
+	struct drm_vprime_gem_create c = { .size = size };
+
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &c))
+		return -errno;
+	*handle = c.handle;
+	return 0;
+}
+
+int vprime_info(int fd, uint32_t handle, struct drm_vprime_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	return ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, info) ? -errno : 0;
+}
+
+int vprime_mmap(int fd, uint32_t handle, size_t size, void **map)
+{
+	struct drm_vprime_gem_info info;
+	int ret = vprime_info(fd, handle, &info);
+
+	if (ret)
+		return ret;
+	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, info.mmap_offset);
+	return *map == MAP_FAILED ? -errno : 0;
+}
+
+const char *placement_name(uint32_t placement)
+{
+	static const char *const names[] = {
+		[VPRIME_PLACEMENT_NONE] = "none (no storage yet)",
+		[VPRIME_PLACEMENT_SYSTEM] = "system pages",
+		[VPRIME_PLACEMENT_DMA32] = "pages below 4 GiB",
+		[VPRIME_PLACEMENT_CONTIG] = "one contiguous block",
+		[VPRIME_PLACEMENT_CONTIG_DMA32] = "one contiguous block below 4 GiB",
+		[VPRIME_PLACEMENT_IMPORTED] = "another driver's memory",
+	};
+
+	return placement < sizeof(names) / sizeof(names[0]) ? names[placement] : "unknown";
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * What vprime's command-line tools share: finding devices, vprime's ioctls,
+ * and error reporting that names the device and the errno. Functions return
+ * a negative errno or 0 (or a value) and never exit, except die().
+ */
+
+#ifndef VPRIME_TOOL_H
+#define VPRIME_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vprime_drm.h"
+
+/* The program's name, for messages; set by the tool's main(). */
+extern const char *tool_name;
+
+/* Print "NAME: message" on stderr and exit with @status. */
+__attribute__((noreturn, format(printf, 2, 3)))
+void die(int status, const char *fmt, ...);
+
+/* Print a step heading ("== ...") and a detail line ("   ..."). */
+__attribute__((format(printf, 1, 2))) void step(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void detail(const char *fmt, ...);
+
+/*
+ * Open the card (or render) node of the DRM device named @devname
+ * ("vprime.1", "vgem", "vkms"). Returns the fd, or -ENODEV / -errno.
+ */
+int open_device(const char *devname, bool card);
+
+/* How many vprime instances there are, or a negative errno. */
+int vprime_instances(void);
+
+/* Instance @index's value of the array parameter @name (0 when unset). */
+long vprime_param(const char *name, int index);
+
+/* The first instance whose dma_bits is @bits, other than @not; -1 if none. */
+int vprime_instance_with_dma_bits(unsigned int bits, int not);
+
+/* vprime's ioctls; 0 or a negative errno. */
+int vprime_create(int fd, uint64_t size, uint32_t *handle);
+int vprime_info(int fd, uint32_t handle, struct drm_vprime_gem_info *info);
+int vprime_mmap(int fd, uint32_t handle, size_t size, void **map);
+
+/* A VPRIME_PLACEMENT_* value's name. */
+const char *placement_name(uint32_t placement);
+
+#endif /* VPRIME_TOOL_H */
