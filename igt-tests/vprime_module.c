@@ -99,8 +99,8 @@ static int unload(void)
 static void loaded_params(char *params, size_t len)
 {
 	static const char *const names[] = {
-		"num_devices", "dma_bits", "max_segment", "seg_boundary", "contiguous",
-		"map_wait_ms",
+		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
+		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms",
 	};
 	size_t used = 0;
 

@@ -184,6 +184,64 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 #endif
 }
 
+/*
+ * The DRM GPU scheduler: 6.12 added run-queue counts and job credits and
+ * owners' client ids; by 7.2 a handled timeout is "RESET", not "NOMINAL".
+ * (Debian's 6.1 has drm_sched_init_args backported.)
+ */
+#include <drm/drm_file.h>
+#include <drm/gpu_scheduler.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define VPRIME_SCHED_NUM_RQS	.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+#else
+#define VPRIME_SCHED_NUM_RQS
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define VPRIME_SCHED_STAT_RESET	DRM_GPU_SCHED_STAT_RESET
+#else
+#define VPRIME_SCHED_STAT_RESET	DRM_GPU_SCHED_STAT_NOMINAL
+#endif
+
+static inline int vprime_compat_sched_job_init(struct drm_sched_job *job,
+					       struct drm_sched_entity *entity,
+					       void *owner, u64 client_id)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return drm_sched_job_init(job, entity, 1, owner, client_id);
+#else
+	return drm_sched_job_init(job, entity, owner);
+#endif
+}
+
+/* The file's id for the scheduler's fdinfo (6.12+; nothing before). */
+static inline u64 vprime_compat_client_id(struct drm_file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return file->client_id;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * vmap of a GEM object by a caller that holds no lock: since 6.2 the
+ * driver's vmap expects the reservation lock held, before it took it.
+ */
+static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_resv_lock(resv, NULL);
+#endif
+}
+
+static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_resv_unlock(resv);
+#endif
+}
+
 /* 7.0 added the typed allocators kzalloc_obj() and friends. */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P, ...)	kzalloc(sizeof(P), ##__VA_ARGS__)

@@ -71,6 +71,14 @@ static unsigned int num_crtcs = 1;
 module_param(num_crtcs, uint, 0444);
 MODULE_PARM_DESC(num_crtcs, "Display outputs (CRTCs) of each instance (1-4, default 1)");
 
+static unsigned int job_delay_ms[VPRIME_MAX_DEVICES];
+module_param_array(job_delay_ms, uint, NULL, 0444);
+MODULE_PARM_DESC(job_delay_ms, "Extra time each job of each instance takes, in ms (default 0)");
+
+static unsigned int job_timeout_ms = 2000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms, "Time after which a job is declared hung, in ms (default 2000)");
+
 static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);
 MODULE_PARM_DESC(map_wait_ms,
@@ -146,10 +154,15 @@ static const struct drm_ioctl_desc vprime_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VPRIME_GEM_INFO, vprime_gem_info_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VPRIME_GEM_MAP, vprime_gem_map_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VPRIME_GEM_UNMAP, vprime_gem_unmap_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_SUBMIT, vprime_submit_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_WAIT_IDLE, vprime_wait_idle_ioctl, DRM_RENDER_ALLOW),
 };
 
 static const struct drm_driver vprime_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_MODESET | DRIVER_ATOMIC,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_MODESET | DRIVER_ATOMIC |
+			   DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
+	.open = vprime_file_open,
+	.postclose = vprime_file_postclose,
 	.fops = &vprime_fops,
 	.ioctls = vprime_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
@@ -200,13 +213,19 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	ret = vprime_kms_init(vdev, num_crtcs);
 	if (ret)
 		goto err_devres;
-
-	ret = drm_dev_register(&vdev->drm, 0);
+	ret = vprime_engine_init(vdev, job_delay_ms[index],
+				 msecs_to_jiffies(job_timeout_ms ?: 1));
 	if (ret)
 		goto err_devres;
 
+	ret = drm_dev_register(&vdev->drm, 0);
+	if (ret)
+		goto err_engine;
+
 	return vdev;
 
+err_engine:
+	vprime_engine_fini(vdev);
 err_devres:
 	dev->dma_parms = NULL;
 	devres_release_group(dev, NULL);
@@ -221,6 +240,7 @@ static void vprime_device_destroy(struct vprime_device *vdev)
 
 	drm_dev_unregister(&vdev->drm);
 	vprime_kms_fini(vdev);
+	vprime_engine_fini(vdev);
 	devres_release_group(dev, NULL);
 	dev->dma_parms = NULL;
 	vprime_compat_device_destroy(dev);

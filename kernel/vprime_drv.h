@@ -13,6 +13,7 @@
 
 #include <drm/drm_device.h>
 
+#include "vprime_job.h"
 #include "vprime_kms.h"
 
 struct drm_minor;
@@ -57,6 +58,7 @@ struct vprime_stats {
  * @contiguous: the device needs physically contiguous buffers
  * @outputs: the display's CRTCs and what hangs off them
  * @num_outputs: the number of @outputs in use
+ * @engine: the job engine
  */
 struct vprime_device {
 	struct drm_device drm;
@@ -69,6 +71,7 @@ struct vprime_device {
 	bool contiguous;
 	struct vprime_output outputs[VPRIME_MAX_CRTCS];
 	unsigned int num_outputs;
+	struct vprime_engine engine;
 };
 
 static inline struct vprime_device *to_vprime_device(struct drm_device *drm)

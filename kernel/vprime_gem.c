@@ -443,6 +443,36 @@ static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 	vprime_compat_vmap_unlock(obj->resv);
 }
 
+/**
+ * vprime_gem_vmap_unlocked - map one of this device's objects, own or
+ *	imported, into the kernel, without holding its reservation lock
+ * @obj: the object
+ * @map: out: the mapping
+ *
+ * Returns: 0 or a negative errno.
+ */
+int vprime_gem_vmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	int ret;
+
+	vprime_compat_vmap_outer_lock(obj->resv);
+	ret = vprime_gem_vmap(obj, map);
+	vprime_compat_vmap_outer_unlock(obj->resv);
+	return ret;
+}
+
+/**
+ * vprime_gem_vunmap_unlocked - undo vprime_gem_vmap_unlocked()
+ * @obj: the object
+ * @map: the mapping
+ */
+void vprime_gem_vunmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	vprime_compat_vmap_outer_lock(obj->resv);
+	vprime_gem_vunmap(obj, map);
+	vprime_compat_vmap_outer_unlock(obj->resv);
+}
+
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
 	.free = vprime_gem_free,
 	.close = vprime_gem_close,

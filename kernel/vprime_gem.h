@@ -102,6 +102,9 @@ void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 
+int vprime_gem_vmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map);
+void vprime_gem_vunmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map);
+
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args);
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);

@@ -104,3 +104,11 @@ timed() {
 	"$@" || return
 	log "$label: done in $((SECONDS - t0))s"
 }
+
+# kbuild_dir TAG SRC NAME: where scripts/kbuild builds module directory SRC
+# for kernel TAG: one tree per kernel and per checkout.
+kbuild_dir() {
+	local id
+	id=$(readlink -f "$2" | sha1sum | cut -c1-8)
+	echo "$VPRIME_CACHE/build/$1/$3-$id"
+}

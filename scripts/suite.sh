@@ -45,7 +45,12 @@ build_modules() {
 }
 
 # module_path TAG NAME: where kbuild left NAME.ko for TAG.
-module_path() { echo "$VPRIME_CACHE/build/$1/$2/$2.ko"; }
+module_path() {
+	case $2 in
+	vprime) echo "$(kbuild_dir "$1" "$VPRIME_TOP/kernel" vprime)/vprime.ko" ;;
+	vkms) echo "$(kbuild_dir "$1" "$VPRIME_CACHE/vkms-src/$1" vkms)/vkms.ko" ;;
+	esac
+}
 
 # checkpatch FILE...: checkpatch.pl --strict from 7.2's source on FILEs.
 checkpatch() {
@@ -138,10 +143,12 @@ test_plan() {
 
 # The instances the tests run against: vprime.0 and .1 take any memory,
 # vprime.2 is a 32-bit device with 16 KiB segments inside 64 KiB boundaries,
-# vprime.3 needs physically contiguous buffers. The VM has more than 4 GiB so
-# that "below 4 GiB" means something.
+# vprime.3 needs physically contiguous buffers; vprime.1's jobs take 200 ms
+# longer, so that ordering bugs show. The VM has more than 4 GiB so that
+# "below 4 GiB" means something.
 VPRIME_TEST_PARAMS="num_devices=4 dma_bits=64,64,32,64 max_segment=0,0,16384,0"
 VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0 contiguous=0,0,0,1 map_wait_ms=1000"
+VPRIME_TEST_PARAMS+=" job_delay_ms=0,200,0,0 job_timeout_ms=1000"
 VPRIME_TEST_MEM=5120
 
 # boot_vm TAG OUTDIR [vm-run options] -- COMMAND: the VM with every module

@@ -38,6 +38,8 @@ extern "C" {
 #define DRM_VPRIME_GEM_INFO		0x01
 #define DRM_VPRIME_GEM_MAP		0x02
 #define DRM_VPRIME_GEM_UNMAP		0x03
+#define DRM_VPRIME_SUBMIT		0x04
+#define DRM_VPRIME_WAIT_IDLE		0x05
 
 /**
  * struct drm_vprime_gem_create - create a buffer object
@@ -212,6 +214,184 @@ struct drm_vprime_gem_unmap {
  */
 #define DRM_IOCTL_VPRIME_GEM_UNMAP \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_VPRIME_GEM_UNMAP, struct drm_vprime_gem_unmap)
+
+/* Bits of &drm_vprime_submit_bo.flags. */
+/** define VPRIME_SUBMIT_BO_READ - the job reads the buffer */
+#define VPRIME_SUBMIT_BO_READ		0x1u
+/** define VPRIME_SUBMIT_BO_WRITE - the job writes the buffer */
+#define VPRIME_SUBMIT_BO_WRITE		0x2u
+
+/**
+ * struct drm_vprime_submit_bo - a buffer a job uses, seen as a 2D surface
+ *
+ * Any GEM object of the device, its own or imported. A surface of @height
+ * rows of @pitch bytes must fit in the object.
+ */
+struct drm_vprime_submit_bo {
+	/** @handle: the object. */
+	__u32 handle;
+	/** @flags: VPRIME_SUBMIT_BO_READ and/or VPRIME_SUBMIT_BO_WRITE. */
+	__u32 flags;
+	/** @width: the surface's width in pixels. */
+	__u32 width;
+	/** @height: its height in rows. */
+	__u32 height;
+	/** @pitch: bytes from one row to the next. */
+	__u32 pitch;
+	/**
+	 * @format: the pixel format, a DRM fourcc: XRGB8888, ARGB8888,
+	 * XBGR8888, ABGR8888 or RGB565.
+	 */
+	__u32 format;
+};
+
+/* Values of &drm_vprime_cmd.op. */
+/** define VPRIME_CMD_FILL - fill a rectangle of @dst with @value (ARGB8888) */
+#define VPRIME_CMD_FILL			1
+/** define VPRIME_CMD_COPY - copy a rectangle of @src to @dst, converting the format */
+#define VPRIME_CMD_COPY			2
+/**
+ * define VPRIME_CMD_CHECKSUM - the crc32 of a rectangle of @src (its rows'
+ * bytes, in order), written as a little-endian u32 at @dst_offset of @dst
+ */
+#define VPRIME_CMD_CHECKSUM		3
+/**
+ * define VPRIME_CMD_HANG - a command that never completes, as a faulty
+ * shader would: the job times out and its fence carries -ETIMEDOUT
+ */
+#define VPRIME_CMD_HANG			4
+
+/**
+ * struct drm_vprime_cmd - one command of a job
+ *
+ * Buffers are named by their index in &drm_vprime_submit.bos_ptr; a
+ * rectangle must lie inside its surface.
+ */
+struct drm_vprime_cmd {
+	/** @op: a VPRIME_CMD_* value. */
+	__u32 op;
+	/** @flags: none defined yet; must be 0. */
+	__u32 flags;
+	/** @src: the source buffer (COPY, CHECKSUM). */
+	__u32 src;
+	/** @dst: the destination buffer (FILL, COPY, CHECKSUM). */
+	__u32 dst;
+	/** @src_x: the source rectangle's left column. */
+	__u32 src_x;
+	/** @src_y: its top row. */
+	__u32 src_y;
+	/** @dst_x: the destination rectangle's left column (FILL, COPY). */
+	__u32 dst_x;
+	/** @dst_y: its top row. */
+	__u32 dst_y;
+	/** @width: the rectangle's width in pixels. */
+	__u32 width;
+	/** @height: its height in rows. */
+	__u32 height;
+	/** @value: FILL's colour, ARGB8888, converted to @dst's format. */
+	__u32 value;
+	/** @pad: must be 0. */
+	__u32 pad;
+	/** @dst_offset: CHECKSUM: where in @dst the u32 goes, 4-byte aligned. */
+	__u64 dst_offset;
+};
+
+/**
+ * struct drm_vprime_syncobj - a syncobj and, for a timeline, a point
+ */
+struct drm_vprime_syncobj {
+	/** @handle: the syncobj. */
+	__u32 handle;
+	/** @pad: must be 0. */
+	__u32 pad;
+	/** @point: a timeline point, or 0 for a binary syncobj. */
+	__u64 point;
+};
+
+/* Bits of &drm_vprime_submit.flags. */
+/** define VPRIME_SUBMIT_IN_FENCE_FD - wait for the sync_file @in_fence_fd */
+#define VPRIME_SUBMIT_IN_FENCE_FD	0x1u
+/** define VPRIME_SUBMIT_OUT_FENCE_FD - return the job's fence as a sync_file */
+#define VPRIME_SUBMIT_OUT_FENCE_FD	0x2u
+/** define VPRIME_SUBMIT_OUT_SYNCOBJ - put the job's fence into @out_syncobj */
+#define VPRIME_SUBMIT_OUT_SYNCOBJ	0x4u
+
+/** define VPRIME_SUBMIT_MAX_BOS - the most buffers one job uses */
+#define VPRIME_SUBMIT_MAX_BOS		64
+/** define VPRIME_SUBMIT_MAX_CMDS - the most commands in one job */
+#define VPRIME_SUBMIT_MAX_CMDS		256
+/** define VPRIME_SUBMIT_MAX_SYNCOBJS - the most in-syncobjs of one job */
+#define VPRIME_SUBMIT_MAX_SYNCOBJS	64
+
+/**
+ * struct drm_vprime_submit - queue a job on the device
+ *
+ * Used by %DRM_IOCTL_VPRIME_SUBMIT. The job runs asynchronously, after the
+ * fences it depends on: implicitly, those already in each buffer's
+ * reservation object (a write waits for every fence, a read for writers);
+ * explicitly, @in_fence_fd and each of @in_syncobjs_ptr. Its own fence is
+ * added to every buffer's reservation object (as a write or a read) and,
+ * as asked, returned as a sync_file and put in a syncobj.
+ */
+struct drm_vprime_submit {
+	/** @bos_ptr: a user pointer to @num_bos &struct drm_vprime_submit_bo. */
+	__u64 bos_ptr;
+	/** @cmds_ptr: a user pointer to @num_cmds &struct drm_vprime_cmd. */
+	__u64 cmds_ptr;
+	/** @in_syncobjs_ptr: a user pointer to @num_in_syncobjs &struct drm_vprime_syncobj. */
+	__u64 in_syncobjs_ptr;
+	/** @num_bos: 1 to %VPRIME_SUBMIT_MAX_BOS. */
+	__u32 num_bos;
+	/** @num_cmds: 1 to %VPRIME_SUBMIT_MAX_CMDS. */
+	__u32 num_cmds;
+	/** @num_in_syncobjs: 0 to %VPRIME_SUBMIT_MAX_SYNCOBJS. */
+	__u32 num_in_syncobjs;
+	/** @flags: VPRIME_SUBMIT_* bits. */
+	__u32 flags;
+	/** @in_fence_fd: with %VPRIME_SUBMIT_IN_FENCE_FD, a sync_file to wait for. */
+	__s32 in_fence_fd;
+	/** @out_fence_fd: out, with %VPRIME_SUBMIT_OUT_FENCE_FD: the job's sync_file. */
+	__s32 out_fence_fd;
+	/** @out_syncobj: with %VPRIME_SUBMIT_OUT_SYNCOBJ, the syncobj and point to signal. */
+	struct drm_vprime_syncobj out_syncobj;
+};
+
+/**
+ * struct drm_vprime_wait_idle - wait until no job uses a buffer
+ *
+ * Used by %DRM_IOCTL_VPRIME_WAIT_IDLE.
+ */
+struct drm_vprime_wait_idle {
+	/** @handle: the object. */
+	__u32 handle;
+	/** @flags: none defined yet; must be 0. */
+	__u32 flags;
+	/** @timeout_ns: how long to wait, relative; 0 only checks. */
+	__s64 timeout_ns;
+};
+
+/**
+ * define DRM_IOCTL_VPRIME_SUBMIT - queue a job
+ *
+ * Takes a &struct drm_vprime_submit. Errors: -EINVAL for unknown flags or
+ * commands, non-zero padding, a count out of range, a buffer listed twice
+ * or without READ/WRITE, a bad surface or a rectangle outside it, a
+ * command using a buffer against its flags; -ENOENT for an unknown buffer
+ * or syncobj handle; -EBADF or -EINVAL for a bad sync_file fd; -EFAULT for a
+ * bad pointer; -ENOMEM. A rejected job leaves nothing queued or referenced.
+ */
+#define DRM_IOCTL_VPRIME_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_SUBMIT, struct drm_vprime_submit)
+
+/**
+ * define DRM_IOCTL_VPRIME_WAIT_IDLE - wait for a buffer's jobs
+ *
+ * Takes a &struct drm_vprime_wait_idle. Errors: -EINVAL for flags;
+ * -ENOENT for an unknown handle; -ETIME when jobs still use it at the
+ * timeout; -EINTR (or a restart) when interrupted.
+ */
+#define DRM_IOCTL_VPRIME_WAIT_IDLE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VPRIME_WAIT_IDLE, struct drm_vprime_wait_idle)
 
 #if defined(__cplusplus)
 }

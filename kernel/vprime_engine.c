@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: engine commands
+ *
+ * What a job's commands do, on the CPU standing in for a GPU: fill a
+ * rectangle, copy one between surfaces converting the pixel format through
+ * ARGB8888, and write the crc32 of one into a buffer. Every command was
+ * checked against its buffers' surfaces at submission, so execution cannot
+ * go out of bounds and never fails.
+ */
+
+#include <linux/crc32.h>
+#include <linux/kernel.h>
+
+#include <drm/drm_fourcc.h>
+#include <drm/drm_gem.h>
+
+#include "vprime_compat.h"
+#include "vprime_job.h"
+
+static unsigned int format_cpp(u32 format)
+{
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+	case DRM_FORMAT_ARGB8888:
+	case DRM_FORMAT_XBGR8888:
+	case DRM_FORMAT_ABGR8888:
+		return 4;
+	case DRM_FORMAT_RGB565:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * vprime_surface_check - whether a buffer's surface description is sound
+ * @desc: the description
+ * @size: the object's size
+ *
+ * Returns: 0, or -EINVAL for an unknown format, a pitch shorter than a row,
+ * or rows that do not fit in the object.
+ */
+int vprime_surface_check(const struct drm_vprime_submit_bo *desc, size_t size)
+{
+	unsigned int cpp = format_cpp(desc->format);
+
+	if (!cpp || !desc->width || !desc->height ||
+	    (u64)desc->width * cpp > desc->pitch ||
+	    (u64)desc->pitch * (desc->height - 1) + (u64)desc->width * cpp > size)
+		return -EINVAL;
+	return 0;
+}
+
+static bool rect_inside(const struct drm_vprime_submit_bo *s, u32 x, u32 y, u32 w, u32 h)
+{
+	return w && h && x <= s->width && w <= s->width - x && y <= s->height &&
+	       h <= s->height - y;
+}
+
+static bool writable(const struct vprime_job_bo *bo)
+{
+	return bo->desc.flags & VPRIME_SUBMIT_BO_WRITE;
+}
+
+static bool readable(const struct vprime_job_bo *bo)
+{
+	return bo->desc.flags & VPRIME_SUBMIT_BO_READ;
+}
+
+/**
+ * vprime_cmd_check - whether a command is valid for the job's buffers
+ * @cmd: the command
+ * @bos: the job's buffers, looked up
+ * @num_bos: their number
+ *
+ * Returns: 0, or -EINVAL: unknown op, flags or padding set, a buffer index
+ * out of range or used against its READ/WRITE flags, a rectangle outside
+ * its surface, a checksum offset unaligned or past the end.
+ */
+int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos,
+		     unsigned int num_bos)
+{
+	const struct vprime_job_bo *src, *dst;
+
+	if (cmd->flags || cmd->pad)
+		return -EINVAL;
+	if (cmd->op == VPRIME_CMD_HANG)
+		return 0;
+	if (cmd->dst >= num_bos)
+		return -EINVAL;
+	dst = &bos[cmd->dst];
+	switch (cmd->op) {
+	case VPRIME_CMD_FILL:
+		return writable(dst) && rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y,
+						    cmd->width, cmd->height) ? 0 : -EINVAL;
+	case VPRIME_CMD_COPY:
+	case VPRIME_CMD_CHECKSUM:
+		if (cmd->src >= num_bos)
+			return -EINVAL;
+		src = &bos[cmd->src];
+		if (!readable(src) || !writable(dst) ||
+		    !rect_inside(&src->desc, cmd->src_x, cmd->src_y, cmd->width, cmd->height))
+			return -EINVAL;
+		if (cmd->op == VPRIME_CMD_CHECKSUM)
+			return cmd->dst_offset % 4 || cmd->dst_offset > dst->obj->size - 4 ?
+			       -EINVAL : 0;
+		return rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y, cmd->width,
+				   cmd->height) ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+static u8 *pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
+{
+	return (u8 *)bo->map.vaddr + (size_t)y * bo->desc.pitch +
+	       (size_t)x * format_cpp(bo->desc.format);
+}
+
+static u32 swap_rb(u32 p)
+{
+	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
+}
+
+static u32 read_argb(const u8 *p, u32 format)
+{
+	u32 v, r, g, b;
+
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+		return get_unaligned_le32(p) | 0xff000000;
+	case DRM_FORMAT_ARGB8888:
+		return get_unaligned_le32(p);
+	case DRM_FORMAT_XBGR8888:
+		return swap_rb(get_unaligned_le32(p)) | 0xff000000;
+	case DRM_FORMAT_ABGR8888:
+		return swap_rb(get_unaligned_le32(p));
+	default: /* RGB565 */
+		v = get_unaligned_le16(p);
+		r = (v >> 11) & 0x1f;
+		g = (v >> 5) & 0x3f;
+		b = v & 0x1f;
+		return 0xff000000 | ((r << 3) | (r >> 2)) << 16 | ((g << 2) | (g >> 4)) << 8 |
+		       ((b << 3) | (b >> 2));
+	}
+}
+
+static void write_argb(u8 *p, u32 format, u32 argb)
+{
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+		put_unaligned_le32(argb | 0xff000000, p);
+		break;
+	case DRM_FORMAT_ARGB8888:
+		put_unaligned_le32(argb, p);
+		break;
+	case DRM_FORMAT_XBGR8888:
+		put_unaligned_le32(swap_rb(argb) | 0xff000000, p);
+		break;
+	case DRM_FORMAT_ABGR8888:
+		put_unaligned_le32(swap_rb(argb), p);
+		break;
+	default: /* RGB565 */
+		put_unaligned_le16(((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
+				   ((argb >> 3) & 0x001f), p);
+		break;
+	}
+}
+
+static void fill(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *dst)
+{
+	unsigned int cpp = format_cpp(dst->desc.format);
+	u32 x, y;
+
+	for (y = 0; y < cmd->height; y++)
+		for (x = 0; x < cmd->width; x++)
+			write_argb(pixel_at(dst, cmd->dst_x, cmd->dst_y + y) + x * cpp,
+				   dst->desc.format, cmd->value);
+}
+
+static void copy(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *src,
+		 const struct vprime_job_bo *dst)
+{
+	unsigned int scpp = format_cpp(src->desc.format), dcpp = format_cpp(dst->desc.format);
+	u32 x, y;
+
+	for (y = 0; y < cmd->height; y++) {
+		const u8 *s = pixel_at(src, cmd->src_x, cmd->src_y + y);
+		u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y + y);
+
+		for (x = 0; x < cmd->width; x++)
+			write_argb(d + x * dcpp, dst->desc.format,
+				   read_argb(s + x * scpp, src->desc.format));
+	}
+}
+
+static void checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *src,
+		     const struct vprime_job_bo *dst)
+{
+	size_t row = (size_t)cmd->width * format_cpp(src->desc.format);
+	u32 crc = 0, y;
+
+	for (y = 0; y < cmd->height; y++)
+		crc = crc32_le(crc, pixel_at(src, cmd->src_x, cmd->src_y + y), row);
+	put_unaligned_le32(crc, (u8 *)dst->map.vaddr + cmd->dst_offset);
+}
+
+/**
+ * vprime_cmd_execute - execute one checked command
+ * @cmd: the command
+ * @bos: the job's buffers, mapped
+ */
+void vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos)
+{
+	switch (cmd->op) {
+	case VPRIME_CMD_FILL:
+		fill(cmd, &bos[cmd->dst]);
+		break;
+	case VPRIME_CMD_COPY:
+		copy(cmd, &bos[cmd->src], &bos[cmd->dst]);
+		break;
+	case VPRIME_CMD_CHECKSUM:
+		checksum(cmd, &bos[cmd->src], &bos[cmd->dst]);
+		break;
+	}
+}
