@@ -1001,9 +1001,26 @@ static void test_syncobj_timeline(void)
 	close(fd);
 }
 
+/*
+ * Wait (boundedly) for instance @idx's object count to come back to @base:
+ * finished jobs drop their buffers on a workqueue, a little after their fences.
+ */
+static void assert_objects_back(int idx, long base, const char *what)
+{
+	long now_count = vprime_object_count(idx);
+
+	for (int i = 0; i < 100 && now_count != base; i++) {
+		usleep(20 * 1000);
+		now_count = vprime_object_count(idx);
+	}
+	vt_assert_f(now_count == base, "%s: vprime.%d holds %ld objects, %ld before\n", what, idx,
+		    now_count, base);
+}
+
 static void test_hang_recovery(void)
 {
 	int idx = fast_instance(-1);
+	long base = vprime_object_count(idx);
 	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
 	unsigned int timeout = vprime_param_u64("job_timeout_ms", 0);
 	int budget = budget_ms() + 3 * timeout;
@@ -1062,6 +1079,8 @@ static void test_hang_recovery(void)
 	surface_free(&m);
 	close(fd);
 	close(fd2);
+	/* The hung job, too, was freed with its references. */
+	assert_objects_back(idx, base, "after the hang and the jobs behind it");
 }
 
 static void test_wait_idle(void)

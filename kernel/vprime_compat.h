@@ -185,9 +185,10 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 }
 
 /*
- * The DRM GPU scheduler: 6.12 added run-queue counts and job credits and
- * owners' client ids; by 7.2 a handled timeout is "RESET", not "NOMINAL".
- * (Debian's 6.1 has drm_sched_init_args backported.)
+ * The DRM GPU scheduler. Debian's 6.12 has run-queue counts, job credits and
+ * owners' client ids (upstream 6.7, 6.8 and 6.15, the last backported), its
+ * 6.1 has drm_sched_init_args backported; by 7.2 a handled timeout is
+ * "RESET", not "NOMINAL".
  */
 #include <drm/drm_file.h>
 #include <drm/gpu_scheduler.h>

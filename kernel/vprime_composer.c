@@ -214,13 +214,16 @@ int vprime_set_crc_source(struct drm_crtc *crtc, const char *src_name)
 	ret = parse_crc_source(src_name, &enabled);
 	if (ret)
 		return ret;
+	was = READ_ONCE(out->crc_enabled);
+	if (enabled && !was) {
+		ret = drm_crtc_vblank_get(crtc);
+		if (ret)
+			return ret;
+	}
 	spin_lock_irq(&out->lock);
-	was = out->crc_enabled;
 	out->crc_enabled = enabled;
 	spin_unlock_irq(&out->lock);
-	if (enabled && !was)
-		ret = drm_crtc_vblank_get(crtc);
-	else if (!enabled && was)
+	if (!enabled && was)
 		drm_crtc_vblank_put(crtc);
-	return ret;
+	return 0;
 }

@@ -7,8 +7,9 @@
  * DOC: connector
  *
  * Each CRTC drives one always-connected virtual connector through one
- * virtual encoder. Its modes are the standard ones up to 8192x8192 (so
- * 1920x1080 and 1024x768 among them), 1024x768 preferred. It has no EDID.
+ * virtual encoder. Its modes are the standard (DMT) ones the core knows, up
+ * to 4096x2160 (1920x1080 and 1024x768 among them), 1024x768 preferred. It
+ * has no EDID.
  */
 
 #include <drm/drm_atomic_helper.h>

@@ -28,9 +28,12 @@ static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
 	struct vprime_output *out = container_of(timer, struct vprime_output, vblank_timer);
 	struct drm_crtc *crtc = &out->crtc;
 	struct vprime_crtc_state *state;
-	bool cookie = dma_fence_begin_signalling();
+	bool cookie;
 	u64 frame;
 
+	if (!READ_ONCE(out->vblank_on))
+		return HRTIMER_NORESTART;
+	cookie = dma_fence_begin_signalling();
 	hrtimer_forward_now(timer, out->period);
 
 	spin_lock(&out->lock);
@@ -59,13 +62,22 @@ static int vprime_enable_vblank(struct drm_crtc *crtc)
 
 	drm_calc_timestamping_constants(crtc, &crtc->mode);
 	out->period = ns_to_ktime(vblank->framedur_ns);
+	WRITE_ONCE(out->vblank_on, true);
 	hrtimer_start(&out->vblank_timer, out->period, HRTIMER_MODE_REL);
 	return 0;
 }
 
+/*
+ * The core calls this with its vblank lock held, which a running timer
+ * callback may be waiting for: do not wait for the callback, tell it to
+ * stop instead.
+ */
 static void vprime_disable_vblank(struct drm_crtc *crtc)
 {
-	hrtimer_cancel(&crtc_to_output(crtc)->vblank_timer);
+	struct vprime_output *out = crtc_to_output(crtc);
+
+	WRITE_ONCE(out->vblank_on, false);
+	hrtimer_try_to_cancel(&out->vblank_timer);
 }
 
 /*

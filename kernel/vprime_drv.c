@@ -77,7 +77,8 @@ MODULE_PARM_DESC(job_delay_ms, "Extra time each job of each instance takes, in m
 
 static unsigned int job_timeout_ms = 2000;
 module_param(job_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(job_timeout_ms, "Time after which a job is declared hung, in ms (default 2000)");
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time after which a job is declared hung, in ms (default 2000, 0: never)");
 
 static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);
@@ -214,7 +215,8 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_devres;
 	ret = vprime_engine_init(vdev, job_delay_ms[index],
-				 msecs_to_jiffies(job_timeout_ms ?: 1));
+				 job_timeout_ms ? msecs_to_jiffies(job_timeout_ms) :
+						  MAX_SCHEDULE_TIMEOUT);
 	if (ret)
 		goto err_devres;
 

@@ -61,6 +61,22 @@ bool vprime_format_supported(u32 format)
 	return false;
 }
 
+/**
+ * vprime_wb_format_supported - whether writeback writes @format
+ * @format: a DRM fourcc
+ *
+ * Returns: true for XRGB8888 and ARGB8888.
+ */
+bool vprime_wb_format_supported(u32 format)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vprime_wb_formats); i++)
+		if (vprime_wb_formats[i] == format)
+			return true;
+	return false;
+}
+
 static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i, int x, int y)
 {
 	const struct drm_framebuffer *fb = ps->base.fb;

@@ -21,9 +21,10 @@
  * out-fence fd and timeline point. Only then is the job armed, its fence
  * added to every buffer and published, and the job pushed.
  *
- * The signalling path — the scheduler's run_job, the execution and the
- * timeout handler — is annotated with dma_fence_begin_signalling() and
- * takes no reservation lock and allocates nothing. A job that never
+ * The signalling path — the scheduler's run_job and the execution — is
+ * annotated with dma_fence_begin_signalling() and takes no reservation lock
+ * and allocates nothing; finished jobs release their buffers on a
+ * workqueue of their own. A job that never
  * completes (VPRIME_CMD_HANG) is timed out: its fences carry -ETIMEDOUT and
  * later jobs run.
  */
@@ -96,21 +97,27 @@ static bool job_hangs(const struct vprime_job *job)
 	return false;
 }
 
-/* The "hardware": execute the job, then signal its hardware fence. */
+/*
+ * The "hardware": execute the job, then signal its hardware fence. A hung
+ * job holds the engine until the timeout handler gives up on it, as a hung
+ * GPU ring would, so the engine's fences still signal in order.
+ */
 static void job_execute(struct work_struct *work)
 {
 	struct vprime_job *job = container_of(work, struct vprime_job, exec_work);
-	bool cookie = dma_fence_begin_signalling();
 	unsigned int i;
+	bool cookie;
 
-	if (job_hangs(job))
-		goto out;	/* the timeout handler signals it */
+	if (job_hangs(job)) {
+		wait_for_completion(&job->timed_out);
+		return;		/* the timeout handler signals it */
+	}
+	cookie = dma_fence_begin_signalling();
 	if (job->engine->delay_ms)
 		msleep(job->engine->delay_ms);
 	for (i = 0; i < job->num_cmds; i++)
 		vprime_cmd_execute(&job->cmds[i], job->bos);
 	engine_fence_complete(job, 0);
-out:
 	dma_fence_end_signalling(cookie);
 }
 
@@ -119,6 +126,7 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 	struct vprime_job *job = to_vprime_job(sched_job);
 	struct vprime_engine *engine = job->engine;
 	int error = sched_job->s_fence->finished.error;
+	bool cookie = dma_fence_begin_signalling();
 
 	dma_fence_init(&job->hw_fence, &engine_fence_ops, &engine->fence_lock,
 		       engine->fence_context, atomic64_inc_return(&engine->seqno));
@@ -127,21 +135,30 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 		engine_fence_complete(job, error);
 	else
 		queue_work(engine->exec_wq, &job->exec_work);
+	dma_fence_end_signalling(cookie);
 	return dma_fence_get(&job->hw_fence);
 }
 
 /*
- * A job that does not complete in time: fail its fences. The engine has
- * nothing to reset; the next job runs as soon as this one's fence is done.
+ * A job that does not complete in time. The engine is let go — a hung
+ * command gives up, a slow one is waited for — and, unless the job completed
+ * in the meantime, its fences fail with -ETIMEDOUT. Its hardware fence is
+ * signalled either way, so the scheduler completes it (its finished fence
+ * carries the error) and runs later jobs; it took the job off its pending
+ * list before calling this, so free_guilty asks it to free the job now.
  */
 static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = to_vprime_job(sched_job);
-	bool cookie = dma_fence_begin_signalling();
 
-	dma_fence_set_error(&sched_job->s_fence->finished, -ETIMEDOUT);
-	engine_fence_complete(job, -ETIMEDOUT);
-	dma_fence_end_signalling(cookie);
+	complete_all(&job->timed_out);
+	flush_work(&job->exec_work);
+	if (!test_and_set_bit(0, &job->completed)) {
+		dma_fence_set_error(&sched_job->s_fence->finished, -ETIMEDOUT);
+		dma_fence_set_error(&job->hw_fence, -ETIMEDOUT);
+		dma_fence_signal(&job->hw_fence);
+	}
+	sched_job->sched->free_guilty = true;
 	return VPRIME_SCHED_STAT_RESET;
 }
 
@@ -171,12 +188,21 @@ static void job_free(struct vprime_job *job)
 		kfree(job);
 }
 
+static void job_cleanup_work(struct work_struct *work)
+{
+	job_free(container_of(work, struct vprime_job, cleanup_work));
+}
+
+/*
+ * The scheduler's worker also runs jobs: releasing the buffers (which takes
+ * their reservation locks) is left to another workqueue.
+ */
 static void vprime_free_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = to_vprime_job(sched_job);
 
 	drm_sched_job_cleanup(sched_job);
-	job_free(job);
+	queue_work(job->engine->cleanup_wq, &job->cleanup_work);
 }
 
 static const struct drm_sched_backend_ops vprime_sched_ops = {
@@ -209,12 +235,23 @@ int vprime_engine_init(struct vprime_device *vdev, unsigned int delay_ms, long t
 	engine->delay_ms = delay_ms;
 	spin_lock_init(&engine->fence_lock);
 	engine->fence_context = dma_fence_context_alloc(1);
-	engine->exec_wq = alloc_ordered_workqueue("vprime_exec", 0);
+	engine->exec_wq = alloc_ordered_workqueue("vprime_exec", WQ_MEM_RECLAIM);
 	if (!engine->exec_wq)
 		return -ENOMEM;
+	engine->cleanup_wq = alloc_workqueue("vprime_cleanup", WQ_UNBOUND, 0);
+	if (!engine->cleanup_wq) {
+		ret = -ENOMEM;
+		goto err_exec;
+	}
 	ret = drm_sched_init(&engine->sched, &args);
 	if (ret)
-		destroy_workqueue(engine->exec_wq);
+		goto err_cleanup;
+	return 0;
+
+err_cleanup:
+	destroy_workqueue(engine->cleanup_wq);
+err_exec:
+	destroy_workqueue(engine->exec_wq);
 	return ret;
 }
 
@@ -226,6 +263,7 @@ void vprime_engine_fini(struct vprime_device *vdev)
 {
 	drm_sched_fini(&vdev->engine.sched);
 	destroy_workqueue(vdev->engine.exec_wq);
+	destroy_workqueue(vdev->engine.cleanup_wq);
 }
 
 /**
@@ -320,17 +358,20 @@ static int job_get_bos(struct vprime_job *job, struct drm_file *file,
 		struct vprime_job_bo *bo = &job->bos[i];
 
 		bo->desc = descs[i];
-		if (!(bo->desc.flags & rw) || bo->desc.flags & ~rw)
+		if (!(bo->desc.flags & rw) || bo->desc.flags & ~rw) {
 			ret = -EINVAL;
-		for (j = 0; j < i && !ret; j++)
-			if (descs[j].handle == bo->desc.handle)
-				ret = -EINVAL;
-		if (ret)
 			break;
+		}
 		bo->obj = drm_gem_object_lookup(file, bo->desc.handle);
-		if (!bo->obj)
+		if (!bo->obj) {
 			ret = -ENOENT;
-		else
+			break;
+		}
+		/* One object twice, by one handle or two, would deadlock the locking. */
+		for (j = 0; j < i && !ret; j++)
+			if (job->bos[j].obj == bo->obj)
+				ret = -EINVAL;
+		if (!ret)
 			ret = vprime_surface_check(&bo->desc, bo->obj->size);
 	}
 	for (i = 0; i < job->num_bos && !ret; i++)
@@ -565,6 +606,8 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 		return -ENOMEM;
 	job->engine = &to_vprime_device(drm)->engine;
 	INIT_WORK(&job->exec_work, job_execute);
+	INIT_WORK(&job->cleanup_work, job_cleanup_work);
+	init_completion(&job->timed_out);
 
 	ret = job_get_bos(job, file, args);
 	if (!ret)

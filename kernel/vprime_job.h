@@ -6,6 +6,7 @@
 #ifndef _VPRIME_JOB_H_
 #define _VPRIME_JOB_H_
 
+#include <linux/completion.h>
 #include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
 #include <linux/spinlock.h>
@@ -22,6 +23,7 @@ struct vprime_device;
  * struct vprime_engine - a device's job engine
  * @sched: the DRM GPU scheduler that orders its jobs
  * @exec_wq: the ordered workqueue jobs execute on, one at a time
+ * @cleanup_wq: releases finished jobs' buffers, away from the scheduler
  * @fence_lock: the lock of the engine's hardware fences
  * @fence_context: their fence context
  * @seqno: the last hardware fence's number
@@ -30,6 +32,7 @@ struct vprime_device;
 struct vprime_engine {
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *exec_wq;
+	struct workqueue_struct *cleanup_wq;
 	spinlock_t fence_lock; /* protects the hardware fences */
 	u64 fence_context;
 	atomic64_t seqno;
@@ -58,6 +61,8 @@ struct vprime_job_bo {
  * @completed: bit 0: @hw_fence has been signalled (or is being)
  * @rcu: frees the job after fence readers are done
  * @exec_work: executes the job on &vprime_engine.exec_wq
+ * @cleanup_work: releases the job's buffers on &vprime_engine.cleanup_wq
+ * @timed_out: completed by the timeout handler; a hung job waits for it
  * @bos: the buffers
  * @num_bos: their number
  * @cmds: the commands
@@ -71,6 +76,8 @@ struct vprime_job {
 	unsigned long completed;
 	struct rcu_head rcu;
 	struct work_struct exec_work;
+	struct work_struct cleanup_work;
+	struct completion timed_out;
 	struct vprime_job_bo *bos;
 	unsigned int num_bos;
 	struct drm_vprime_cmd *cmds;

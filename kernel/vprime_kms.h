@@ -82,6 +82,7 @@ struct vprime_crtc_state {
  * @wb: the writeback connector
  * @wb_encoder: the encoder of @wb
  * @vblank_timer: simulates vblank at the mode's refresh rate
+ * @vblank_on: the timer should run (it stops itself when this is false)
  * @period: the frame duration
  * @lock: protects @composer_state against the vblank timer
  * @composer_lock: protects the CRC fields of the composer's state
@@ -96,6 +97,7 @@ struct vprime_output {
 	struct drm_writeback_connector wb;
 	struct drm_encoder wb_encoder;
 	struct hrtimer vblank_timer;
+	bool vblank_on;
 	ktime_t period;
 	spinlock_t lock; /* protects composer_state */
 	spinlock_t composer_lock; /* protects the CRC fields of the state */
@@ -151,6 +153,7 @@ extern const unsigned int vprime_num_cursor_formats;
 extern const u32 vprime_wb_formats[];
 extern const unsigned int vprime_num_wb_formats;
 bool vprime_format_supported(u32 format);
+bool vprime_wb_format_supported(u32 format);
 void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
 		      u32 *argb);
 void vprime_write_line(const struct vprime_wb_job *wb, int y, const u32 *argb,

@@ -68,7 +68,7 @@ static void vprime_wb_cleanup_job(struct drm_writeback_connector *wb,
 	kfree(wbjob);
 }
 
-/* The job's framebuffer must have the CRTC's size. */
+/* The job's framebuffer must have the CRTC's size and a writeback format. */
 static int vprime_wb_atomic_check(struct drm_connector *connector,
 				  struct vprime_atomic_state *state)
 {
@@ -83,6 +83,9 @@ static int vprime_wb_atomic_check(struct drm_connector *connector,
 	if (!crtc_state)
 		return 0;
 	if (fb->width != crtc_state->mode.hdisplay || fb->height != crtc_state->mode.vdisplay)
+		return -EINVAL;
+	/* The composer writes 32-bit pixels: nothing else may be a target. */
+	if (!vprime_wb_format_supported(fb->format->format))
 		return -EINVAL;
 	return 0;
 }

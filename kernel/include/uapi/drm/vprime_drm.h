@@ -366,7 +366,7 @@ struct drm_vprime_wait_idle {
 	__u32 handle;
 	/** @flags: none defined yet; must be 0. */
 	__u32 flags;
-	/** @timeout_ns: how long to wait, relative; 0 only checks. */
+	/** @timeout_ns: how long to wait, relative; 0 (or less) only checks. */
 	__s64 timeout_ns;
 };
 
@@ -378,7 +378,11 @@ struct drm_vprime_wait_idle {
  * or without READ/WRITE, a bad surface or a rectangle outside it, a
  * command using a buffer against its flags; -ENOENT for an unknown buffer
  * or syncobj handle; -EBADF or -EINVAL for a bad sync_file fd; -EFAULT for a
- * bad pointer; -ENOMEM. A rejected job leaves nothing queued or referenced.
+ * bad pointer; -ETIME when an in-syncobj's timeline point was not submitted
+ * within the core's wait for it; -EINTR or a restart when interrupted;
+ * -ENOMEM. A rejected job leaves nothing queued or referenced, with one
+ * exception: -ENOMEM for the out-fence's sync_file comes after the job was
+ * queued (its fence is in the buffers and the out-syncobj).
  */
 #define DRM_IOCTL_VPRIME_SUBMIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_SUBMIT, struct drm_vprime_submit)
