@@ -8,7 +8,8 @@
  *
  * What a job's commands do, on the CPU standing in for a GPU: fill a
  * rectangle, copy one between surfaces converting the pixel format through
- * ARGB8888, and write the crc32 of one into a buffer. Every command was
+ * ARGB8888 (with the display's conversions, vprime_formats.c), and write
+ * the crc32 of one into a buffer. Every command was
  * checked against its buffers' surfaces at submission, so execution cannot
  * go out of bounds and never fails.
  */
@@ -21,6 +22,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_job.h"
+#include "vprime_kms.h"
 
 static unsigned int format_cpp(u32 format)
 {
@@ -122,56 +124,6 @@ static u8 *pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
 	       (size_t)x * format_cpp(bo->desc.format);
 }
 
-static u32 swap_rb(u32 p)
-{
-	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
-}
-
-static u32 read_argb(const u8 *p, u32 format)
-{
-	u32 v, r, g, b;
-
-	switch (format) {
-	case DRM_FORMAT_XRGB8888:
-		return get_unaligned_le32(p) | 0xff000000;
-	case DRM_FORMAT_ARGB8888:
-		return get_unaligned_le32(p);
-	case DRM_FORMAT_XBGR8888:
-		return swap_rb(get_unaligned_le32(p)) | 0xff000000;
-	case DRM_FORMAT_ABGR8888:
-		return swap_rb(get_unaligned_le32(p));
-	default: /* RGB565 */
-		v = get_unaligned_le16(p);
-		r = (v >> 11) & 0x1f;
-		g = (v >> 5) & 0x3f;
-		b = v & 0x1f;
-		return 0xff000000 | ((r << 3) | (r >> 2)) << 16 | ((g << 2) | (g >> 4)) << 8 |
-		       ((b << 3) | (b >> 2));
-	}
-}
-
-static void write_argb(u8 *p, u32 format, u32 argb)
-{
-	switch (format) {
-	case DRM_FORMAT_XRGB8888:
-		put_unaligned_le32(argb | 0xff000000, p);
-		break;
-	case DRM_FORMAT_ARGB8888:
-		put_unaligned_le32(argb, p);
-		break;
-	case DRM_FORMAT_XBGR8888:
-		put_unaligned_le32(swap_rb(argb) | 0xff000000, p);
-		break;
-	case DRM_FORMAT_ABGR8888:
-		put_unaligned_le32(swap_rb(argb), p);
-		break;
-	default: /* RGB565 */
-		put_unaligned_le16(((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
-				   ((argb >> 3) & 0x001f), p);
-		break;
-	}
-}
-
 static void fill(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *dst)
 {
 	unsigned int cpp = format_cpp(dst->desc.format);
@@ -179,8 +131,8 @@ static void fill(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *d
 
 	for (y = 0; y < cmd->height; y++)
 		for (x = 0; x < cmd->width; x++)
-			write_argb(pixel_at(dst, cmd->dst_x, cmd->dst_y + y) + x * cpp,
-				   dst->desc.format, cmd->value);
+			vprime_argb_to_packed(pixel_at(dst, cmd->dst_x, cmd->dst_y + y) + x * cpp,
+					      dst->desc.format, cmd->value);
 }
 
 static void copy(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *src,
@@ -193,9 +145,11 @@ static void copy(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *s
 		const u8 *s = pixel_at(src, cmd->src_x, cmd->src_y + y);
 		u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y + y);
 
-		for (x = 0; x < cmd->width; x++)
-			write_argb(d + x * dcpp, dst->desc.format,
-				   read_argb(s + x * scpp, src->desc.format));
+		for (x = 0; x < cmd->width; x++) {
+			u32 argb = vprime_packed_to_argb(s + x * scpp, src->desc.format);
+
+			vprime_argb_to_packed(d + x * dcpp, dst->desc.format, argb);
+		}
 	}
 }
 

@@ -111,11 +111,16 @@ static u32 yuv_to_argb(int y, int u, int v)
 	return 0xff000000 | clamp(r, 0, 255) << 16 | clamp(g, 0, 255) << 8 | clamp(b, 0, 255);
 }
 
-static u32 read_pixel(const struct vprime_plane_state *ps, int x, int y)
+/**
+ * vprime_packed_to_argb - one pixel of a packed RGB format as ARGB8888
+ * @p: the pixel
+ * @format: XRGB8888, ARGB8888, XBGR8888, ABGR8888 or RGB565
+ *
+ * Returns: the pixel; formats without alpha are opaque.
+ */
+u32 vprime_packed_to_argb(const u8 *p, u32 format)
 {
-	const u8 *p = plane_pixel(ps, 0, x, y), *uv;
-
-	switch (ps->base.fb->format->format) {
+	switch (format) {
 	case DRM_FORMAT_XRGB8888:
 		return get_unaligned_le32(p) | 0xff000000;
 	case DRM_FORMAT_ARGB8888:
@@ -126,13 +131,48 @@ static u32 read_pixel(const struct vprime_plane_state *ps, int x, int y)
 		return swap_red_blue(get_unaligned_le32(p));
 	case DRM_FORMAT_RGB565:
 		return rgb565_to_argb(get_unaligned_le16(p));
-	case DRM_FORMAT_NV12:
-		/* One CbCr pair per 2x2 block; cpp[1] is 2, so x / 2 addresses it. */
-		uv = plane_pixel(ps, 1, x / 2, y / 2);
-		return yuv_to_argb(p[0], uv[0], uv[1]);
 	default:
 		return 0xff000000;
 	}
+}
+
+/**
+ * vprime_argb_to_packed - store an ARGB8888 pixel in a packed RGB format
+ * @p: where the pixel goes
+ * @format: XRGB8888, ARGB8888, XBGR8888, ABGR8888 or RGB565
+ * @argb: the pixel; X bytes are written as 0xff, RGB565 keeps the top bits
+ */
+void vprime_argb_to_packed(u8 *p, u32 format, u32 argb)
+{
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+		put_unaligned_le32(argb | 0xff000000, p);
+		break;
+	case DRM_FORMAT_ARGB8888:
+		put_unaligned_le32(argb, p);
+		break;
+	case DRM_FORMAT_XBGR8888:
+		put_unaligned_le32(swap_red_blue(argb) | 0xff000000, p);
+		break;
+	case DRM_FORMAT_ABGR8888:
+		put_unaligned_le32(swap_red_blue(argb), p);
+		break;
+	case DRM_FORMAT_RGB565:
+		put_unaligned_le16(((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
+				   ((argb >> 3) & 0x001f), p);
+		break;
+	}
+}
+
+static u32 read_pixel(const struct vprime_plane_state *ps, int x, int y)
+{
+	const u8 *p = plane_pixel(ps, 0, x, y), *uv;
+
+	if (ps->base.fb->format->format != DRM_FORMAT_NV12)
+		return vprime_packed_to_argb(p, ps->base.fb->format->format);
+	/* One CbCr pair per 2x2 block; cpp[1] is 2, so x / 2 addresses it. */
+	uv = plane_pixel(ps, 1, x / 2, y / 2);
+	return yuv_to_argb(p[0], uv[0], uv[1]);
 }
 
 /**

@@ -154,6 +154,8 @@ extern const u32 vprime_wb_formats[];
 extern const unsigned int vprime_num_wb_formats;
 bool vprime_format_supported(u32 format);
 bool vprime_wb_format_supported(u32 format);
+u32 vprime_packed_to_argb(const u8 *p, u32 format);
+void vprime_argb_to_packed(u8 *p, u32 format, u32 argb);
 void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
 		      u32 *argb);
 void vprime_write_line(const struct vprime_wb_job *wb, int y, const u32 *argb,
