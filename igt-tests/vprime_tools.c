@@ -139,6 +139,58 @@ static void test_info(void)
 	assert_output_has(&r, "vprime 0.1.0");
 }
 
+/* vprime-share to every kind of importer; each must verify both views. */
+static void share_to(void *arg)
+{
+	static struct run r;
+	const char *to = arg;
+
+	run_tool("vprime-share", (const char *[]){ "--from", "vprime.0", "--to", to,
+		 "--size", "640x480", NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "verified: ");
+	assert_output_has(&r, "sees what");
+	assert_output_has(&r, "== all verified");
+}
+
+static void test_share(void)
+{
+	static const char *const importers[] = { "vprime.1", "vgem", "vkms" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(importers); i++)
+		vtest_dynamic(importers[i], share_to, (void *)importers[i]);
+}
+
+/* Errors name the device and exit 3; bad usage exits 2. */
+static void test_share_errors(void)
+{
+	static struct run r;
+
+	run_tool("vprime-share", (const char *[]){ "--to", "vprime.9", NULL }, &r);
+	vt_assert_eq(r.status, 3);
+	assert_output_has(&r, "vprime.9: open: No such device");
+	run_tool("vprime-share", (const char *[]){ "--size", "0x10", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+	assert_output_has(&r, "--size 0x10");
+}
+
+static void test_scanout(void)
+{
+	static struct run r;
+	const char *png = "/tmp/vprime-scanout-test.png";
+
+	unlink(png);
+	run_tool("vprime-scanout", (const char *[]){ "--from", "vgem", "--on", "vprime.0",
+		 "--out", png, NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "verified: all 786432 pixels of the frame are the buffer's");
+	assert_png(png, 1024, 768);
+	unlink(png);
+	run_tool("vprime-scanout", (const char *[]){ "--on", "vgem", NULL }, &r);
+	vt_assert_eq(r.status, 3);
+	assert_output_has(&r, "vgem: ADDFB2: Operation not supported");
+}
+
 static const struct vtest tests[] = {
 	VTEST("demo", "vprime-demo verifies every step, exits 0 and writes a 1024x768 PNG.",
 	      test_demo),
@@ -147,6 +199,13 @@ static const struct vtest tests[] = {
 	VTEST("demo-usage", "vprime-demo: --help exits 0, an unknown option exits 2 with "
 	      "the usage.", test_demo_usage),
 	VTEST("info", "vprime-info lists vprime's instances and exits 0.", test_info),
+	VTEST("share", "vprime-share from vprime.0 to vprime.1, vgem and vkms verifies both "
+	      "views and exits 0.", test_share),
+	VTEST("share-errors", "vprime-share names a missing device (exit 3) and a bad size "
+	      "(exit 2).", test_share_errors),
+	VTEST("scanout", "vprime-scanout shows vgem's buffer on vprime.0, verifies the frame "
+	      "and writes a PNG; a device without a display fails with exit 3.",
+	      test_scanout),
 };
 
 VTEST_MAIN("vprime's command-line tools: exit status, output and files.", tests)

@@ -34,6 +34,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "buffer.h"
 #include "display.h"
 #include "png.h"
 #include "tool.h"
@@ -49,33 +50,12 @@
 #define CUR_X	520
 #define CUR_Y	330
 
-#define EXIT_CHECK	1
-#define EXIT_USAGE	2
-#define EXIT_DEVICE	3
-
 static bool wrong_expectation;
 
-/* Fail with EXIT_DEVICE when @ret is a negative errno. */
-static void check_call(int ret, const char *what)
+/* The tools' common pattern at the demo's size. */
+static uint32_t demo_pattern(uint32_t x, uint32_t y)
 {
-	if (ret < 0)
-		die(EXIT_DEVICE, "%s: %s", what, strerror(-ret));
-}
-
-/* SMPTE-like colour bars over a grey ramp, with a one-pixel white border. */
-static uint32_t pattern_pixel(uint32_t x, uint32_t y)
-{
-	static const uint32_t bars[] = {
-		0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010,
-	};
-	uint32_t g;
-
-	if (x == 0 || y == 0 || x == W - 1 || y == H - 1)
-		return 0xffffff;
-	if (y < H * 2 / 3)
-		return bars[x * 8 / W];
-	g = x * 255 / (W - 1);
-	return g << 16 | g << 8 | g;
+	return pattern_pixel(x, y, W, H);
 }
 
 /* A dark blue panel whose opacity rises from left to right, pre-multiplied. */
@@ -129,7 +109,7 @@ static uint32_t over(uint32_t dst, uint32_t src)
 /* The frame the display must compose, pixel (x, y). */
 static uint32_t expected_pixel(uint32_t x, uint32_t y)
 {
-	uint32_t p = pattern_pixel(x, y);
+	uint32_t p = demo_pattern(x, y);
 
 	if (wrong_expectation && y < H * 2 / 3 && x < W / 8)
 		p ^= 0x00ff00;
@@ -183,7 +163,7 @@ static struct drm_vprime_gem_info info_of(int fd, uint32_t handle)
 {
 	struct drm_vprime_gem_info info;
 
-	check_call(vprime_info(fd, handle, &info), "VPRIME_GEM_INFO");
+	check_call(vprime_info(fd, handle, &info), NULL, "VPRIME_GEM_INFO");
 	return info;
 }
 
@@ -194,10 +174,11 @@ static uint32_t argb_fb(int fd, uint32_t w, uint32_t h, uint32_t (*pixel)(uint32
 	uint64_t size;
 	void *map;
 
-	check_call(dumb_create(fd, w, h, &handle, &pitch, &size, &map), "CREATE_DUMB");
+	check_call(dumb_create(fd, w, h, &handle, &pitch, &size, &map), NULL, "CREATE_DUMB");
 	draw(map, pitch, w, h, pixel);
 	munmap(map, size);
-	check_call(add_fb(fd, handle, w, h, DRM_FORMAT_ARGB8888, pitch, &fb), "ADDFB2 (ARGB8888)");
+	check_call(add_fb(fd, handle, w, h, DRM_FORMAT_ARGB8888, pitch, &fb), NULL,
+		   "ADDFB2 (ARGB8888)");
 	return fb;
 }
 
@@ -205,7 +186,7 @@ static int open_or_die(const char *devname, bool card)
 {
 	int fd = open_device(devname, card);
 
-	check_call(fd, devname);
+	check_call(fd, NULL, devname);
 	return fd;
 }
 
@@ -237,17 +218,13 @@ static const char *parse_args(int argc, char **argv)
 			wrong_expectation = true;
 			break;
 		case 'h':
-			usage(stdout);
-			exit(0);
+			usage_exit(usage, true);
 		default:
-			usage(stderr);
-			exit(EXIT_USAGE);
+			usage_exit(usage, false);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
+	if (optind != argc)
+		usage_exit(usage, false);
 	return out;
 }
 
@@ -267,7 +244,7 @@ int main(int argc, char **argv)
 
 	step("1. allocate a %ux%u XRGB8888 buffer on vprime.0", W, H);
 	exp_fd = open_or_die("vprime.0", true);
-	check_call(vprime_create(exp_fd, (uint64_t)W * H * 4, &bo), "VPRIME_GEM_CREATE");
+	check_call(vprime_create(exp_fd, (uint64_t)W * H * 4, &bo), NULL, "VPRIME_GEM_CREATE");
 	info = info_of(exp_fd, bo);
 	detail("handle %u, %llu bytes; pages allocated: %llu, placement: %s", bo,
 	       (unsigned long long)info.size, (unsigned long long)info.num_pages,
@@ -277,14 +254,14 @@ int main(int argc, char **argv)
 	detail("verified: nothing is allocated before the buffer is used");
 
 	step("2. draw the test pattern (colour bars over a grey ramp) through the CPU");
-	check_call(vprime_mmap(exp_fd, bo, (size_t)W * H * 4, &map), "mmap of the buffer");
-	draw(map, W * 4, W, H, pattern_pixel);
+	check_call(vprime_mmap(exp_fd, bo, (size_t)W * H * 4, &map), NULL, "mmap of the buffer");
+	draw(map, W * 4, W, H, demo_pattern);
 	info = info_of(exp_fd, bo);
 	detail("pages allocated at the first touch: %llu, placement: %s",
 	       (unsigned long long)info.num_pages, placement_name(info.placement));
 
 	step("3. export it as a dma-buf");
-	check_call(drmPrimeHandleToFD(exp_fd, bo, DRM_CLOEXEC | DRM_RDWR, &dmabuf) ? -errno : 0,
+	check_call(drmPrimeHandleToFD(exp_fd, bo, DRM_CLOEXEC | DRM_RDWR, &dmabuf) ? -errno : 0, NULL,
 		   "PRIME_HANDLE_TO_FD");
 	detail("dma-buf fd %d", dmabuf);
 
@@ -295,7 +272,7 @@ int main(int argc, char **argv)
 	snprintf(strict_name, sizeof(strict_name), "vprime.%d", strict);
 	step("4. import it into %s, a device that reaches only the low 4 GiB", strict_name);
 	strict_fd = open_or_die(strict_name, true);
-	check_call(drmPrimeFDToHandle(strict_fd, dmabuf, &imported) ? -errno : 0,
+	check_call(drmPrimeFDToHandle(strict_fd, dmabuf, &imported) ? -errno : 0, NULL,
 		   "PRIME_FD_TO_HANDLE into the 32-bit instance");
 	before = info_of(exp_fd, bo);
 	detail("%s's handle %u; vprime.0 sees %u attachment(s); placement still %s, "
@@ -307,21 +284,21 @@ int main(int argc, char **argv)
 	if (vkms_fd < 0) {
 		detail("skipped: no vkms device (%s)", strerror(-vkms_fd));
 	} else {
-		check_call(drmPrimeFDToHandle(vkms_fd, dmabuf, &vkms_bo) ? -errno : 0,
+		check_call(drmPrimeFDToHandle(vkms_fd, dmabuf, &vkms_bo) ? -errno : 0, NULL,
 			   "PRIME_FD_TO_HANDLE into vkms");
-		check_call(add_fb(vkms_fd, vkms_bo, W, H, DRM_FORMAT_XRGB8888, W * 4, &vkms_fb),
+		check_call(add_fb(vkms_fd, vkms_bo, W, H, DRM_FORMAT_XRGB8888, W * 4, &vkms_fb), NULL,
 			   "ADDFB2 on vkms");
 		check_call(display_capture(vkms_fd, &(struct plane_setup){
 				DRM_PLANE_TYPE_PRIMARY, vkms_fb, 0, 0, W, H, 0xffff }, 1, W, H,
-				&frame), "scanout and writeback on vkms");
-		bad += compare(&frame, pattern_pixel, 0, "vkms's frame of the shared buffer");
+				&frame), NULL, "scanout and writeback on vkms");
+		bad += compare(&frame, demo_pattern, 0, "vkms's frame of the shared buffer");
 		frame_release(vkms_fd, &frame);
 		drmModeRmFB(vkms_fd, vkms_fb);
 		close(vkms_fd);
 	}
 
 	step("6. scan it out on %s's display, under an overlay and a cursor", strict_name);
-	check_call(add_fb(strict_fd, imported, W, H, DRM_FORMAT_XRGB8888, W * 4, &shown_fb),
+	check_call(add_fb(strict_fd, imported, W, H, DRM_FORMAT_XRGB8888, W * 4, &shown_fb), NULL,
 		   "ADDFB2 of the imported buffer");
 	ovl_fb = argb_fb(strict_fd, OVL_W, OVL_H, overlay_pixel);
 	cur_fb = argb_fb(strict_fd, CUR_W, CUR_H, cursor_pixel);
@@ -330,7 +307,7 @@ int main(int argc, char **argv)
 		{ DRM_PLANE_TYPE_OVERLAY, ovl_fb, OVL_X, OVL_Y, OVL_W, OVL_H, 0xffff },
 		{ DRM_PLANE_TYPE_CURSOR, cur_fb, CUR_X, CUR_Y, CUR_W, CUR_H, 0xffff },
 	}, 3, W, H, &frame);
-	check_call(ret, "scanout and writeback on the 32-bit instance");
+	check_call(ret, NULL, "scanout and writeback on the 32-bit instance");
 	info = info_of(exp_fd, bo);
 	detail("placement before the scanout: %s; after: %s; migrations %llu -> %llu",
 	       placement_name(before.placement), placement_name(info.placement),
@@ -346,7 +323,7 @@ int main(int argc, char **argv)
 	bad += compare(&frame, expected_pixel, 1, "the composed frame");
 
 	step("8. write the frame as a PNG");
-	check_call(write_png(png, frame.pixels, W, H, frame.pitch), png);
+	check_call(write_png(png, frame.pixels, W, H, frame.pitch), NULL, png);
 	detail("wrote %s", png);
 	frame_release(strict_fd, &frame);
 

@@ -32,6 +32,21 @@ void die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void check_call(int ret, const char *device, const char *what)
+{
+	if (ret >= 0)
+		return;
+	if (device)
+		die(EXIT_DEVICE, "%s: %s: %s", device, what, strerror(-ret));
+	die(EXIT_DEVICE, "%s: %s", what, strerror(-ret));
+}
+
+void usage_exit(void (*usage)(FILE *out), bool help)
+{
+	usage(help ? stdout : stderr);
+	exit(help ? 0 : EXIT_USAGE);
+}
+
 void step(const char *fmt, ...)
 {
 	va_list ap;

@@ -13,8 +13,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vprime_drm.h"
+
+/* Exit statuses every tool uses. */
+enum tool_exit {
+	EXIT_CHECK = 1,		/* a verification failed */
+	EXIT_USAGE = 2,		/* bad arguments */
+	EXIT_DEVICE = 3,	/* a device, an ioctl or a file failed */
+};
 
 /* The program's name, for messages; set by the tool's main(). */
 extern const char *tool_name;
@@ -22,6 +30,15 @@ extern const char *tool_name;
 /* Print "NAME: message" on stderr and exit with @status. */
 __attribute__((noreturn, format(printf, 2, 3)))
 void die(int status, const char *fmt, ...);
+
+/*
+ * When @ret is a negative errno, die with EXIT_DEVICE and
+ * "DEVICE: WHAT: error" (or "WHAT: error" when @device is NULL).
+ */
+void check_call(int ret, const char *device, const char *what);
+
+/* Print @usage and exit: on stdout with 0 for --help, else on stderr with 2. */
+__attribute__((noreturn)) void usage_exit(void (*usage)(FILE *out), bool help);
 
 /* Print a step heading ("== ...") and a detail line ("   ..."). */
 __attribute__((format(printf, 1, 2))) void step(const char *fmt, ...);
