@@ -700,8 +700,13 @@ static void migrate_to(void *arg)
 	struct drm_vprime_gem_info info;
 	struct drm_vprime_segment *ss, *sl;
 	uint32_t ns, nl, placement, want;
+	void *fdmap;
 
 	shared_setup(&sh, *(int *)arg, 0x3a7e);
+	/* A mapping of the dma-buf fd too, made before the move: it must follow. */
+	fdmap = mmap(NULL, SZ_SMALL, PROT_READ | PROT_WRITE, MAP_SHARED, sh.dmabuf, 0);
+	vt_assert_f(fdmap != MAP_FAILED, "mmap of the dma-buf: %m\n");
+	pattern_check(fdmap, SZ_SMALL, 0x3a7e, "dma-buf mapping before the move");
 	shared_attach_strict(&sh);
 	want = shared_strict_placement(&sh);
 
@@ -719,6 +724,8 @@ static void migrate_to(void *arg)
 	shared_check_fresh(&sh, 0x3a7e, "CPU mapping made after the move");
 	pattern_fill(sh.map, SZ_SMALL, 0x3a7f);
 	shared_check_fresh(&sh, 0x3a7f, "new pages, written through the old mapping");
+	pattern_check(fdmap, SZ_SMALL, 0x3a7f, "dma-buf mapping made before the move");
+	munmap(fdmap, SZ_SMALL);
 
 	/* The lenient importer now maps the new storage, without another move. */
 	sl = map_checked(sh.fd[LEN], sh.handle[LEN], SZ_SMALL, sh.idx[LEN], &nl, &placement);
