@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "vprime_bo.h"
+#include "vprime_test.h"
 #include "vtest.h"
 
 #define OUTPUT_MAX	(256 * 1024)
@@ -137,6 +139,28 @@ static void test_info(void)
 	vt_assert_eq(r.status, 0);
 	assert_output_has(&r, "vprime.0");
 	assert_output_has(&r, "vprime 0.1.0");
+	assert_output_has(&r, "vprime instances (module parameters");
+	run_tool("vprime-info", (const char *[]){ "--bogus", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+}
+
+/* --objects shows an object of this process, with its placement, from debugfs. */
+static void test_info_objects(void)
+{
+	static struct run r;
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	char devname[32], want[64];
+
+	vprime_gem_mmap(fd, vprime_gem_create(fd, 3 * 4096), 3 * 4096);	/* stays mapped */
+	*(volatile char *)vprime_gem_mmap(fd, vprime_gem_create(fd, 4096), 4096) = 1;
+	run_tool("vprime-info", (const char *[]){ "--objects", NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	snprintf(devname, sizeof(devname), "vprime.%d objects", 0);
+	assert_output_has(&r, devname);
+	snprintf(want, sizeof(want), "size %d placement system pages 1", 4096);
+	assert_output_has(&r, want);
+	assert_output_has(&r, "size 12288 placement none pages 0");
+	close(fd);
 }
 
 /* vprime-share to every kind of importer; each must verify both views. */
@@ -199,6 +223,8 @@ static const struct vtest tests[] = {
 	VTEST("demo-usage", "vprime-demo: --help exits 0, an unknown option exits 2 with "
 	      "the usage.", test_demo_usage),
 	VTEST("info", "vprime-info lists vprime's instances and exits 0.", test_info),
+	VTEST("info-objects", "vprime-info --objects shows this process's objects, one with "
+	      "storage and one without, with their placement.", test_info_objects),
 	VTEST("share", "vprime-share from vprime.0 to vprime.1, vgem and vkms verifies both "
 	      "views and exits 0.", test_share),
 	VTEST("share-errors", "vprime-share names a missing device (exit 3) and a bad size "

@@ -3,8 +3,11 @@
  * Copyright (C) 2026 The vprime developers
  *
  * vprime-info: list the DRM devices of this machine with their nodes and
- * drivers, vprime's instances first. Exit status: 0 when at least one vprime
- * device was found, 1 when none was, 2 on a usage error.
+ * drivers, then each vprime instance's DMA constraints and job settings
+ * and, with --objects, what its debugfs says of its objects: their
+ * placement, pages, segments, pins and maps, and the devices attached to
+ * them. Exit status: 0 when at least one vprime device was found, 1 when
+ * none was, 2 on a usage error.
  */
 
 #include <dirent.h>
@@ -20,6 +23,8 @@
 #include <unistd.h>
 
 #include <xf86drm.h>
+
+#include "tool.h"
 
 struct drm_node {
 	char minor[NAME_MAX + 1];	/* card0, renderD128 */
@@ -92,10 +97,63 @@ static void print_node(const struct drm_node *node)
 	close(fd);
 }
 
+/* An array parameter's value for @index, "-" when it is 0 (not set). */
+static const char *param_or_dash(const char *name, int index, char *buf, size_t len)
+{
+	long v = vprime_param(name, index);
+
+	if (!v)
+		return "-";
+	snprintf(buf, len, "%ld", v);
+	return buf;
+}
+
+static void print_constraints(void)
+{
+	char a[24], b[24], c[24];
+	int n = vprime_instances();
+
+	printf("vprime instances (module parameters; - is no limit):\n");
+	printf("  %-10s %-8s %-12s %-12s %-10s %s\n", "instance", "dma_bits", "max_segment",
+	       "seg_boundary", "contiguous", "job_delay_ms");
+	for (int i = 0; i < n; i++) {
+		long bits = vprime_param("dma_bits", i);
+
+		printf("  vprime.%-3d %-8ld %-12s %-12s %-10s %s\n", i, bits ? bits : 64,
+		       param_or_dash("max_segment", i, a, sizeof(a)),
+		       param_or_dash("seg_boundary", i, b, sizeof(b)),
+		       vprime_param("contiguous", i) ? "yes" : "no",
+		       param_or_dash("job_delay_ms", i, c, sizeof(c)));
+	}
+}
+
+/* The debugfs vprime_objects file of the device behind card node @minor. */
+static void print_objects(const struct drm_node *node)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	if (strncmp(node->minor, "card", 4))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/vprime_objects",
+		 node->minor + 4);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("%s: cannot read %s: %s\n", node->device, path, strerror(errno));
+		return;
+	}
+	printf("%s objects (%s):\n", node->device, path);
+	while (fgets(line, sizeof(line), f))
+		printf("  %s", line);
+	fclose(f);
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vprime-info [--all]\n"
-		"List vprime's DRM devices (--all: every DRM device) with their nodes.\n"
+	fprintf(f, "usage: vprime-info [--all] [--objects]\n"
+		"List vprime's DRM devices (--all: every DRM device) with their nodes, and each\n"
+		"instance's constraints; --objects: each instance's objects, placements and\n"
+		"attachments (from debugfs, as root).\n"
 		"Exit status: 0 vprime found, 1 no vprime device, 2 usage error.\n");
 }
 
@@ -103,17 +161,22 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "objects", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct drm_node nodes[64];
-	bool all = false;
+	bool all = false, objects = false;
 	int n, found = 0, c;
 
-	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+	tool_name = "vprime-info";
+	while ((c = getopt_long(argc, argv, "aoh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
+			break;
+		case 'o':
+			objects = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -143,5 +206,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vprime-info: no vprime device (is vprime.ko loaded?)\n");
 		return 1;
 	}
+	print_constraints();
+	for (int i = 0; i < n && objects; i++)
+		if (!strncmp(nodes[i].device, "vprime.", 7))
+			print_objects(&nodes[i]);
 	return 0;
 }
