@@ -6,9 +6,9 @@
 /**
  * DOC: planes
  *
- * Each CRTC has a primary plane, an overlay and a cursor. The primary covers
- * the whole CRTC; the overlay and the cursor go anywhere and are clipped.
- * Nothing scales. Every plane has "alpha", "pixel blend mode", "zpos"
+ * Each CRTC has a primary plane, an overlay and a cursor. Every plane,
+ * the primary included (as vkms allows since 6.x), goes anywhere, even off
+ * screen, and is clipped; what no plane covers is black. Nothing scales. Every plane has "alpha", "pixel blend mode", "zpos"
  * (immutable for the cursor, on top) and "rotation" (rotate-0, reflect-x,
  * reflect-y). Framebuffers are linear only.
  *
@@ -83,23 +83,15 @@ static const struct drm_plane_funcs vprime_plane_funcs = {
 static int vprime_plane_atomic_check(struct drm_plane *plane, struct vprime_atomic_state *state)
 {
 	struct drm_plane_state *ps = drm_atomic_get_new_plane_state(state, plane);
-	bool can_position = plane->type != DRM_PLANE_TYPE_PRIMARY;
 	struct drm_crtc_state *crtc_state;
-	int ret;
 
 	if (!ps->fb || WARN_ON(!ps->crtc))
 		return 0;
 	crtc_state = drm_atomic_get_crtc_state(state, ps->crtc);
 	if (IS_ERR(crtc_state))
 		return PTR_ERR(crtc_state);
-	ret = drm_atomic_helper_check_plane_state(ps, crtc_state, DRM_PLANE_NO_SCALING,
-						  DRM_PLANE_NO_SCALING, can_position, true);
-	if (ret)
-		return ret;
-	/* The primary plane covers the whole CRTC. */
-	if (!ps->visible && !can_position && crtc_state->enable)
-		return -EINVAL;
-	return 0;
+	return drm_atomic_helper_check_plane_state(ps, crtc_state, DRM_PLANE_NO_SCALING,
+						   DRM_PLANE_NO_SCALING, true, true);
 }
 
 /*
