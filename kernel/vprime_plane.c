@@ -7,10 +7,11 @@
  * DOC: planes
  *
  * Each CRTC has a primary plane, an overlay and a cursor. Every plane,
- * the primary included (as vkms allows since 6.x), goes anywhere, even off
- * screen, and is clipped; what no plane covers is black. Nothing scales. Every plane has "alpha", "pixel blend mode", "zpos"
- * (immutable for the cursor, on top) and "rotation" (rotate-0, reflect-x,
- * reflect-y). Framebuffers are linear only.
+ * the primary included (as 7.2's vkms allows), goes anywhere, even off
+ * screen, and is clipped; what no plane covers is black. Nothing scales.
+ * Every plane has "alpha", "pixel blend mode", "zpos" (immutable for the
+ * cursor, on top) and "rotation" (rotate-0, reflect-x, reflect-y).
+ * Framebuffers are linear only.
  *
  * A framebuffer is prepared for scanout as a display engine would: its
  * objects are pinned (storage vprime owns stops moving; an imported
