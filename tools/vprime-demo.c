@@ -6,7 +6,7 @@
  * shared buffer, step by step, verifying each step:
  *
  *   1. allocate a buffer on vprime.0 (no memory is used yet),
- *   2. draw a test pattern into it,
+ *   2. draw a test pattern into it with the device's job engine,
  *   3. export it as a dma-buf,
  *   4. import it into a 32-bit vprime instance (nothing moves yet),
  *   5. import it into vkms, scan it out there, and read vkms's frame back,
@@ -235,9 +235,10 @@ int main(int argc, char **argv)
 	int exp_fd, strict, strict_fd, vkms_fd, dmabuf, ret;
 	unsigned long bad = 0;
 	char strict_name[32];
+	struct fill_rect *rects;
+	unsigned int nrects;
 	struct frame frame;
 	const char *png;
-	void *map;
 
 	tool_name = "vprime-demo";
 	png = parse_args(argc, argv);
@@ -253,12 +254,17 @@ int main(int argc, char **argv)
 		die(EXIT_CHECK, "verification failed: storage allocated before first use");
 	detail("verified: nothing is allocated before the buffer is used");
 
-	step("2. draw the test pattern (colour bars over a grey ramp) through the CPU");
-	check_call(vprime_mmap(exp_fd, bo, (size_t)W * H * 4, &map), NULL, "mmap of the buffer");
-	draw(map, W * 4, W, H, demo_pattern);
+	step("2. draw the test pattern (colour bars over a grey ramp) with vprime.0's job engine");
+	rects = pattern_rects(W, H, &nrects);
+	if (!rects)
+		die(EXIT_DEVICE, "out of memory");
+	check_call(vprime_fill_rects(exp_fd, bo, W, H, W * 4, rects, nrects), "vprime.0",
+		   "fill jobs");
+	free(rects);
 	info = info_of(exp_fd, bo);
-	detail("pages allocated at the first touch: %llu, placement: %s",
-	       (unsigned long long)info.num_pages, placement_name(info.placement));
+	detail("%u fill commands ran; pages allocated when the engine first used the buffer: "
+	       "%llu, placement: %s", nrects, (unsigned long long)info.num_pages,
+	       placement_name(info.placement));
 
 	step("3. export it as a dma-buf");
 	check_call(drmPrimeHandleToFD(exp_fd, bo, DRM_CLOEXEC | DRM_RDWR, &dmabuf) ? -errno : 0, NULL,

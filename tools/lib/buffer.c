@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -105,6 +106,30 @@ void pattern_draw(uint32_t *pixels, uint32_t pitch, uint32_t width, uint32_t hei
 		for (uint32_t x = 0; x < width; x++)
 			row[x] = pattern_pixel(x, y, width, height);
 	}
+}
+
+struct fill_rect *pattern_rects(uint32_t width, uint32_t height, unsigned int *n)
+{
+	struct fill_rect *r = malloc((8 + width + 4) * sizeof(*r));
+	uint32_t bars_h = height * 2 / 3, i = 0;
+
+	if (!r)
+		return NULL;
+	for (uint32_t b = 0; b < 8; b++) {
+		uint32_t x0 = (b * width + 7) / 8, x1 = ((b + 1) * width + 7) / 8;
+
+		r[i++] = (struct fill_rect){ x0, 0, x1 - x0, bars_h,
+					     pattern_pixel(x0 + 1, 1, width, height) };
+	}
+	for (uint32_t x = 0; x < width; x++)
+		r[i++] = (struct fill_rect){ x, bars_h, 1, height - bars_h,
+					     pattern_pixel(x, height - 2, width, height) };
+	r[i++] = (struct fill_rect){ 0, 0, width, 1, 0xffffff };
+	r[i++] = (struct fill_rect){ 0, height - 1, width, 1, 0xffffff };
+	r[i++] = (struct fill_rect){ 0, 0, 1, height, 0xffffff };
+	r[i++] = (struct fill_rect){ width - 1, 0, 1, height, 0xffffff };
+	*n = i;
+	return r;
 }
 
 unsigned long pattern_mismatches(const uint32_t *got, uint32_t pitch, uint32_t width,

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tool.h"
+
 struct buffer {
 	int fd;			/* the device's card node */
 	uint32_t handle;
@@ -39,6 +41,12 @@ int import_and_map(int fd, int dmabuf, uint64_t size, uint32_t *handle, void **m
 /* The demo pattern: colour bars over a grey ramp, a white border. */
 uint32_t pattern_pixel(uint32_t x, uint32_t y, uint32_t width, uint32_t height);
 void pattern_draw(uint32_t *pixels, uint32_t pitch, uint32_t width, uint32_t height);
+
+/*
+ * The same pattern as fill rectangles, for a job engine: bars, one column
+ * per grey, the border last. *@n receives their number; free() the array.
+ */
+struct fill_rect *pattern_rects(uint32_t width, uint32_t height, unsigned int *n);
 
 /* Pixels of @got that differ from the pattern (24 colour bits), the first printed. */
 unsigned long pattern_mismatches(const uint32_t *got, uint32_t pitch, uint32_t width,

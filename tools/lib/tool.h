@@ -64,6 +64,19 @@ int vprime_create(int fd, uint64_t size, uint32_t *handle);
 int vprime_info(int fd, uint32_t handle, struct drm_vprime_gem_info *info);
 int vprime_mmap(int fd, uint32_t handle, size_t size, void **map);
 
+/* One rectangle of a fill job, in pixels, and its ARGB8888 colour. */
+struct fill_rect {
+	uint32_t x, y, w, h, argb;
+};
+
+/*
+ * Fill @n rectangles of an XRGB8888 surface of object @handle on the
+ * device's job engine, in order (as many jobs as the commands need), and
+ * wait until they are done. 0 or a negative errno.
+ */
+int vprime_fill_rects(int fd, uint32_t handle, uint32_t width, uint32_t height,
+		      uint32_t pitch, const struct fill_rect *rects, unsigned int n);
+
 /* A VPRIME_PLACEMENT_* value's name. */
 const char *placement_name(uint32_t placement);
 
