@@ -57,7 +57,7 @@ static void show_object(struct seq_file *m, struct vprime_bo *bo)
 		   vprime_placement_name(imported ? VPRIME_PLACEMENT_IMPORTED :
 					 bo->storage.placement),
 		   bo->storage.num_pages, vprime_storage_segments(&bo->storage),
-		   bo->pin_count, bo->vmap_count, bo->map_count, bo->migrations,
+		   vprime_bo_pin_count_locked(bo), bo->vmap_count, bo->map_count, bo->migrations,
 		   imported ? " imported" : "", bo->base.dma_buf ? " exported" : "");
 	if (imported)
 		seq_printf(m, "  from %s\n", bo->base.import_attach->dmabuf->exp_name);

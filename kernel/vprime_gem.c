@@ -265,6 +265,22 @@ int vprime_bo_pin_waiting(struct vprime_bo *bo)
 }
 
 /**
+ * vprime_bo_pin_count_locked - every pin of an object's storage
+ * @bo: the object, with its reservation lock held
+ *
+ * Returns: this device's scanout pins plus each attachment's pins.
+ */
+unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo)
+{
+	struct vprime_attachment *va;
+	unsigned int pins = bo->local_pins;
+
+	list_for_each_entry(va, &bo->attachments, link)
+		pins += va->pins;
+	return pins;
+}
+
+/**
  * vprime_bo_pin_locked - keep an object's storage where it is, for scanout
  * @bo: the object, with its reservation lock held
  *
@@ -280,7 +296,6 @@ int vprime_bo_pin_locked(struct vprime_bo *bo)
 	if (ret)
 		return ret;
 	bo->local_pins++;
-	bo->pin_count++;
 	return 0;
 }
 
@@ -293,7 +308,6 @@ void vprime_bo_unpin_locked(struct vprime_bo *bo)
 	if (WARN_ON(!bo->local_pins))
 		return;
 	bo->local_pins--;
-	bo->pin_count--;
 }
 
 /**
@@ -404,7 +418,7 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 	if (drm_gem_is_imported(obj)) {
 		drm_prime_gem_destroy(obj, NULL);
 	} else {
-		WARN_ON(bo->vmap_count || bo->pin_count || bo->local_pins);
+		WARN_ON(bo->vmap_count || bo->local_pins);
 		if (bo->vaddr)
 			vunmap(bo->vaddr);
 		vprime_storage_free(&bo->storage);
@@ -609,7 +623,7 @@ static void vprime_bo_fill_info_locked(struct vprime_bo *bo, struct drm_vprime_g
 	args->num_pages = imported ? vprime_bo_num_pages(bo) : bo->storage.num_pages;
 	args->state = vprime_bo_state(bo);
 	args->placement = imported ? VPRIME_PLACEMENT_IMPORTED : bo->storage.placement;
-	args->pin_count = bo->pin_count;
+	args->pin_count = vprime_bo_pin_count_locked(bo);
 	args->migrations = bo->migrations;
 	args->num_attachments = 0;
 	args->num_mapped = 0;

@@ -34,9 +34,8 @@ struct vprime_device;
  * @user_maps: the &vprime_user_map of each file that holds some
  * @attachments: the &vprime_attachment of each device attached to the
  *	exported dma-buf
- * @pin_count: pins of the storage: by importers (dma_buf_pin()) and by
- *	this device's scanout
- * @local_pins: the pins by this device's scanout
+ * @local_pins: the pins by this device's scanout (importers' pins are
+ *	counted in their &vprime_attachment)
  * @migrations: times the storage moved
  * @dev_mappings: device mappings of the storage, by attachments and @sgt
  * @unmap_wq: woken when @dev_mappings drops, for maps waiting to move
@@ -52,7 +51,6 @@ struct vprime_bo {
 	unsigned int map_count;
 	struct list_head user_maps;
 	struct list_head attachments;
-	unsigned int pin_count;
 	unsigned int local_pins;
 	u64 migrations;
 	atomic_t dev_mappings;
@@ -97,6 +95,7 @@ int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline);
 void vprime_bo_mapping_dropped(struct vprime_bo *bo);
 struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo);
 int vprime_bo_pin_waiting(struct vprime_bo *bo);
+unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo);
 int vprime_bo_pin_locked(struct vprime_bo *bo);
 void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);

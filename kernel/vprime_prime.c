@@ -93,25 +93,21 @@ static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *att
  */
 static int pin_vprime(struct dma_buf_attachment *attach)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
 	struct vprime_attachment *va = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	va->pins++;
-	bo->pin_count++;
 	return 0;
 }
 
 static void unpin_vprime(struct dma_buf_attachment *attach)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
 	struct vprime_attachment *va = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (WARN_ON(!va->pins))
 		return;
 	va->pins--;
-	bo->pin_count--;
 }
 
 /*
