@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 
 #include <linux/dma-buf.h>
+#include <linux/fb.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <drm_fourcc.h>
@@ -1343,6 +1344,268 @@ static void test_scanout_migrates(void)
 		vtest_dynamic(strict_kinds[i].name, migrates_run, (void *)&strict_kinds[i]);
 }
 
+/* edid */
+
+#define EDID_LEN	128
+
+/* The EDID blob of connector @conn, in @edid; false when it has none. */
+static bool connector_edid(int fd, uint32_t conn, uint8_t *edid)
+{
+	uint64_t blob_id = kms_get_prop(fd, conn, DRM_MODE_OBJECT_CONNECTOR, "EDID");
+	drmModePropertyBlobPtr blob;
+
+	if (!blob_id)
+		return false;
+	blob = drmModeGetPropertyBlob(fd, blob_id);
+	vt_assert_f(blob, "EDID blob %" PRIu64 ": %m\n", blob_id);
+	vt_assert_f(blob->length == EDID_LEN, "the EDID is %u bytes, not one block\n",
+		    blob->length);
+	memcpy(edid, blob->data, EDID_LEN);
+	drmModeFreePropertyBlob(blob);
+	return true;
+}
+
+/* The text of the display descriptor tagged @tag, "" when there is none. */
+static void edid_descriptor_text(const uint8_t *edid, uint8_t tag, char *text)
+{
+	text[0] = '\0';
+	for (int d = 54; d < 126; d += 18) {
+		const uint8_t *desc = edid + d;
+		int n;
+
+		if (desc[0] || desc[1] || desc[3] != tag)
+			continue;
+		for (n = 0; n < 13 && desc[5 + n] != '\n'; n++)
+			text[n] = desc[5 + n];
+		text[n] = '\0';
+		return;
+	}
+}
+
+/* Connector @conn's mode @w x @h at 60 Hz, if listed, in @mode. */
+static bool find_mode(const drmModeConnector *c, int w, int h, drmModeModeInfo *mode)
+{
+	for (int i = 0; i < c->count_modes; i++) {
+		if (c->modes[i].hdisplay == w && c->modes[i].vdisplay == h &&
+		    c->modes[i].vrefresh == 60) {
+			*mode = c->modes[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The virtual (not writeback) connector of the card @fd. */
+static drmModeConnector *virtual_connector(int fd)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	drmModeConnector *found = NULL;
+
+	vt_assert_f(res, "GETRESOURCES: %m\n");
+	for (int i = 0; i < res->count_connectors && !found; i++) {
+		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
+
+		vt_assert_f(c, "GETCONNECTOR %u: %m\n", res->connectors[i]);
+		if (c->connector_type == DRM_MODE_CONNECTOR_VIRTUAL)
+			found = c;
+		else
+			drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	vt_assert_f(found, "no virtual connector\n");
+	return found;
+}
+
+/* Instance @index's EDID: well formed and saying what vprime puts in it. */
+static void check_edid(int index, uint32_t *serial)
+{
+	static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+	int fd = vprime_open(index, VPRIME_NODE_CARD);
+	drmModeConnector *c = virtual_connector(fd);
+	char text[16], want[16];
+	drmModeModeInfo mode;
+	uint8_t edid[EDID_LEN], sum = 0;
+
+	vt_assert_f(connector_edid(fd, c->connector_id, edid), "vprime.%d's connector has no "
+		    "EDID\n", index);
+	vt_assert_f(!memcmp(edid, header, sizeof(header)), "bad EDID header\n");
+	for (int i = 0; i < EDID_LEN; i++)
+		sum += edid[i];
+	vt_assert_f(sum == 0, "EDID checksum: the bytes add up to 0x%02x\n", sum);
+	vt_assert_eq(edid[18], 1);				/* EDID 1.4 */
+	vt_assert_eq(edid[19], 4);
+	vt_assert_eq(edid[8] << 8 | edid[9],			/* "VPR" */
+		     ('V' - '@') << 10 | ('P' - '@') << 5 | ('R' - '@'));
+	*serial = edid[12] | edid[13] << 8 | edid[14] << 16 | (uint32_t)edid[15] << 24;
+	edid_descriptor_text(edid, 0xfc, text);
+	snprintf(want, sizeof(want), "vprime-%d.0", index);
+	vt_assert_f(!strcmp(text, want), "monitor name \"%s\", not \"%s\"\n", text, want);
+
+	/* The core parsed it: size, preferred mode, standard timings. */
+	vt_assert_eq(c->mmWidth, 400);
+	vt_assert_eq(c->mmHeight, 300);
+	vt_assert_f(find_mode(c, 1024, 768, &mode), "no 1024x768@60\n");
+	vt_assert_f(mode.type & DRM_MODE_TYPE_PREFERRED, "1024x768 is not preferred\n");
+	vt_assert_eq(mode.clock, 65000);
+	vt_assert_eq(mode.htotal, 1344);
+	vt_assert_eq(mode.vtotal, 806);
+	vt_assert_f(find_mode(c, 1920, 1080, &mode), "no 1920x1080@60\n");
+	vt_assert_f(find_mode(c, 640, 480, &mode), "no 640x480@60\n");
+	vtest_info("vprime.%d: \"%s\", serial %u, %d modes\n", index, text, *serial,
+		   c->count_modes);
+	drmModeFreeConnector(c);
+	close(fd);
+}
+
+static void test_edid(void)
+{
+	uint32_t serial0, serial1;
+
+	check_edid(0, &serial0);
+	check_edid(1, &serial1);
+	vt_assert_f(serial0 != serial1, "vprime.0 and vprime.1 have the same serial %u\n",
+		    serial0);
+}
+
+/* fbdev */
+
+#define FBDEV_WAIT_MS	3000
+
+/* The fbdev of instance vprime.0: its /dev/fbN path, or false. */
+static bool vprime_fbdev(char *path, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+
+	for (int i = 0; i < 32; i++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/sys/class/graphics/fb%d/device", i);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(strrchr(target, '/') ? strrchr(target, '/') + 1 : target,
+			   "vprime.0"))
+			continue;
+		snprintf(path, len, "/dev/fb%d", i);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Wait until the frame's CRC is (@equal) or is not @crc: the fbdev helper
+ * copies what was written to the framebuffer a little later.
+ */
+static uint32_t wait_crc(const char *dir, uint32_t crc, bool equal, const char *what)
+{
+	int fd = crc_start(dir);
+	struct crc c = {};
+
+	for (int waited = 0; waited < FBDEV_WAIT_MS; waited += 1000 / 60) {
+		c = crc_read(fd);
+		if ((c.value == crc) == equal)
+			break;
+	}
+	close(fd);
+	vt_assert_f((c.value == crc) == equal, "%s: CRC 0x%08x, %s 0x%08x\n", what, c.value,
+		    equal ? "wanted" : "as before,", crc);
+	return c.value;
+}
+
+/* The CRC of @fb shown full screen through KMS, as DRM master. */
+static uint32_t kms_crc_of(int fd, const struct fb *fb, const char *what)
+{
+	struct kms_output out;
+	char dir[PATH_MAX];
+	uint32_t crc;
+
+	output_on(fd, fb, &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	crc = crc_of_frame(dir, what);
+	kms_output_off(fd, &out);
+	return crc;
+}
+
+/* A copy of @fb's pixels, @fb->w * 4 bytes a row. */
+static uint32_t *fb_pixels(const struct fb *fb)
+{
+	uint32_t *pixels = malloc((size_t)fb->w * fb->h * 4);
+
+	vt_assert(pixels);
+	for (uint32_t y = 0; y < fb->h; y++)
+		memcpy(pixels + (size_t)y * fb->w, (uint8_t *)fb->map + (size_t)y * fb->pitch,
+		       fb->w * 4);
+	return pixels;
+}
+
+static void test_fbdev(void)
+{
+	uint32_t crc_a, crc_b, *frame_a, *frame_b;
+	struct fb_var_screeninfo var;
+	struct fb_fix_screeninfo fix;
+	char path[64], dir[PATH_MAX];
+	struct fb a, b;
+	int fd, fbfd;
+	uint8_t *map;
+
+	vt_require_f(vprime_param_bool("fbdev", 0), "vprime was loaded with fbdev=0\n");
+	vt_assert_f(vprime_fbdev(path, sizeof(path)), "vprime.0 has no /dev/fbN "
+		    "(/sys/class/graphics/fb*/device)\n");
+
+	/* Two frames shown through KMS first, for their CRCs. */
+	fd = open_card();
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &a);
+	fb_fill(&a, 0xfbde, false);
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &b);
+	fb_fill(&b, 0xfbdf, false);
+	crc_a = kms_crc_of(fd, &a, "frame A through KMS");
+	crc_b = kms_crc_of(fd, &b, "frame B through KMS");
+	vt_assert_neq(crc_a, crc_b);
+	frame_a = fb_pixels(&a);
+	frame_b = fb_pixels(&b);
+	crc_dir(CRTC_INDEX, dir, sizeof(dir));
+	/* Unmapped and closed, so that the master goes away. */
+	fb_release(fd, &a);
+	fb_release(fd, &b);
+	close(fd);
+
+	/*
+	 * With no master left, an fbdev client (fbcon, a splash screen) sets
+	 * its mode, which turns the display on with the fbdev's buffer.
+	 */
+	fbfd = open(path, O_RDWR | O_CLOEXEC);
+	vt_assert_f(fbfd >= 0, "open %s: %m\n", path);
+	vt_assert_ok(ioctl(fbfd, FBIOGET_VSCREENINFO, &var));
+	vt_assert_ok(ioctl(fbfd, FBIOGET_FSCREENINFO, &fix));
+	var.activate = FB_ACTIVATE_NOW | FB_ACTIVATE_FORCE;
+	vt_assert_ok(ioctl(fbfd, FBIOPUT_VSCREENINFO, &var));
+	vtest_info("%s: \"%.16s\" %ux%u, %u bpp, pitch %u, %u bytes\n", path, fix.id, var.xres,
+		   var.yres, var.bits_per_pixel, fix.line_length, fix.smem_len);
+	vt_assert_f(strstr(fix.id, "vprime"), "fb id \"%.16s\"\n", fix.id);
+	vt_assert_eq(var.xres, W);
+	vt_assert_eq(var.yres, H);
+	vt_assert_eq(var.bits_per_pixel, 32);
+	vt_assert_lte((size_t)fix.line_length * H, fix.smem_len);
+
+	/* Frame A written through write(): the display shows it. */
+	for (int y = 0; y < H; y++)
+		vt_assert_eq(pwrite(fbfd, frame_a + (size_t)y * W, W * 4,
+				    (off_t)y * fix.line_length), W * 4);
+	wait_crc(dir, crc_a, true, "frame A written to the fbdev");
+
+	/* Frame B stored through a mapping: the display follows. */
+	map = mmap(NULL, fix.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fbfd, 0);
+	vt_assert_f(map != MAP_FAILED, "mmap %s: %m\n", path);
+	for (int y = 0; y < H; y++)
+		memcpy(map + (size_t)y * fix.line_length, frame_b + (size_t)y * W, W * 4);
+	wait_crc(dir, crc_b, true, "frame B stored in the fbdev's mapping");
+	vt_assert_ok(munmap(map, fix.smem_len));
+	close(fbfd);
+	free(frame_a);
+	free(frame_b);
+}
+
 static const struct vtest tests[] = {
 	VTEST("writeback-local", "vprime's own GEM object and dumb buffer, full screen: "
 	      "every pixel read back through writeback is the buffer's.",
@@ -1373,6 +1636,12 @@ static const struct vtest tests[] = {
 	VTEST("scanout-migrates", "vprime.0's buffer shown on a 32-bit or contiguous "
 	      "instance's display is moved where that display can reach it first; the "
 	      "frame is the buffer's.", test_scanout_migrates),
+	VTEST("edid", "Each instance's connector has a valid EDID 1.4 block (header, "
+	      "checksum, \"VPR\", its own name and serial) that the core parsed: "
+	      "400x300 mm, 1024x768@60 preferred, 1920x1080 and 640x480 listed.", test_edid),
+	VTEST("fbdev", "vprime.0's fbdev shows what is written to /dev/fbN, through "
+	      "write() and through a mapping, once no master holds the display: the CRCs "
+	      "equal those of the same frames shown through KMS.", test_fbdev),
 };
 
 VTEST_MAIN("vprime's display: composition through writeback, CRCs, page flips, "

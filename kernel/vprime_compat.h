@@ -281,4 +281,61 @@ static inline void vprime_compat_device_destroy(struct device *dev)
 #endif
 }
 
+/*
+ * Before 6.3, drm_edid_connector_update() also added the EDID's modes;
+ * since, drm_edid_connector_add_modes() does that part.
+ */
+#include <drm/drm_edid.h>
+
+/**
+ * vprime_compat_edid_connector_update - set a connector's EDID and modes
+ * @connector: the connector, probed
+ * @drm_edid: its EDID
+ *
+ * Returns: the number of modes the EDID added.
+ */
+static inline int vprime_compat_edid_connector_update(struct drm_connector *connector,
+						      const struct drm_edid *drm_edid)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	drm_edid_connector_update(connector, drm_edid);
+	return drm_edid_connector_add_modes(connector);
+#else
+	return drm_edid_connector_update(connector, drm_edid);
+#endif
+}
+
+/*
+ * fbdev emulation. 6.1 starts the generic client with
+ * drm_fbdev_generic_setup(). From 6.12 drm_client_setup() starts the client
+ * the kernel was configured with, which asks the driver for its fbdev
+ * buffer through &drm_driver.fbdev_probe: the TTM helper's probe is the
+ * generic one (a shadow buffer copied into the GEM object's vmap), the
+ * only one that does not need shmem, DMA or TTM objects. Newer kernels
+ * (7.2) keep the client headers in drm/clients/.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if __has_include("drm/clients/drm_client_setup.h")
+#include <drm/clients/drm_client_setup.h>
+#else
+#include <drm/drm_client_setup.h>
+#endif
+#include <drm/drm_fbdev_ttm.h>
+#define VPRIME_FBDEV_DRIVER_OPS	DRM_FBDEV_TTM_DRIVER_OPS,
+
+static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
+{
+	drm_client_setup(drm, NULL);
+}
+#else
+#include <drm/drm_fb_helper.h>
+#define VPRIME_FBDEV_DRIVER_OPS
+
+static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
+{
+	drm->mode_config.prefer_shadow_fbdev = true;
+	drm_fbdev_generic_setup(drm, 32);
+}
+#endif
+
 #endif /* _VPRIME_COMPAT_H_ */

@@ -26,6 +26,10 @@
  * - seg_boundary: a power of two no segment may cross (0: none);
  * - contiguous: the instance needs physically contiguous buffers.
  *
+ * Each instance also offers fbdev emulation (``fbdev``, default on), as the
+ * kernel's generic fbdev client: a console and /dev/fbN shown on the
+ * instance's outputs while no DRM master has taken the display.
+ *
  * For example ``num_devices=4 dma_bits=64,64,32 max_segment=0,0,16384
  * contiguous=0,0,0,1`` gives two unconstrained instances, a 32-bit one with
  * 16 KiB segments, and one that needs contiguous memory.
@@ -84,6 +88,10 @@ static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);
 MODULE_PARM_DESC(map_wait_ms,
 		 "How long a map that must move storage waits for other mappings to go (ms)");
+
+static bool fbdev = true;
+module_param(fbdev, bool, 0444);
+MODULE_PARM_DESC(fbdev, "Give each instance fbdev emulation, /dev/fbN (default 1)");
 
 static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
 
@@ -168,6 +176,7 @@ static const struct drm_driver vprime_driver = {
 	.ioctls = vprime_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
 	.dumb_create = vprime_gem_dumb_create,
+	VPRIME_FBDEV_DRIVER_OPS
 	.gem_prime_import = vprime_gem_prime_import,
 	VPRIME_PRIME_FD_OPS
 	.debugfs_init = vprime_debugfs_init,
@@ -223,6 +232,8 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	ret = drm_dev_register(&vdev->drm, 0);
 	if (ret)
 		goto err_engine;
+	if (fbdev)
+		vprime_compat_fbdev_setup(&vdev->drm);
 
 	return vdev;
 

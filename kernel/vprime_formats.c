@@ -31,12 +31,6 @@ const u32 vprime_plane_formats[] = {
 
 const unsigned int vprime_num_plane_formats = ARRAY_SIZE(vprime_plane_formats);
 
-const u32 vprime_cursor_formats[] = {
-	DRM_FORMAT_ARGB8888,
-};
-
-const unsigned int vprime_num_cursor_formats = ARRAY_SIZE(vprime_cursor_formats);
-
 const u32 vprime_wb_formats[] = {
 	DRM_FORMAT_XRGB8888,
 	DRM_FORMAT_ARGB8888,
@@ -48,8 +42,7 @@ const unsigned int vprime_num_wb_formats = ARRAY_SIZE(vprime_wb_formats);
  * vprime_format_supported - whether some plane scans out @format
  * @format: a DRM fourcc
  *
- * Returns: true for the primary and overlay planes' formats (the cursor's
- * and writeback's are among them).
+ * Returns: true for the planes' formats (writeback's are among them).
  */
 bool vprime_format_supported(u32 format)
 {

@@ -148,8 +148,6 @@ int vprime_verify_crc_source(struct drm_crtc *crtc, const char *src_name, size_t
 /* vprime_formats.c */
 extern const u32 vprime_plane_formats[];
 extern const unsigned int vprime_num_plane_formats;
-extern const u32 vprime_cursor_formats[];
-extern const unsigned int vprime_num_cursor_formats;
 extern const u32 vprime_wb_formats[];
 extern const unsigned int vprime_num_wb_formats;
 bool vprime_format_supported(u32 format);

@@ -10,8 +10,9 @@
  * the primary included (as 7.2's vkms allows), goes anywhere, even off
  * screen, and is clipped; what no plane covers is black. Nothing scales.
  * Every plane has "alpha", "pixel blend mode", "zpos" (immutable for the
- * cursor, on top) and "rotation" (rotate-0, reflect-x, reflect-y).
- * Framebuffers are linear only.
+ * cursor, on top) and "rotation" (rotate-0, reflect-x, reflect-y), and
+ * takes every format the composer reads: a cursor with plane alpha is
+ * blended like any other plane. Framebuffers are linear only.
  *
  * A framebuffer is prepared for scanout as a display engine would: its
  * objects are pinned (storage vprime owns stops moving; an imported
@@ -219,15 +220,12 @@ static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
 struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
 				      unsigned int crtc_mask)
 {
-	bool cursor = type == DRM_PLANE_TYPE_CURSOR;
 	struct drm_plane *plane;
 	int ret;
 
 	plane = __drmm_universal_plane_alloc(drm, sizeof(*plane), 0, crtc_mask,
 					     &vprime_plane_funcs,
-					     cursor ? vprime_cursor_formats : vprime_plane_formats,
-					     cursor ? vprime_num_cursor_formats :
-						      vprime_num_plane_formats,
+					     vprime_plane_formats, vprime_num_plane_formats,
 					     vprime_modifiers, type, NULL);
 	if (IS_ERR(plane))
 		return plane;
