@@ -215,6 +215,74 @@ static void test_scanout(void)
 	assert_output_has(&r, "vgem: ADDFB2: Operation not supported");
 }
 
+/*
+ * vprime-alloc: nothing is allocated at creation; the first map allocates
+ * where vprime.0 can reach; a 32-bit importer's map moves it below 4 GiB.
+ */
+static void test_alloc(void)
+{
+	static struct run r;
+	char strict_name[32];
+	int strict = -1;
+
+	for (int i = 1; i < vprime_num_devices() && strict < 0; i++)
+		if (vprime_limits(i).dma_bits == 32 && !vprime_limits(i).contiguous)
+			strict = i;
+	vt_require_f(strict > 0, "no 32-bit vprime instance\n");
+	snprintf(strict_name, sizeof(strict_name), "vprime.%d", strict);
+	run_tool("vprime-alloc", (const char *[]){ "--size", "1M", "--import", strict_name,
+		 "--map", "--expect", "dma32", NULL }, &r);
+	vt_assert_eq(r.status, 0);
+	assert_output_has(&r, "== vprime.0: allocate 1048576 bytes");
+	assert_output_has(&r, "storage: none (no storage yet), 0 pages allocated");
+	assert_output_has(&r, "storage: system pages, 256 pages allocated, 0 attachment(s), "
+			  "0 mapped, 0 migration(s)");
+	assert_output_has(&r, "import the dma-buf");
+	assert_output_has(&r, "placement pages below 4 GiB;");
+	assert_output_has(&r, "all below 4 GiB");
+	assert_output_has(&r, "1 attachment(s), 0 mapped, 1 migration(s)");
+	assert_output_has(&r, "verified: pages below 4 GiB");
+
+	/* The same buffer expected elsewhere: exit 1, the difference named. */
+	run_tool("vprime-alloc", (const char *[]){ "--size", "1M", "--import", strict_name,
+		 "--map", "--expect", "system", NULL }, &r);
+	vt_assert_eq(r.status, 1);
+	assert_output_has(&r, "the storage is pages below 4 GiB, not system pages as expected");
+}
+
+/* --exec passes the dma-buf on, and its command's status back. */
+static void test_alloc_exec(void)
+{
+	static struct run r;
+
+	run_tool("vprime-alloc", (const char *[]){ "--size", "64K", "--import", "vgem", "--exec",
+		 "sh", "-c", "readlink /proc/self/fd/$VPRIME_DMABUF_FD; exit 7", NULL }, &r);
+	vt_assert_eq(r.status, 7);
+	assert_output_has(&r, "vgem: import the dma-buf");
+	assert_output_has(&r, "dmabuf:");
+}
+
+/* Errors name the device and exit 3; bad usage exits 2. */
+static void test_alloc_errors(void)
+{
+	static struct run r;
+
+	run_tool("vprime-alloc", (const char *[]){ "--device", "vprime.9", NULL }, &r);
+	vt_assert_eq(r.status, 3);
+	assert_output_has(&r, "vprime.9: open: No such device");
+	run_tool("vprime-alloc", (const char *[]){ "--device", "vgem", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+	assert_output_has(&r, "--device vgem: not a vprime instance");
+	run_tool("vprime-alloc", (const char *[]){ "--size", "0", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+	run_tool("vprime-alloc", (const char *[]){ "--expect", "vram", NULL }, &r);
+	vt_assert_eq(r.status, 2);
+	assert_output_has(&r, "--expect vram");
+	run_tool("vprime-alloc", (const char *[]){ "--size", "64G", NULL }, &r);
+	vt_assert_eq(r.status, 3);
+	assert_output_has(&r, "vprime.0: GEM_CREATE: Invalid argument");
+}
+
 static const struct vtest tests[] = {
 	VTEST("demo", "vprime-demo verifies every step, exits 0 and writes a 1024x768 PNG.",
 	      test_demo),
@@ -232,6 +300,14 @@ static const struct vtest tests[] = {
 	VTEST("scanout", "vprime-scanout shows vgem's buffer on vprime.0, verifies the frame "
 	      "and writes a PNG; a device without a display fails with exit 3.",
 	      test_scanout),
+	VTEST("alloc", "vprime-alloc: no storage at creation, system pages at the first map, "
+	      "below 4 GiB after a 32-bit importer's map (one migration); a wrong --expect "
+	      "exits 1.", test_alloc),
+	VTEST("alloc-exec", "vprime-alloc --exec runs a command with the dma-buf open and "
+	      "exits with its status.", test_alloc_exec),
+	VTEST("alloc-errors", "vprime-alloc names a missing device (exit 3), refuses a "
+	      "non-vprime device, a zero size and an unknown placement (exit 2), and reports "
+	      "GEM_CREATE's error on a too large size (exit 3).", test_alloc_errors),
 };
 
 VTEST_MAIN("vprime's command-line tools: exit status, output and files.", tests)
