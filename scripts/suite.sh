@@ -22,6 +22,55 @@ get_igt() {
 	IGT_ROOT=$(VPRIME_STEP=igt "$VPRIME_TOP/scripts/get-igt")
 }
 
+# The libdrm sources the libdrm-patches series is tested on: each gives a VM
+# test libdrm/SUITE and host results libdrm/SUITE/STEP (scripts/get-libdrm).
+# sid's libdrm source is not served by the mirror today: libdrm/sid skips,
+# saying so, and trixie's stands in for it (libdrm-patches/README.md).
+LIBDRM_SUITES="bookworm trixie sid"
+declare -A LIBDRM_CMD=()
+
+# libdrm_header_check FILE: the series' include/drm/vprime_drm.h is the
+# kernel's uapi header, byte for byte.
+libdrm_header_check() {
+	local tmp kheader=$VPRIME_TOP/kernel/include/uapi/drm/vprime_drm.h
+	tmp=$(mktemp -d)
+	if (cd "$tmp" && git apply --include=include/drm/vprime_drm.h \
+		"$VPRIME_TOP"/libdrm-patches/*.patch) >/dev/null 2>&1 &&
+	   cmp -s "$tmp/include/drm/vprime_drm.h" "$kheader"; then
+		record "$1" pass libdrm-patches/uapi-header
+	else
+		record "$1" fail libdrm-patches/uapi-header \
+			"the series' include/drm/vprime_drm.h is not kernel/include/uapi/drm/vprime_drm.h"
+	fi
+	rm -rf "$tmp"
+}
+
+# get_libdrm: for every selected libdrm/SUITE test, Debian's libdrm of SUITE
+# with the series applied, built and installed (cached); sets LIBDRM_CMD.
+get_libdrm() {
+	local s prefix rc out=$RESULTS/host any=0
+	for s in $LIBDRM_SUITES; do
+		selected "libdrm/$s" || continue
+		any=1
+		rc=0
+		prefix=$(VPRIME_STEP=libdrm "$VPRIME_TOP/scripts/get-libdrm" \
+			-r "$out/results.txt" "$s" 2>"$out/libdrm-$s.log") || rc=$?
+		case $rc in
+		0)
+			LIBDRM_CMD[$s]=$(printf '%q %q' "$VPRIME_TOP/scripts/libdrm-run" "$prefix") ;;
+		3)
+			log "libdrm/$s will skip: $(tail -n 1 "$out/libdrm-$s.log")"
+			LIBDRM_CMD[$s]=$(printf '%q --skip %q' "$VPRIME_TOP/scripts/libdrm-run" \
+				"$(tail -n 1 "$out/libdrm-$s.log")") ;;
+		*)
+			tail -n 5 "$out/libdrm-$s.log" >&2
+			LIBDRM_CMD[$s]=$(printf '%q --fail %q' "$VPRIME_TOP/scripts/libdrm-run" \
+				"the series did not apply, build or install, see $out/libdrm-$s.log") ;;
+		esac
+	done
+	[ $any = 0 ] || libdrm_header_check "$out/results.txt"
+}
+
 # build_modules TAG: vprime.ko (W=1, warnings are test failures) and vkms.ko.
 build_modules() {
 	local tag=$1 out warnings
@@ -113,7 +162,8 @@ subtest_args() {
 }
 
 # test_plan: "NAME<TAB>COMMAND" for every selected test, in run order: our
-# IGT tests (meson's registered tests), then upstream IGT's on vprime.
+# IGT tests (meson's registered tests), the libdrm series' test on each
+# libdrm (get_libdrm), then upstream IGT's on vprime.
 test_plan() {
 	local name cmd
 	while IFS=$'\t' read -r name cmd; do
@@ -129,6 +179,11 @@ test_plan() {
 	        print(t["name"] + "\t" + (env + " " if env else "") + shlex.join(t["cmd"]))
 	PY
 	)
+	for name in $LIBDRM_SUITES; do
+		if selected "libdrm/$name"; then
+			printf 'libdrm/%s\t%s\n' "$name" "${LIBDRM_CMD[$name]:-false}"
+		fi
+	done
 	while read -r name; do
 		name=${name%%#*}
 		[ -n "${name// /}" ] || continue
