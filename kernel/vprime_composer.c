@@ -21,7 +21,7 @@
  */
 
 #include <linux/crc32.h>
-#include <linux/slab.h>
+#include <linux/dma-fence.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_blend.h>
@@ -79,21 +79,19 @@ static void blend_plane_row(const struct vprime_plane_state *ps, int y, u32 *row
 		row[x1 + i] = blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode, s->alpha);
 }
 
-/* Compose the frame of @state row by row; write it back and CRC it as asked. */
-static int compose(struct vprime_crtc_state *state, bool writeback, u32 *crc)
+/*
+ * Compose the frame of @state row by row into @out's rows; write it back and
+ * CRC it as asked. Nothing is allocated: this is on the way to signalling
+ * a writeback out-fence.
+ */
+static void compose(struct vprime_output *out, struct vprime_crtc_state *state, bool writeback,
+		    u32 *crc)
 {
 	const struct drm_display_mode *mode = &state->base.mode;
 	int width = mode->hdisplay, height = mode->vdisplay, y;
+	u32 *row = out->compose_row, *line = out->compose_line;
 	unsigned int i;
-	u32 *row, *line;
 
-	row = kmalloc_array(width, sizeof(*row), GFP_KERNEL);
-	line = kmalloc_array(width, sizeof(*line), GFP_KERNEL);
-	if (!row || !line) {
-		kfree(row);
-		kfree(line);
-		return -ENOMEM;
-	}
 	*crc = 0;
 	for (y = 0; y < height; y++) {
 		memset32(row, 0xff000000, width);
@@ -107,9 +105,6 @@ static int compose(struct vprime_crtc_state *state, bool writeback, u32 *crc)
 			vprime_write_line(state->wb, y, row, width);
 		*crc = crc32_le(*crc, (const u8 *)row, width * sizeof(*row));
 	}
-	kfree(row);
-	kfree(line);
-	return 0;
 }
 
 /**
@@ -126,10 +121,9 @@ void vprime_compose_worker(struct work_struct *work)
 						       compose_work);
 	struct drm_crtc *crtc = state->base.crtc;
 	struct vprime_output *out = crtc_to_output(crtc);
-	bool crc_pending, wb_pending;
+	bool crc_pending, wb_pending, cookie;
 	u64 frame_start, frame_end;
 	u32 crc;
-	int ret;
 
 	spin_lock_irq(&out->composer_lock);
 	frame_start = state->frame_start;
@@ -142,10 +136,12 @@ void vprime_compose_worker(struct work_struct *work)
 
 	if (!crc_pending && !wb_pending)
 		return;
-	ret = compose(state, wb_pending && state->wb, &crc);
+	cookie = dma_fence_begin_signalling();
+	compose(out, state, wb_pending && state->wb, &crc);
 	if (wb_pending && state->wb)
-		drm_writeback_signal_completion(&out->wb, ret);
-	if (ret || !crc_pending || !READ_ONCE(out->crc_enabled))
+		drm_writeback_signal_completion(&out->wb, 0);
+	dma_fence_end_signalling(cookie);
+	if (!crc_pending || !READ_ONCE(out->crc_enabled))
 		return;
 	while (frame_start <= frame_end)
 		drm_crtc_add_crc_entry(crtc, true, frame_start++, &crc);

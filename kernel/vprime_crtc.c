@@ -162,6 +162,9 @@ static int vprime_crtc_atomic_check(struct drm_crtc *crtc, struct vprime_atomic_
 	unsigned int i, j;
 	int ret;
 
+	/* The composer's rows are VPRIME_MAX_WIDTH pixels long. */
+	if (crtc_state->enable && crtc_state->mode.hdisplay > VPRIME_MAX_WIDTH)
+		return -EINVAL;
 	ret = drm_atomic_add_affected_planes(state, crtc);
 	if (ret)
 		return ret;
@@ -249,6 +252,11 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 	spin_lock_init(&out->lock);
 	spin_lock_init(&out->composer_lock);
 	vprime_compat_hrtimer_setup(&out->vblank_timer, vblank_timer_fired);
+	/* The composer's rows, allocated once: composing allocates nothing. */
+	out->compose_row = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
+	out->compose_line = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
+	if (!out->compose_row || !out->compose_line)
+		return -ENOMEM;
 	out->compose_wq = alloc_ordered_workqueue("vprime_compose", 0);
 	if (!out->compose_wq)
 		return -ENOMEM;

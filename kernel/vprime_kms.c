@@ -14,6 +14,8 @@
  * the display into account.
  */
 
+#include <linux/dma-fence.h>
+
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_gem_framebuffer_helper.h>
@@ -26,20 +28,25 @@
 
 /*
  * The commit tail of the helpers, but the composer must be done with the old
- * states before their framebuffers are unmapped.
+ * states before their framebuffers are unmapped. Up to hw_done the commit
+ * is on the way to signalling its flip events and out-fences: it neither
+ * allocates nor takes a reservation lock, and says so to lockdep.
  */
 static void vprime_atomic_commit_tail(struct vprime_atomic_state *old_state)
 {
 	struct drm_device *drm = old_state->dev;
 	struct drm_crtc_state *old_crtc_state;
 	struct drm_crtc *crtc;
+	bool cookie;
 	int i;
 
+	cookie = dma_fence_begin_signalling();
 	drm_atomic_helper_commit_modeset_disables(drm, old_state);
 	drm_atomic_helper_commit_planes(drm, old_state, 0);
 	drm_atomic_helper_commit_modeset_enables(drm, old_state);
 	drm_atomic_helper_fake_vblank(old_state);
 	drm_atomic_helper_commit_hw_done(old_state);
+	dma_fence_end_signalling(cookie);
 	drm_atomic_helper_wait_for_flip_done(drm, old_state);
 	for_each_old_crtc_in_state(old_state, crtc, old_crtc_state, i)
 		flush_work(&to_vprime_crtc_state(old_crtc_state)->compose_work);

@@ -104,6 +104,7 @@ struct vprime_output {
 	struct vprime_crtc_state *composer_state;
 	bool crc_enabled;
 	struct workqueue_struct *compose_wq;
+	u32 *compose_row, *compose_line; /* the composer's, one work at a time */
 };
 
 static inline struct vprime_output *crtc_to_output(struct drm_crtc *crtc)
