@@ -3,13 +3,13 @@
  * Copyright (C) 2026 The vprime developers
  *
  * vprime-wl-pattern: the Weston test's client. One xdg_toplevel, drawn once
- * with the picture of pattern.h in a wl_shm buffer at the size the shell
- * configures (kiosk-shell: the output's), or 640x480 when it leaves the size
- * to the client. Once the compositor says the frame was presented
- * (wp_presentation), it writes "WIDTH HEIGHT" to --ready FILE and stays,
- * redrawing if it is configured anew, until SIGTERM or SIGINT.
+ * with the picture of pattern.h in a wl_shm buffer: --size WxH, or else the
+ * size the shell configures (kiosk-shell: the output's), or 640x480 when it
+ * leaves the size to the client. Once the compositor says the frame was
+ * presented (wp_presentation), it writes "WIDTH HEIGHT" to --ready FILE and
+ * stays, redrawing if it is configured anew, until SIGTERM or SIGINT.
  *
- * usage: vprime-wl-pattern --ready FILE [--timeout SECONDS]
+ * usage: vprime-wl-pattern --ready FILE [--size WxH] [--timeout SECONDS]
  * Exit status 0 after a signal, 1 on any error (said on stderr).
  */
 
@@ -52,6 +52,7 @@ struct client {
 	struct buffer buffer;
 
 	int32_t conf_width, conf_height;	/* from the last toplevel configure */
+	int32_t want_width, want_height;	/* --size, or 0 */
 	bool configured;			/* an xdg_surface configure to act on */
 	enum { FRAME_NONE, FRAME_PENDING, FRAME_PRESENTED, FRAME_DISCARDED } frame;
 	const char *ready_path;
@@ -211,8 +212,8 @@ static void buffer_draw(struct client *c, int32_t w, int32_t h)
 /* Show the pattern at the configured size and ask when it is presented. */
 static void show(struct client *c)
 {
-	int32_t w = c->conf_width > 0 ? c->conf_width : 640;
-	int32_t h = c->conf_height > 0 ? c->conf_height : 480;
+	int32_t w = c->want_width ? c->want_width : c->conf_width > 0 ? c->conf_width : 640;
+	int32_t h = c->want_height ? c->want_height : c->conf_height > 0 ? c->conf_height : 480;
 	struct wp_presentation_feedback *fb;
 
 	if (!c->buffer.wl || c->buffer.width != w || c->buffer.height != h)
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ready", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0 }
 	};
@@ -286,16 +288,23 @@ int main(int argc, char **argv)
 		case 'r':
 			c.ready_path = optarg;
 			break;
+		case 's':
+			if (sscanf(optarg, "%dx%d", &c.want_width, &c.want_height) != 2 ||
+			    c.want_width <= 0 || c.want_height <= 0)
+				die("--size %s: not WIDTHxHEIGHT", optarg);
+			break;
 		case 't':
 			timeout = atof(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s --ready FILE [--timeout SECONDS]\n", argv[0]);
+			fprintf(stderr, "usage: %s --ready FILE [--size WxH] [--timeout SECONDS]\n",
+				argv[0]);
 			return 2;
 		}
 	}
 	if (!c.ready_path) {
-		fprintf(stderr, "usage: %s --ready FILE [--timeout SECONDS]\n", argv[0]);
+		fprintf(stderr, "usage: %s --ready FILE [--size WxH] [--timeout SECONDS]\n",
+			argv[0]);
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
