@@ -54,7 +54,9 @@ struct client {
 	int32_t conf_width, conf_height;	/* from the last toplevel configure */
 	int32_t want_width, want_height;	/* --size, or 0 */
 	bool configured;			/* an xdg_surface configure to act on */
+	/* What became of the last commit; earlier ones' feedback is ignored. */
 	enum { FRAME_NONE, FRAME_PENDING, FRAME_PRESENTED, FRAME_DISCARDED } frame;
+	struct wp_presentation_feedback *latest;
 	const char *ready_path;
 };
 
@@ -153,9 +155,13 @@ static void feedback_presented(void *data, struct wp_presentation_feedback *fb,
 {
 	struct client *c = data;
 
-	c->frame = FRAME_PRESENTED;
-	fprintf(stderr, "vprime-wl-pattern: frame presented (msc %llu, flags 0x%x)\n",
-		(unsigned long long)seq_hi << 32 | seq_lo, flags);
+	fprintf(stderr, "vprime-wl-pattern: %sframe presented (msc %llu, flags 0x%x)\n",
+		fb == c->latest ? "" : "an earlier ", (unsigned long long)seq_hi << 32 | seq_lo,
+		flags);
+	if (fb == c->latest) {
+		c->frame = FRAME_PRESENTED;
+		c->latest = NULL;
+	}
 	wp_presentation_feedback_destroy(fb);
 }
 
@@ -163,8 +169,12 @@ static void feedback_discarded(void *data, struct wp_presentation_feedback *fb)
 {
 	struct client *c = data;
 
-	c->frame = FRAME_DISCARDED;
-	fprintf(stderr, "vprime-wl-pattern: frame discarded\n");
+	fprintf(stderr, "vprime-wl-pattern: %sframe discarded\n",
+		fb == c->latest ? "" : "an earlier ");
+	if (fb == c->latest) {
+		c->frame = FRAME_DISCARDED;
+		c->latest = NULL;
+	}
 	wp_presentation_feedback_destroy(fb);
 }
 
@@ -222,6 +232,7 @@ static void show(struct client *c)
 	wl_surface_damage_buffer(c->surface, 0, 0, w, h);
 	fb = wp_presentation_feedback(c->presentation, c->surface);
 	wp_presentation_feedback_add_listener(fb, &feedback_listener, c);
+	c->latest = fb;
 	wl_surface_commit(c->surface);
 	c->frame = FRAME_PENDING;
 	fprintf(stderr, "vprime-wl-pattern: committed a %dx%d frame\n", w, h);
