@@ -71,6 +71,15 @@ get_libdrm() {
 	[ $any = 0 ] || libdrm_header_check "$out/results.txt"
 }
 
+# get_weston: sid's Weston in a sid chroot (WESTON_ROOT), if the weston test
+# is selected. Without it the test fails and says so; the rest still runs.
+get_weston() {
+	WESTON_ROOT=""
+	selected weston || return 0
+	WESTON_ROOT=$(VPRIME_STEP=weston "$VPRIME_TOP/scripts/get-weston") ||
+		{ log "no Weston chroot: the weston test will fail"; WESTON_ROOT=""; }
+}
+
 # build_modules TAG: vprime.ko (W=1, warnings are test failures) and vkms.ko.
 build_modules() {
 	local tag=$1 out warnings
@@ -168,6 +177,8 @@ test_plan() {
 	local name cmd
 	while IFS=$'\t' read -r name cmd; do
 		if selected "$name"; then
+			# The weston test runs Weston from its chroot (get_weston).
+			[ "$name" != weston ] || cmd="WESTON_ROOT=$(printf %q "${WESTON_ROOT:-}") $cmd"
 			printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
 		fi
 	done < <(python3 - "$BUILD" <<-'PY'
