@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1012,6 +1013,48 @@ static void check_flip(const struct flip *f, int i, unsigned int prev_seq, doubl
 		    "%.6f\n", i, f->ts, prev_ts);
 }
 
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * enable-event: the event of the commit that turns the CRTC on comes at its
+ * first vblank, stamped with that vblank's time, after the commit was made
+ * (Weston found it stamped with the time the CRTC last went off, or 0).
+ */
+static void test_enable_event(void)
+{
+	struct kms_output out;
+	struct flip f = {};
+	double before, after;
+	struct fb fb;
+	int fd = open_card();
+	struct kms_plane_setup s;
+
+	flip_events_total = 0;
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0xe7e7, false);
+	s = primary_setup(&fb);
+	for (int round = 0; round < 2; round++) {
+		before = monotonic_now();
+		kms_output_on_event(fd, &s, 1, W, H, &f, &out);
+		wait_events(fd, round + 1);
+		after = monotonic_now();
+		vtest_info("turned on at %.6f, event at %.6f (sequence %u), read at %.6f\n",
+			   before, f.ts, f.seq, after);
+		vt_assert_f(f.ts >= before && f.ts <= after, "the enabling commit's event is "
+			    "stamped %.6f, outside [%.6f, %.6f]\n", f.ts, before, after);
+		kms_output_off(fd, &out);
+		usleep(100 * 1000);	/* then on again, from a CRTC that was on */
+	}
+	fb_release(fd, &fb);
+	close(fd);
+}
+
 static void test_flip_events(void)
 {
 	struct flip flips[NUM_FLIPS] = {};
@@ -1022,6 +1065,7 @@ static void test_flip_events(void)
 	drmVBlank vbl;
 	int fd = open_card();
 
+	flip_events_total = 0;
 	for (int i = 0; i < 2; i++) {
 		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
 		fb_fill(&fbs[i], 0xf11b + i, false);
@@ -1672,6 +1716,8 @@ static const struct vtest tests[] = {
 	      "changes when one pixel does, and comes back when it does.", test_crc),
 	VTEST("flip-events", "30 page flips each deliver one event, with sequence numbers "
 	      "and timestamps that increase; drmWaitVBlank counts on.", test_flip_events),
+	VTEST("enable-event", "The event of a commit that turns the CRTC on comes at its "
+	      "first vblank, stamped with a time after the commit, twice.", test_enable_event),
 	VTEST("async-flip-refused", "An async page flip, legacy or atomic, fails with "
 	      "-EINVAL and changes nothing.", test_async_flip_refused),
 	VTEST("addfb-invalid", "ADDFB2 refuses a bad handle (-ENOENT), a short pitch, an "

@@ -27,7 +27,12 @@
 #include "vprime_kms.h"
 
 /*
- * The commit tail of the helpers, but the composer must be done with the old
+ * The commit tail of the helpers in the order of
+ * drm_atomic_helper_commit_tail_rpm(): CRTCs are enabled before the planes
+ * are committed, so that a CRTC turned on has its vblank running when its
+ * flush arms the commit's event, which then comes at the first vblank with
+ * its time (committing the planes first sent it at once, stamped with the
+ * time the CRTC last went off). The composer must be done with the old
  * states before their framebuffers are unmapped. Up to hw_done the commit
  * is on the way to signalling its flip events and out-fences: it neither
  * allocates nor takes a reservation lock, and says so to lockdep.
@@ -42,8 +47,8 @@ static void vprime_atomic_commit_tail(struct vprime_atomic_state *old_state)
 
 	cookie = dma_fence_begin_signalling();
 	drm_atomic_helper_commit_modeset_disables(drm, old_state);
-	drm_atomic_helper_commit_planes(drm, old_state, 0);
 	drm_atomic_helper_commit_modeset_enables(drm, old_state);
+	drm_atomic_helper_commit_planes(drm, old_state, 0);
 	drm_atomic_helper_fake_vblank(old_state);
 	drm_atomic_helper_commit_hw_done(old_state);
 	dma_fence_end_signalling(cookie);

@@ -489,6 +489,14 @@ static void find_output(int fd, uint32_t w, uint32_t h, struct kms_output *o)
 void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
 		   uint32_t width, uint32_t height, struct kms_output *out)
 {
+	kms_output_on_event(fd, setups, n, width, height, NULL, out);
+}
+
+void kms_output_on_event(int fd, const struct kms_plane_setup *setups, int n,
+			 uint32_t width, uint32_t height, void *event_data,
+			 struct kms_output *out)
+{
+	uint32_t flags = DRM_MODE_ATOMIC_ALLOW_MODESET;
 	drmModeAtomicReq *req;
 	uint32_t blob = 0;
 	int ret;
@@ -504,7 +512,9 @@ void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
 	vt_assert(req);
 	add_modeset(req, fd, out->crtc, out->connector, &out->mode, &blob);
 	add_planes(req, fd, out->crtc, out->crtc_index, setups, n);
-	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	if (event_data)
+		flags |= DRM_MODE_PAGE_FLIP_EVENT;
+	ret = drmModeAtomicCommit(fd, req, flags, event_data);
 	vt_assert_f(ret == 0, "atomic modeset of %ux%u on connector %u: %s\n", width, height,
 		    out->connector, strerror(-ret));
 	drmModeAtomicFree(req);

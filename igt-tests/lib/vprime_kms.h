@@ -103,6 +103,14 @@ struct kms_output {
 void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
 		   uint32_t width, uint32_t height, struct kms_output *out);
 
+/*
+ * kms_output_on(), with a page-flip event for the modeset: it carries
+ * @event_data (not NULL) and arrives on @fd when the CRTC shows the frame.
+ */
+void kms_output_on_event(int fd, const struct kms_plane_setup *setups, int n,
+			 uint32_t width, uint32_t height, void *event_data,
+			 struct kms_output *out);
+
 /* Show @setups on a lit output without a modeset (blocking commit). */
 void kms_output_planes(int fd, const struct kms_output *o,
 		       const struct kms_plane_setup *setups, int n);
