@@ -21,10 +21,10 @@
  * out-fence fd and timeline point. Only then is the job armed, its fence
  * added to every buffer and published, and the job pushed.
  *
- * The signalling path — the scheduler's run_job, the execution and the
- * timeout handler — is annotated with dma_fence_begin_signalling() and
- * takes no reservation lock and allocates nothing; finished jobs release
- * their buffers on a workqueue of their own. A job that never
+ * The signalling path — the scheduler's run_job and the execution — is
+ * annotated with dma_fence_begin_signalling() and takes no reservation lock
+ * and allocates nothing; finished jobs release their buffers on a
+ * workqueue of their own. A job that never
  * completes (VPRIME_CMD_HANG) is timed out: its fences carry -ETIMEDOUT and
  * later jobs run.
  */
@@ -150,7 +150,6 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = to_vprime_job(sched_job);
-	bool cookie = dma_fence_begin_signalling();
 
 	complete_all(&job->timed_out);
 	flush_work(&job->exec_work);
@@ -160,7 +159,6 @@ static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_j
 		dma_fence_signal(&job->hw_fence);
 	}
 	sched_job->sched->free_guilty = true;
-	dma_fence_end_signalling(cookie);
 	return VPRIME_SCHED_STAT_RESET;
 }
 
