@@ -7,6 +7,9 @@
 VPRIME_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VPRIME_CACHE=${VPRIME_CACHE:-$HOME/.cache/vprime}
 VPRIME_TAGS="6.1 6.12 7.2"
+# Kernels built here with lockdep, KASAN, kmemleak... (get-debug-kernel):
+# about an hour to build, so never part of a default run.
+VPRIME_DEBUG_TAGS="6.12-debug"
 JOBS=${JOBS:-$(nproc)}
 
 log()  { printf '[%s] %s\n' "${VPRIME_STEP:-vprime}" "$*" >&2; }
@@ -16,9 +19,9 @@ die()  { log "error: $*"; exit 1; }
 suite_of() {
 	case $1 in
 	6.1) echo bookworm ;;
-	6.12) echo trixie ;;
+	6.12 | 6.12-debug) echo trixie ;;
 	7.2) echo sid ;;
-	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS)" ;;
+	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS $VPRIME_DEBUG_TAGS)" ;;
 	esac
 }
 
