@@ -81,21 +81,35 @@ static void vprime_disable_vblank(struct drm_crtc *crtc)
 }
 
 /*
- * The timer is moved forward before vblank is handled, as hardware updates
- * its registers before raising the interrupt: the vblank was one period
- * before the timer's next expiry.
+ * The time of the last vblank, as hardware would latch it. The timer is
+ * moved forward before vblank is handled, as hardware updates its
+ * registers before raising the interrupt: the vblank was one period before
+ * the timer's next expiry. Outside the timer, the timer may be late (under
+ * load, or emulation): a vblank whose expiry has passed has happened even
+ * though its callback has not run yet. Counting it when an event is armed
+ * (drm_crtc_accurate_vblank_count()) makes a flip issued after it complete
+ * at the next vblank, not at this one with a time before the flip; the
+ * late callback then finds no new vblank to report.
  */
 static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 					ktime_t *vblank_time, bool in_vblank_irq)
 {
 	struct vprime_output *out = crtc_to_output(crtc);
 	struct drm_vblank_crtc *vblank = drm_crtc_vblank_crtc(crtc);
+	ktime_t expires = READ_ONCE(out->vblank_timer.node.expires);
+	ktime_t now;
 
 	if (!READ_ONCE(vblank->enabled)) {
 		*vblank_time = ktime_get();
 		return true;
 	}
-	*vblank_time = ktime_sub(READ_ONCE(out->vblank_timer.node.expires), out->period);
+	now = ktime_get();
+	if (in_vblank_irq || ktime_before(now, expires) || !out->period) {
+		*vblank_time = ktime_sub(expires, out->period);
+		return true;
+	}
+	*vblank_time = ktime_add_ns(expires, ktime_to_ns(ktime_sub(now, expires)) /
+				    ktime_to_ns(out->period) * ktime_to_ns(out->period));
 	return true;
 }
 
