@@ -1633,6 +1633,8 @@ static void test_fbdev(void)
 	uint8_t *map, *buf;
 
 	vt_require_f(vprime_param_bool("fbdev", 0), "vprime was loaded with fbdev=0\n");
+	vt_require_f(access("/sys/class/graphics/fb0", F_OK) == 0, "this kernel gives no "
+		     "driver an fbdev (no /sys/class/graphics/fb0)\n");
 	vt_assert_f(vprime_fbdev(path, sizeof(path)), "vprime.0 has no /dev/fbN "
 		    "(/sys/class/graphics/fb*/device)\n");
 

@@ -796,9 +796,10 @@ static void test_sync_file_in_out(void)
 	vprime_job_out_fence(&job);
 	fc = vprime_job_submit(ff, &job);
 	vt_assert_eq(fence_wait(fc, budget_ms(), "the fast device's free job"), 1);
-	vt_assert_f(sync_file_status(fa) == 0, "vprime.%d's free job took longer than "
-		    "vprime.%d's delay of %u ms: the order below could not be seen\n", fast,
-		    slow, job_delay_ms(slow));
+	/* A machine this slow (a debug kernel) cannot show the order: skip. */
+	vt_require_f(sync_file_status(fa) == 0, "vprime.%d's free job took longer than "
+		     "vprime.%d's delay of %u ms: the order below could not be seen\n", fast,
+		     slow, job_delay_ms(slow));
 
 	/* B waits for A's out fence only: their buffers are unrelated. */
 	vprime_job_init(&job);
