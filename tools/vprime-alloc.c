@@ -55,14 +55,6 @@ struct holder {
 	bool is_vprime;
 };
 
-static const char *const placement_keys[] = {
-	[VPRIME_PLACEMENT_NONE] = "none",
-	[VPRIME_PLACEMENT_SYSTEM] = "system",
-	[VPRIME_PLACEMENT_DMA32] = "dma32",
-	[VPRIME_PLACEMENT_CONTIG] = "contig",
-	[VPRIME_PLACEMENT_CONTIG_DMA32] = "contig-dma32",
-};
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s [--device DEVICE] [--size SIZE] [--import DEVICE]... [--map]\n"
@@ -111,10 +103,12 @@ static uint64_t parse_size(const char *s)
 
 static int parse_placement(const char *s)
 {
-	for (size_t i = 0; i < sizeof(placement_keys) / sizeof(placement_keys[0]); i++)
-		if (!strcmp(s, placement_keys[i]))
-			return (int)i;
-	die(EXIT_USAGE, "--expect %s: expected none, system, dma32, contig or contig-dma32", s);
+	int placement = placement_from_key(s);
+
+	if (placement < 0 || placement == VPRIME_PLACEMENT_IMPORTED)
+		die(EXIT_USAGE, "--expect %s: expected none, system, dma32, contig or "
+		    "contig-dma32", s);
+	return placement;
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
@@ -167,16 +161,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 		usage_exit(usage, false);
 }
 
-/* Whether the device on @fd is a vprime instance. */
-static bool is_vprime(int fd)
-{
-	drmVersionPtr v = drmGetVersion(fd);
-	bool yes = v && !strcmp(v->name, "vprime");
-
-	drmFreeVersion(v);
-	return yes;
-}
-
 static void open_holder(struct holder *h, const char *name)
 {
 	/* vkms has no render node; vprime and vgem do, and need no master. */
@@ -185,7 +169,7 @@ static void open_holder(struct holder *h, const char *name)
 	check_call(fd, name, "open");
 	h->name = name;
 	h->fd = fd;
-	h->is_vprime = is_vprime(fd);
+	h->is_vprime = device_is_vprime(fd);
 }
 
 static void print_info(const struct holder *owner)

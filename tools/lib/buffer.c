@@ -58,22 +58,13 @@ void buffer_destroy(struct buffer *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static bool is_vprime(int fd)
-{
-	drmVersionPtr v = drmGetVersion(fd);
-	bool yes = v && !strcmp(v->name, "vprime");
-
-	drmFreeVersion(v);
-	return yes;
-}
-
 int import_and_map(int fd, int dmabuf, uint64_t size, uint32_t *handle, void **map)
 {
 	int again, ret;
 
 	if (drmPrimeFDToHandle(fd, dmabuf, handle))
 		return -errno;
-	if (is_vprime(fd))
+	if (device_is_vprime(fd))
 		return vprime_mmap(fd, *handle, size, map);
 	if (drmPrimeHandleToFD(fd, *handle, DRM_CLOEXEC | DRM_RDWR, &again))
 		return -errno;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include <drm_fourcc.h>
+#include <xf86drm.h>
 
 #include "tool.h"
 
@@ -218,6 +219,32 @@ int vprime_fill_rects(int fd, uint32_t handle, uint32_t width, uint32_t height,
 			return -errno;
 	}
 	return ioctl(fd, DRM_IOCTL_VPRIME_WAIT_IDLE, &idle) ? -errno : 0;
+}
+
+bool device_is_vprime(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	bool yes = v && !strcmp(v->name, "vprime");
+
+	drmFreeVersion(v);
+	return yes;
+}
+
+static const char *const placement_keys[] = {
+	[VPRIME_PLACEMENT_NONE] = "none",
+	[VPRIME_PLACEMENT_SYSTEM] = "system",
+	[VPRIME_PLACEMENT_DMA32] = "dma32",
+	[VPRIME_PLACEMENT_CONTIG] = "contig",
+	[VPRIME_PLACEMENT_CONTIG_DMA32] = "contig-dma32",
+	[VPRIME_PLACEMENT_IMPORTED] = "imported",
+};
+
+int placement_from_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(placement_keys) / sizeof(placement_keys[0]); i++)
+		if (!strcmp(key, placement_keys[i]))
+			return (int)i;
+	return -1;
 }
 
 const char *placement_name(uint32_t placement)

@@ -77,6 +77,15 @@ struct fill_rect {
 int vprime_fill_rects(int fd, uint32_t handle, uint32_t width, uint32_t height,
 		      uint32_t pitch, const struct fill_rect *rects, unsigned int n);
 
+/* Whether the DRM device on @fd is a vprime instance. */
+bool device_is_vprime(int fd);
+
+/*
+ * The VPRIME_PLACEMENT_* value of a placement keyword (none, system, dma32,
+ * contig, contig-dma32, imported), or -1.
+ */
+int placement_from_key(const char *key);
+
 /* A VPRIME_PLACEMENT_* value's name. */
 const char *placement_name(uint32_t placement);
 
