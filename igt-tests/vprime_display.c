@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -152,23 +153,32 @@ static uint32_t premultiplied(uint32_t v, uint32_t x)
 	return out;
 }
 
-static void fill_nv12(struct fb *fb, uint32_t seed)
+/*
+ * NV12 of @seed: limited range (luma 16..235, chroma 16..240), or with
+ * @full every byte value.
+ */
+static void fill_nv12_range(struct fb *fb, uint32_t seed, bool full)
 {
 	uint8_t *y_plane = fb->map, *uv = y_plane + (size_t)fb->pitch * fb->h;
+	uint32_t luma = full ? 256 : 220, chroma = full ? 256 : 225, base = full ? 0 : 16;
 
-	/* Limited range: luma 16..235, chroma 16..240. */
 	for (uint32_t y = 0; y < fb->h; y++)
 		for (uint32_t x = 0; x < fb->w; x++)
-			y_plane[(size_t)y * fb->pitch + x] = 16 + pixel_hash(x, y, seed) % 220;
+			y_plane[(size_t)y * fb->pitch + x] = base + pixel_hash(x, y, seed) % luma;
 	for (uint32_t y = 0; y < fb->h / 2; y++) {
 		for (uint32_t x = 0; x < fb->w / 2; x++) {
 			uint32_t v = pixel_hash(x, y, ~seed);
 			uint8_t *p = uv + (size_t)y * fb->pitch + 2 * x;
 
-			p[0] = 16 + (v & 0xffff) % 225;	/* Cb */
-			p[1] = 16 + (v >> 16) % 225;	/* Cr */
+			p[0] = base + (v & 0xffff) % chroma;	/* Cb */
+			p[1] = base + (v >> 16) % chroma;	/* Cr */
 		}
 	}
+}
+
+static void fill_nv12(struct fb *fb, uint32_t seed)
+{
+	fill_nv12_range(fb, seed, false);
 }
 
 /*
@@ -225,21 +235,56 @@ static double expand_bits(uint32_t v, int bits)
 	return (v << (8 - bits)) | (v >> (2 * bits - 8));
 }
 
-/* BT.601, limited range. */
-static struct rgba ycbcr_to_rgb(double y, double cb, double cr)
-{
-	double l = 1.164383 * (y - 16);
+/* YCbCr encodings and ranges, in the order of their enum entries' names below. */
+enum ycbcr_encoding { YCBCR_BT601, YCBCR_BT709, YCBCR_BT2020 };
+enum ycbcr_range { YCBCR_LIMITED, YCBCR_FULL };
 
-	return (struct rgba){
-		.r = clamp255(l + 1.596027 * (cr - 128)),
-		.g = clamp255(l - 0.391762 * (cb - 128) - 0.812968 * (cr - 128)),
-		.b = clamp255(l + 2.017232 * (cb - 128)),
-		.a = 1,
+static const char *const encoding_names[] = {
+	[YCBCR_BT601] = "ITU-R BT.601 YCbCr",
+	[YCBCR_BT709] = "ITU-R BT.709 YCbCr",
+	[YCBCR_BT2020] = "ITU-R BT.2020 YCbCr",
+};
+
+static const char *const range_names[] = {
+	[YCBCR_LIMITED] = "YCbCr limited range",
+	[YCBCR_FULL] = "YCbCr full range",
+};
+
+/*
+ * Y'CbCr to R'G'B' from the standards' Kr and Kb: R = Y + 2(1-Kr) Cr,
+ * B = Y + 2(1-Kb) Cb, G = (Y - Kr R - Kb B) / Kg. Limited range puts black
+ * at 16, white at 235 and the chroma excursion at 16..240.
+ */
+static struct rgba ycbcr_to_rgb(double y, double cb, double cr, enum ycbcr_encoding e,
+				enum ycbcr_range range)
+{
+	static const double k[][2] = {
+		[YCBCR_BT601] = { 0.299, 0.114 },
+		[YCBCR_BT709] = { 0.2126, 0.0722 },
+		[YCBCR_BT2020] = { 0.2627, 0.0593 },
 	};
+	double kr = k[e][0], kb = k[e][1], kg = 1 - kr - kb, r, g, b;
+
+	if (range == YCBCR_LIMITED) {
+		y = (y - 16) * 255 / 219;
+		cb = (cb - 128) * 255 / 224;
+		cr = (cr - 128) * 255 / 224;
+	} else {
+		cb -= 128;
+		cr -= 128;
+	}
+	r = y + 2 * (1 - kr) * cr;
+	b = y + 2 * (1 - kb) * cb;
+	g = (y - kr * r - kb * b) / kg;
+	return (struct rgba){ clamp255(r), clamp255(g), clamp255(b), 1 };
 }
 
-/* The pixel (@x, @y) of @fb; NV12 takes its 2x2 block's chroma sample as is. */
-static struct rgba fb_sample(const struct fb *fb, uint32_t x, uint32_t y)
+/*
+ * The pixel (@x, @y) of @fb; NV12 takes its 2x2 block's chroma sample as is
+ * and converts by @e and @range.
+ */
+static struct rgba fb_sample(const struct fb *fb, uint32_t x, uint32_t y,
+			     enum ycbcr_encoding e, enum ycbcr_range range)
 {
 	const uint8_t *row = (const uint8_t *)fb->map + (size_t)y * fb->pitch;
 	const uint8_t *uv;
@@ -249,7 +294,7 @@ static struct rgba fb_sample(const struct fb *fb, uint32_t x, uint32_t y)
 	case DRM_FORMAT_NV12:
 		uv = (const uint8_t *)fb->map + (size_t)fb->pitch * fb->h +
 		     (size_t)(y / 2) * fb->pitch + (x / 2) * 2;
-		return ycbcr_to_rgb(row[x], uv[0], uv[1]);
+		return ycbcr_to_rgb(row[x], uv[0], uv[1], e, range);
 	case DRM_FORMAT_RGB565:
 		v = ((const uint16_t *)row)[x];
 		return (struct rgba){ expand_bits(v >> 11, 5), expand_bits((v >> 5) & 0x3f, 6),
@@ -282,7 +327,9 @@ struct ref_plane {
 	int32_t x, y;
 	uint16_t alpha;
 	enum blend blend;
-	uint32_t rotation;	/* DRM_MODE_ROTATE_0, maybe with DRM_MODE_REFLECT_X/Y */
+	uint32_t rotation;	/* DRM_MODE_ROTATE_*, maybe with DRM_MODE_REFLECT_X/Y */
+	enum ycbcr_encoding encoding;	/* NV12's conversion */
+	enum ycbcr_range range;
 };
 
 /* A plane with the properties' defaults: opaque, pre-multiplied, unrotated. */
@@ -324,6 +371,49 @@ static struct rgba blend_over(struct rgba dst, struct rgba s, const struct ref_p
  * What the CRTC shows at (@x, @y): black, then each plane that covers it,
  * bottom (the first) to top. *@layers counts those planes.
  */
+/* Whether @p is turned by a quarter: it covers fb h x fb w on screen. */
+static bool quarter_turn(const struct ref_plane *p)
+{
+	return p->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270);
+}
+
+/*
+ * The fb pixel that @p shows at (@px, @py) of its on-screen rectangle. The
+ * uapi rotates counter-clockwise, after reflecting: undo the rotation
+ * (turning clockwise), then the reflection.
+ */
+static void unrotate(const struct ref_plane *p, int px, int py, int *fx, int *fy)
+{
+	int w = p->fb->w, h = p->fb->h;
+
+	switch (p->rotation & 0xf) {
+	case DRM_MODE_ROTATE_90:	/* the fb's top right corner is on top left */
+		*fx = w - 1 - py;
+		*fy = px;
+		break;
+	case DRM_MODE_ROTATE_180:
+		*fx = w - 1 - px;
+		*fy = h - 1 - py;
+		break;
+	case DRM_MODE_ROTATE_270:	/* the fb's bottom left corner is on top left */
+		*fx = py;
+		*fy = h - 1 - px;
+		break;
+	default:
+		*fx = px;
+		*fy = py;
+		break;
+	}
+	if (p->rotation & DRM_MODE_REFLECT_X)
+		*fx = w - 1 - *fx;
+	if (p->rotation & DRM_MODE_REFLECT_Y)
+		*fy = h - 1 - *fy;
+}
+
+/*
+ * What the CRTC shows at (@x, @y): black, then each plane that covers it,
+ * bottom (the first) to top. *@layers counts those planes.
+ */
 static struct rgba expect_pixel(const struct ref_plane *planes, int n, int x, int y,
 				int *layers)
 {
@@ -332,15 +422,14 @@ static struct rgba expect_pixel(const struct ref_plane *planes, int n, int x, in
 	*layers = 0;
 	for (int i = 0; i < n; i++) {
 		const struct ref_plane *p = &planes[i];
-		int px = x - p->x, py = y - p->y;
+		int px = x - p->x, py = y - p->y, fx, fy;
+		int sw = quarter_turn(p) ? p->fb->h : p->fb->w;
+		int sh = quarter_turn(p) ? p->fb->w : p->fb->h;
 
-		if (px < 0 || py < 0 || px >= (int)p->fb->w || py >= (int)p->fb->h)
+		if (px < 0 || py < 0 || px >= sw || py >= sh)
 			continue;
-		if (p->rotation & DRM_MODE_REFLECT_X)
-			px = p->fb->w - 1 - px;
-		if (p->rotation & DRM_MODE_REFLECT_Y)
-			py = p->fb->h - 1 - py;
-		out = blend_over(out, fb_sample(p->fb, px, py), p);
+		unrotate(p, px, py, &fx, &fy);
+		out = blend_over(out, fb_sample(p->fb, fx, fy, p->encoding, p->range), p);
 		(*layers)++;
 	}
 	return out;
@@ -362,14 +451,70 @@ static bool within(uint32_t got, uint32_t want, int tol)
 	return true;
 }
 
+/* The CRTC's colour pipeline as a test sets it; a NULL stage is off. */
+struct ref_color {
+	const struct drm_color_lut *degamma;	/* 256 entries */
+	const double *ctm;			/* 3x3, row-major: out = ctm x in */
+	const struct drm_color_lut *gamma;	/* 256 entries */
+};
+
+static double lut_entry(const struct drm_color_lut *e, int c)
+{
+	return (c == 0 ? e->red : c == 1 ? e->green : e->blue) / 65535.0;
+}
+
+/* @v (0..1) through the 256 entries of @lut, linear between them. */
+static double lut_interpolate(const struct drm_color_lut *lut, int c, double v)
+{
+	double pos = v * 255, f;
+	int i = (int)pos;
+
+	if (i >= 255)
+		return lut_entry(&lut[255], c);
+	f = pos - i;
+	return lut_entry(&lut[i], c) * (1 - f) + lut_entry(&lut[i + 1], c) * f;
+}
+
+static double clamp01(double v)
+{
+	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/*
+ * An 8-bit RGB pixel through @col in the uapi's order: the degamma LUT
+ * (entry v for value v), the CTM (clamped to 0..1), the gamma LUT.
+ */
+static uint32_t color_transform(const struct ref_color *col, uint32_t rgb)
+{
+	double in[3], mid[3];
+	uint32_t out = 0;
+
+	for (int c = 0; c < 3; c++) {
+		uint32_t v = (rgb >> (16 - 8 * c)) & 0xff;
+
+		in[c] = col->degamma ? lut_entry(&col->degamma[v], c) : v / 255.0;
+	}
+	for (int c = 0; c < 3; c++) {
+		mid[c] = in[c];
+		if (col->ctm)
+			mid[c] = col->ctm[3 * c] * in[0] + col->ctm[3 * c + 1] * in[1] +
+				 col->ctm[3 * c + 2] * in[2];
+		mid[c] = clamp01(mid[c]);
+		if (col->gamma)
+			mid[c] = lut_interpolate(col->gamma, c, mid[c]);
+		out |= (uint32_t)(mid[c] * 255 + 0.5) << (16 - 8 * c);
+	}
+	return out;
+}
+
 /*
  * Every pixel of @cap (its low 24 bits) against the reference composition
- * of @planes, within @tol per 8-bit channel, one more for each blend past
- * the first plane over another. All mismatches are counted, the first is
- * reported.
+ * of @planes through @col (NULL: no colour pipeline), within @tol per
+ * 8-bit channel, one more for each blend past the first plane over
+ * another. All mismatches are counted, the first is reported.
  */
-static void compare_capture(const struct kms_capture *cap, const struct ref_plane *planes,
-			    int n, int tol, const char *what)
+static void compare_capture_color(const struct kms_capture *cap, const struct ref_plane *planes,
+				  int n, const struct ref_color *col, int tol, const char *what)
 {
 	uint32_t bad = 0, first_x = 0, first_y = 0, first_got = 0, first_want = 0;
 	int first_tol = 0, first_layers = 0;
@@ -383,6 +528,8 @@ static void compare_capture(const struct kms_capture *cap, const struct ref_plan
 			uint32_t want = pack_rgb(expect_pixel(planes, n, x, y, &layers));
 			uint32_t got = row[x] & 0xffffff;
 
+			if (col)
+				want = color_transform(col, want);
 			t = tol + (layers > 2 ? layers - 2 : 0);
 			if (within(got, want, t))
 				continue;
@@ -396,6 +543,12 @@ static void compare_capture(const struct kms_capture *cap, const struct ref_plan
 		    "expected 0x%06x ±%d (%d planes there)\n", what, bad,
 		    cap->width * cap->height, first_x, first_y, first_got, first_want,
 		    first_tol, first_layers);
+}
+
+static void compare_capture(const struct kms_capture *cap, const struct ref_plane *planes,
+			    int n, int tol, const char *what)
+{
+	compare_capture_color(cap, planes, n, NULL, tol, what);
 }
 
 static struct kms_plane_setup setup_of(const struct ref_plane *p)
@@ -413,6 +566,12 @@ static struct kms_plane_setup setup_of(const struct ref_plane *p)
 						  .enum_name = blend_names[p->blend] };
 	if (p->rotation != DRM_MODE_ROTATE_0)
 		s.props[k++] = (struct kms_prop){ .name = "rotation", .value = p->rotation };
+	if (p->encoding != YCBCR_BT601)
+		s.props[k++] = (struct kms_prop){ .name = "COLOR_ENCODING",
+						  .enum_name = encoding_names[p->encoding] };
+	if (p->range != YCBCR_LIMITED)
+		s.props[k++] = (struct kms_prop){ .name = "COLOR_RANGE",
+						  .enum_name = range_names[p->range] };
 	return s;
 }
 
@@ -696,8 +855,8 @@ static const struct format_case format_cases[] = {
 	{ "xbgr8888", DRM_FORMAT_XBGR8888, 1, false },
 	{ "abgr8888", DRM_FORMAT_ABGR8888, 1, false },
 	{ "rgb565", DRM_FORMAT_RGB565, 1, false },
-	/* BT.601 limited range, nearest chroma: ±3 for the conversion's rounding. */
-	{ "nv12", DRM_FORMAT_NV12, 3, true },
+	/* BT.601 limited range (the defaults), nearest chroma. */
+	{ "nv12", DRM_FORMAT_NV12, 1, true },
 };
 
 static void format_run(void *arg)
@@ -734,21 +893,79 @@ static void test_formats(void)
 		vtest_dynamic(format_cases[i].name, format_run, (void *)&format_cases[i]);
 }
 
+/* yuv-encodings */
+
+/* NV12 on the primary plane in each COLOR_ENCODING and COLOR_RANGE. */
+static void yuv_encoding_run(void *arg)
+{
+	unsigned int combo = (uintptr_t)arg;
+	enum ycbcr_encoding e = combo / 2;
+	enum ycbcr_range range = combo % 2;
+	struct ref_plane primary;
+	int fd = open_card();
+	uint32_t plane;
+	struct fb fb;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	plane = kms_plane_id(fd, CRTC_INDEX, KMS_PLANE_PRIMARY);
+	vt_require_f(kms_plane_has_format(fd, plane, DRM_FORMAT_NV12),
+		     "the primary plane does not list NV12\n");
+	fb_create(fd, DRM_FORMAT_NV12, W, H, &fb);
+	fill_nv12_range(&fb, 0xe0c + combo, range == YCBCR_FULL);
+	primary = plane_at(KMS_PLANE_PRIMARY, &fb, 0, 0);
+	primary.encoding = e;
+	primary.range = range;
+	capture_compare(fd, &primary, 1, 1, encoding_names[e]);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static void test_yuv_encodings(void)
+{
+	static const char *const names[] = {
+		"bt601-limited", "bt601-full", "bt709-limited", "bt709-full",
+		"bt2020-limited", "bt2020-full",
+	};
+
+	for (uintptr_t i = 0; i < ARRAY_SIZE(names); i++)
+		vtest_dynamic(names[i], yuv_encoding_run, (void *)i);
+}
+
 /* rotation */
 
 struct rotation_case {
 	const char *name;
 	uint32_t rotation;
 	int32_t x, y;
+	uint32_t format;
 };
 
-/* A 200x150 overlay; the clipped ones hang off the left or the bottom edge. */
+#define ROT(r)		DRM_MODE_ROTATE_##r
+#define RX		DRM_MODE_REFLECT_X
+#define RY		DRM_MODE_REFLECT_Y
+#define XRGB		DRM_FORMAT_XRGB8888
+
+/*
+ * A 200x150 overlay (150x200 on screen when turned by a quarter); the
+ * clipped ones hang off the left or the bottom edge.
+ */
 static const struct rotation_case rotation_cases[] = {
-	{ "reflect-x", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X, 300, 200 },
-	{ "reflect-y", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_Y, 300, 200 },
-	{ "reflect-xy", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X | DRM_MODE_REFLECT_Y, 300, 200 },
-	{ "reflect-x-clipped", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X, -80, 200 },
-	{ "reflect-y-clipped", DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_Y, 300, H - 60 },
+	{ "reflect-x", ROT(0) | RX, 300, 200, XRGB },
+	{ "reflect-y", ROT(0) | RY, 300, 200, XRGB },
+	{ "reflect-xy", ROT(0) | RX | RY, 300, 200, XRGB },
+	{ "reflect-x-clipped", ROT(0) | RX, -80, 200, XRGB },
+	{ "reflect-y-clipped", ROT(0) | RY, 300, H - 60, XRGB },
+	{ "rotate-90", ROT(90), 300, 200, XRGB },
+	{ "rotate-180", ROT(180), 300, 200, XRGB },
+	{ "rotate-270", ROT(270), 300, 200, XRGB },
+	{ "rotate-90-reflect-x", ROT(90) | RX, 300, 200, XRGB },
+	{ "rotate-270-reflect-y", ROT(270) | RY, 300, 200, XRGB },
+	{ "rotate-180-reflect-x", ROT(180) | RX, 300, 200, XRGB },
+	{ "rotate-90-clipped", ROT(90), -80, 200, XRGB },
+	{ "rotate-270-clipped", ROT(270), 300, H - 60, XRGB },
+	{ "rotate-90-rgb565", ROT(90), 300, 200, DRM_FORMAT_RGB565 },
+	{ "rotate-270-nv12", ROT(270), 300, 200, DRM_FORMAT_NV12 },
 };
 
 static void rotation_run(void *arg)
@@ -758,10 +975,15 @@ static void rotation_run(void *arg)
 	struct fb primary, overlay;
 	int fd = open_card();
 
+	if (c->format == DRM_FORMAT_NV12)
+		vt_require_f(kms_plane_has_format(fd, kms_plane_id(fd, CRTC_INDEX,
+								   KMS_PLANE_OVERLAY),
+						  DRM_FORMAT_NV12),
+			     "the overlay does not list NV12\n");
 	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
 	fb_fill_solid(&primary, 0x00305070);
-	/* A pattern that differs on every pixel: any reflection shows. */
-	fb_create(fd, DRM_FORMAT_XRGB8888, 200, 150, &overlay);
+	/* A pattern that differs on every pixel: any rotation or reflection shows. */
+	fb_create(fd, c->format, 200, 150, &overlay);
 	fb_fill(&overlay, 0x707, false);
 	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
 	planes[1] = plane_at(KMS_PLANE_OVERLAY, &overlay, c->x, c->y);
@@ -776,6 +998,295 @@ static void test_rotation(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(rotation_cases); i++)
 		vtest_dynamic(rotation_cases[i].name, rotation_run, (void *)&rotation_cases[i]);
+}
+
+/* color-pipeline, legacy-gamma, color-invalid */
+
+#define LUT_SIZE	256
+
+/* The CRTC id of CRTC_INDEX. */
+static uint32_t crtc_id(int fd)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	uint32_t id;
+
+	vt_assert_f(res && res->count_crtcs > CRTC_INDEX, "no CRTC %d\n", CRTC_INDEX);
+	id = res->crtcs[CRTC_INDEX];
+	drmModeFreeResources(res);
+	return id;
+}
+
+/* A curve per channel that differs from the identity nearly everywhere. */
+static void make_gamma(struct drm_color_lut *lut)
+{
+	memset(lut, 0, LUT_SIZE * sizeof(*lut));
+	for (int i = 0; i < LUT_SIZE; i++) {
+		double x = i / 255.0;
+
+		lut[i].red = 65535 - i * 257;		/* inverted */
+		lut[i].green = (uint16_t)(sqrt(x) * 65535 + 0.5);
+		lut[i].blue = (uint16_t)(x * x * 65535 + 0.5);
+	}
+}
+
+/* An sRGB-like decoding curve (power 2.2), the same on every channel. */
+static void make_degamma(struct drm_color_lut *lut)
+{
+	for (int i = 0; i < LUT_SIZE; i++) {
+		uint16_t v = (uint16_t)(pow(i / 255.0, 2.2) * 65535 + 0.5);
+
+		lut[i] = (struct drm_color_lut){ .red = v, .green = v, .blue = v };
+	}
+}
+
+/* S31.32 sign-magnitude, the CTM's number format. */
+static uint64_t ctm_fixed(double v)
+{
+	uint64_t mag = (uint64_t)((v < 0 ? -v : v) * 4294967296.0 + 0.5);
+
+	return v < 0 ? mag | 1ull << 63 : mag;
+}
+
+static uint32_t create_blob(int fd, const void *data, size_t size)
+{
+	uint32_t id = 0;
+
+	vt_assert_eq(drmModeCreatePropertyBlob(fd, data, size, &id), 0);
+	return id;
+}
+
+/* The blobs of @col on @fd. */
+static struct kms_crtc_color color_blobs(int fd, const struct ref_color *col)
+{
+	struct kms_crtc_color blobs = { 0 };
+	struct drm_color_ctm ctm;
+
+	if (col->degamma)
+		blobs.degamma_lut = create_blob(fd, col->degamma, LUT_SIZE * sizeof(*col->degamma));
+	if (col->gamma)
+		blobs.gamma_lut = create_blob(fd, col->gamma, LUT_SIZE * sizeof(*col->gamma));
+	if (col->ctm) {
+		for (int i = 0; i < 9; i++)
+			ctm.matrix[i] = ctm_fixed(col->ctm[i]);
+		blobs.ctm = create_blob(fd, &ctm, sizeof(ctm));
+	}
+	return blobs;
+}
+
+static void destroy_blobs(int fd, const struct kms_crtc_color *blobs)
+{
+	const uint32_t ids[] = { blobs->degamma_lut, blobs->ctm, blobs->gamma_lut };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i])
+			vt_assert_eq(drmModeDestroyPropertyBlob(fd, ids[i]), 0);
+}
+
+/*
+ * A full-screen pattern in every 8-bit value on each channel, shown through
+ * @blobs (which is @col), captured and compared with @col applied (±1).
+ */
+static void capture_compare_color(int fd, const struct kms_crtc_color *blobs,
+				  const struct ref_color *col, const char *what)
+{
+	struct kms_plane_setup setup;
+	struct ref_plane primary;
+	struct kms_capture cap;
+	struct fb fb;
+
+	vt_require_f(kms_get_prop(fd, crtc_id(fd), DRM_MODE_OBJECT_CRTC, "GAMMA_LUT_SIZE"),
+		     "the CRTC has no gamma LUT\n");
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0xc010, false);
+	primary = plane_at(KMS_PLANE_PRIMARY, &fb, 0, 0);
+	setup = setup_of(&primary);
+	kms_capture_planes_color(fd, &setup, 1, blobs, W, H, &cap);
+	compare_capture_color(&cap, &primary, 1, col, 1, what);
+	kms_capture_release(fd, &cap);
+	fb_release(fd, &fb);
+}
+
+struct color_case {
+	const char *name;
+	bool degamma, gamma;
+	const double *ctm;
+};
+
+/* Swaps red and blue, mixes green into both, takes some blue off green. */
+static const double ctm_mix[9] = {
+	0.25, 0.5, 0.75,
+	0.0, 1.0, -0.5,
+	1.0, 0.5, 0.0,
+};
+
+/* kms_color's ctm-0-50: exact halves, which must round (127.5 -> 128). */
+static const double ctm_half[9] = { 0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5 };
+
+/* kms_color's ctm-max and ctm-negative at once: saturation both ways. */
+static const double ctm_saturate[9] = { 100.0, 0, 0, 0, -1.0, 0, 0, 0, 1.0 };
+
+static const struct color_case color_cases[] = {
+	{ "gamma", false, true, NULL },
+	{ "degamma", true, false, NULL },
+	{ "degamma-gamma", true, true, NULL },
+	{ "ctm", false, false, ctm_mix },
+	{ "ctm-half", false, false, ctm_half },
+	{ "ctm-saturate", false, false, ctm_saturate },
+	{ "degamma-ctm-gamma", true, true, ctm_mix },
+};
+
+static void color_run(void *arg)
+{
+	const struct color_case *c = arg;
+	struct drm_color_lut degamma[LUT_SIZE], gamma[LUT_SIZE];
+	struct ref_color col = { .ctm = c->ctm };
+	struct kms_crtc_color blobs;
+	int fd = open_card();
+
+	make_degamma(degamma);
+	make_gamma(gamma);
+	if (c->degamma)
+		col.degamma = degamma;
+	if (c->gamma)
+		col.gamma = gamma;
+	blobs = color_blobs(fd, &col);
+	capture_compare_color(fd, &blobs, &col, c->name);
+	destroy_blobs(fd, &blobs);
+	close(fd);
+}
+
+static void test_color_pipeline(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(color_cases); i++)
+		vtest_dynamic(color_cases[i].name, color_run, (void *)&color_cases[i]);
+}
+
+static void test_legacy_gamma(void)
+{
+	uint16_t r[LUT_SIZE], g[LUT_SIZE], b[LUT_SIZE];
+	struct drm_color_lut want[LUT_SIZE];
+	struct kms_crtc_color blobs = { 0 };
+	struct ref_color col = { .gamma = want };
+	drmModePropertyBlobPtr blob;
+	uint64_t before;
+	int fd = open_card();
+	uint32_t crtc = crtc_id(fd);
+	drmModeCrtc *kc = drmModeGetCrtc(fd, crtc);
+
+	vt_assert(kc);
+	vt_require_f(kc->gamma_size, "the CRTC has no legacy gamma\n");
+	vt_assert_eq(kc->gamma_size, LUT_SIZE);
+	drmModeFreeCrtc(kc);
+	make_gamma(want);
+	for (int i = 0; i < LUT_SIZE; i++) {
+		r[i] = want[i].red;
+		g[i] = want[i].green;
+		b[i] = want[i].blue;
+	}
+	/* A size other than the CRTC's fails and changes nothing. */
+	before = kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT");
+	vt_assert_eq(drmModeCrtcSetGamma(fd, crtc, LUT_SIZE - 1, r, g, b), -EINVAL);
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT"), before);
+	vt_assert_eq(drmModeCrtcSetGamma(fd, crtc, LUT_SIZE, r, g, b), 0);
+
+	/* The core turned it into a GAMMA_LUT, entry for entry, and nothing else. */
+	blobs.gamma_lut = kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT");
+	vt_assert_f(blobs.gamma_lut, "SETGAMMA left no GAMMA_LUT\n");
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "DEGAMMA_LUT"), 0);
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "CTM"), 0);
+	blob = drmModeGetPropertyBlob(fd, blobs.gamma_lut);
+	vt_assert(blob);
+	vt_assert_eq(blob->length, sizeof(want));
+	for (int i = 0; i < LUT_SIZE; i++) {
+		const struct drm_color_lut *e = (const struct drm_color_lut *)blob->data + i;
+
+		vt_assert_f(e->red == r[i] && e->green == g[i] && e->blue == b[i],
+			    "GAMMA_LUT entry %d is %04x %04x %04x, SETGAMMA gave %04x %04x %04x\n",
+			    i, e->red, e->green, e->blue, r[i], g[i], b[i]);
+	}
+	drmModeFreePropertyBlob(blob);
+
+	/* And the frame goes through it. */
+	capture_compare_color(fd, &blobs, &col, "legacy gamma");
+	close(fd);
+}
+
+/* A TEST_ONLY commit of CRTC property @name = @value: 0 or -errno. */
+static int try_crtc_prop(int fd, uint32_t crtc, const char *name, uint64_t value)
+{
+	drmModeObjectPropertiesPtr props;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t prop = 0;
+	int ret;
+
+	props = drmModeObjectGetProperties(fd, crtc, DRM_MODE_OBJECT_CRTC);
+	vt_assert(props && req);
+	for (uint32_t i = 0; i < props->count_props && !prop; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			prop = p->prop_id;
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	vt_assert_f(prop, "the CRTC has no %s\n", name);
+	vt_assert(drmModeAtomicAddProperty(req, crtc, prop, value) >= 0);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_TEST_ONLY |
+				  DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	drmModeAtomicFree(req);
+	return ret ? -errno : 0;
+}
+
+/* A LUT of @entries for @name: -EINVAL unless it has 256. */
+static void check_lut_size(int fd, uint32_t crtc, const char *name, int entries, int want)
+{
+	struct drm_color_lut lut[LUT_SIZE + 1] = { 0 };
+	uint32_t id = create_blob(fd, lut, entries * sizeof(lut[0]));
+	int ret = try_crtc_prop(fd, crtc, name, id);
+
+	vt_assert_f(ret == want, "%s of %d entries: %s, expected %s\n", name, entries,
+		    strerror(-ret), strerror(-want));
+	vt_assert_eq(drmModeDestroyPropertyBlob(fd, id), 0);
+}
+
+static void test_color_invalid(void)
+{
+	int fd = open_card();
+	uint32_t crtc = crtc_id(fd), id;
+	struct drm_color_ctm ctm = { 0 };
+	uint64_t gamma, ctm_id;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	gamma = kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT");
+	ctm_id = kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "CTM");
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT_SIZE"), LUT_SIZE);
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "DEGAMMA_LUT_SIZE"),
+		     LUT_SIZE);
+	check_lut_size(fd, crtc, "GAMMA_LUT", LUT_SIZE, 0);
+	check_lut_size(fd, crtc, "GAMMA_LUT", LUT_SIZE - 1, -EINVAL);
+	check_lut_size(fd, crtc, "GAMMA_LUT", LUT_SIZE + 1, -EINVAL);
+	check_lut_size(fd, crtc, "GAMMA_LUT", 1, -EINVAL);
+	check_lut_size(fd, crtc, "DEGAMMA_LUT", LUT_SIZE, 0);
+	check_lut_size(fd, crtc, "DEGAMMA_LUT", LUT_SIZE - 1, -EINVAL);
+	check_lut_size(fd, crtc, "DEGAMMA_LUT", LUT_SIZE + 1, -EINVAL);
+
+	/* Not whole entries, a CTM of the wrong size, a blob that is not there. */
+	id = create_blob(fd, &ctm, sizeof(struct drm_color_lut) * LUT_SIZE - 1);
+	vt_assert_eq(try_crtc_prop(fd, crtc, "GAMMA_LUT", id), -EINVAL);
+	vt_assert_eq(drmModeDestroyPropertyBlob(fd, id), 0);
+	id = create_blob(fd, &ctm, sizeof(ctm) - 8);
+	vt_assert_eq(try_crtc_prop(fd, crtc, "CTM", id), -EINVAL);
+	vt_assert_eq(drmModeDestroyPropertyBlob(fd, id), 0);
+	id = create_blob(fd, &ctm, sizeof(ctm));
+	vt_assert_eq(try_crtc_prop(fd, crtc, "CTM", id), 0);
+	vt_assert_eq(drmModeDestroyPropertyBlob(fd, id), 0);
+	vt_assert_eq(try_crtc_prop(fd, crtc, "CTM", id), -EINVAL);
+
+	/* TEST_ONLY changed nothing. */
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT"), gamma);
+	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "CTM"), ctm_id);
+	close(fd);
 }
 
 /* Showing frames on the real connector */
@@ -1710,10 +2221,24 @@ static const struct vtest tests[] = {
 	      "mode, and cursor, partly off screen: the composition matches the uapi's "
 	      "blend equations within ±1 per blend.", test_planes_blend),
 	VTEST("formats", "The primary plane in each of its formats (NV12 when listed, "
-	      "BT.601 limited range, ±3): the composition matches the conversion.",
+	      "BT.601 limited range): the composition matches the conversion (±1).",
 	      test_formats),
-	VTEST("rotation", "reflect-x, reflect-y and both on the overlay, on and partly off "
-	      "screen: the composition shows the fb mirrored.", test_rotation),
+	VTEST("yuv-encodings", "NV12 in each COLOR_ENCODING (BT.601, BT.709, BT.2020) and "
+	      "COLOR_RANGE (limited, full): the composition matches the standard's "
+	      "conversion (±1).", test_yuv_encodings),
+	VTEST("rotation", "The overlay turned by 0, 90, 180 and 270 degrees, reflected, "
+	      "on and partly off screen, in XRGB8888, RGB565 and NV12: the composition "
+	      "shows the fb turned counter-clockwise after the reflection.", test_rotation),
+	VTEST("color-pipeline", "The CRTC's DEGAMMA_LUT, CTM and GAMMA_LUT, alone and "
+	      "together: the frame is the composition put through them in the uapi's "
+	      "order (±1), halves round, the CTM saturates at 0 and 1.",
+	      test_color_pipeline),
+	VTEST("legacy-gamma", "SETGAMMA with the CRTC's size (256) becomes a GAMMA_LUT "
+	      "of the same entries, clears DEGAMMA_LUT and CTM, and the frame goes "
+	      "through it; another size fails with -EINVAL.", test_legacy_gamma),
+	VTEST("color-invalid", "LUTs of other than 256 entries, a blob of partial entries, "
+	      "a CTM of the wrong size or a blob that is gone fail with -EINVAL; "
+	      "GAMMA_LUT_SIZE and DEGAMMA_LUT_SIZE are 256.", test_color_invalid),
 	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
 	      "changes when one pixel does, and comes back when it does.", test_crc),
 	VTEST("flip-events", "30 page flips each deliver one event, with sequence numbers "

@@ -16,8 +16,11 @@
  * Blending follows the "pixel blend mode" property, with the plane's
  * "alpha" applied on top: "Pre-multiplied" (the default) adds the colour to
  * the background scaled by one minus alpha, "Coverage" scales the colour by
- * alpha first, "None" ignores the pixels' alpha. Planes are not scaled;
- * reflect-x and reflect-y read the source mirrored.
+ * alpha first, "None" ignores the pixels' alpha. Planes are not scaled.
+ * A rotated or reflected plane is read along the row or column of its
+ * framebuffer that the core's rotation of the source rectangle puts on the
+ * screen row. The blended row then goes through the CRTC's colour pipeline
+ * (vprime_color.c).
  */
 
 #include <linux/crc32.h>
@@ -26,6 +29,7 @@
 #include <drm/drm_atomic.h>
 #include <drm/drm_blend.h>
 #include <drm/drm_framebuffer.h>
+#include <drm/drm_rect.h>
 #include <drm/drm_vblank.h>
 
 #include "vprime_kms.h"
@@ -55,26 +59,41 @@ static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 	return out | 0xff000000;
 }
 
+/*
+ * The framebuffer pixel that @s shows at (@ox, @oy) of its on-screen
+ * rectangle, as a 1x1 rectangle: the core's own rotation of the source
+ * rectangle says where it is.
+ */
+static struct drm_rect source_pixel(const struct drm_plane_state *s, int ox, int oy)
+{
+	const struct drm_framebuffer *fb = s->fb;
+	struct drm_rect src = DRM_RECT_INIT(s->src.x1 >> 16, s->src.y1 >> 16,
+					    drm_rect_width(&s->src) >> 16,
+					    drm_rect_height(&s->src) >> 16);
+	struct drm_rect p;
+
+	drm_rect_rotate(&src, fb->width, fb->height, s->rotation);
+	p = DRM_RECT_INIT(src.x1 + ox, src.y1 + oy, 1, 1);
+	drm_rect_rotate_inv(&p, fb->width, fb->height, s->rotation);
+	return p;
+}
+
 /* Blend plane @ps into row @y of the frame, @row, @width pixels wide. */
 static void blend_plane_row(const struct vprime_plane_state *ps, int y, u32 *row, u32 *line,
 			    int width)
 {
 	const struct drm_plane_state *s = &ps->base;
 	const struct drm_rect *dst = &s->dst;
-	int x1 = max(dst->x1, 0), x2 = min(dst->x2, width);
-	int sx = (s->src.x1 >> 16) + (x1 - dst->x1);
-	int sy = (s->src.y1 >> 16) + (y - dst->y1);
-	int dx = 1, i;
+	int x1 = max(dst->x1, 0), x2 = min(dst->x2, width), i;
+	struct drm_rect first, next;
 
 	if (x1 >= x2)
 		return;
-	if (s->rotation & DRM_MODE_REFLECT_X) {
-		sx = (s->src.x2 >> 16) - 1 - (x1 - dst->x1);
-		dx = -1;
-	}
-	if (s->rotation & DRM_MODE_REFLECT_Y)
-		sy = (s->src.y2 >> 16) - 1 - (y - dst->y1);
-	vprime_read_line(ps, sx, sy, dx, x2 - x1, line);
+	/* Along a screen row the source moves one pixel in x or in y. */
+	first = source_pixel(s, x1 - dst->x1, y - dst->y1);
+	next = source_pixel(s, x1 + 1 - dst->x1, y - dst->y1);
+	vprime_read_line(ps, first.x1, first.y1, next.x1 - first.x1, next.y1 - first.y1,
+			 x2 - x1, line);
 	for (i = 0; i < x2 - x1; i++)
 		row[x1 + i] = blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode, s->alpha);
 }
@@ -93,6 +112,7 @@ static void compose(struct vprime_output *out, struct vprime_crtc_state *state, 
 	unsigned int i;
 
 	*crc = 0;
+	vprime_color_prepare(&out->color, &state->base);
 	for (y = 0; y < height; y++) {
 		memset32(row, 0xff000000, width);
 		for (i = 0; i < state->num_planes; i++) {
@@ -101,6 +121,7 @@ static void compose(struct vprime_output *out, struct vprime_crtc_state *state, 
 			if (y >= dst->y1 && y < dst->y2)
 				blend_plane_row(state->planes[i], y, row, line, width);
 		}
+		vprime_color_apply(&out->color, row, width);
 		if (writeback)
 			vprime_write_line(state->wb, y, row, width);
 		*crc = crc32_le(*crc, (const u8 *)row, width * sizeof(*row));

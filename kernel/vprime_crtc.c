@@ -179,6 +179,9 @@ static int vprime_crtc_atomic_check(struct drm_crtc *crtc, struct vprime_atomic_
 	/* The composer's rows are VPRIME_MAX_WIDTH pixels long. */
 	if (crtc_state->enable && crtc_state->mode.hdisplay > VPRIME_MAX_WIDTH)
 		return -EINVAL;
+	ret = vprime_color_atomic_check(crtc_state);
+	if (ret)
+		return ret;
 	ret = drm_atomic_add_affected_planes(state, crtc);
 	if (ret)
 		return ret;
@@ -263,6 +266,9 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 	if (ret)
 		return ret;
 	drm_crtc_helper_add(&out->crtc, &vprime_crtc_helper_funcs);
+	ret = vprime_color_init(&out->crtc);
+	if (ret)
+		return ret;
 	spin_lock_init(&out->lock);
 	spin_lock_init(&out->composer_lock);
 	vprime_compat_hrtimer_setup(&out->vblank_timer, vblank_timer_fired);

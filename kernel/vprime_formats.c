@@ -10,11 +10,13 @@
  * and their conversion to and from the composer's working format: one
  * 32-bit ARGB8888 value per pixel, alpha as the framebuffer holds it (1.0
  * for formats without alpha). RGB565 widens by bit replication; NV12 is
- * converted with BT.601 limited-range coefficients.
+ * converted by the plane's "COLOR_ENCODING" (BT.601, BT.709 or BT.2020) and
+ * "COLOR_RANGE" (limited or full), in 16.16 fixed point.
  */
 
 #include <linux/kernel.h>
 
+#include <drm/drm_color_mgmt.h>
 #include <drm/drm_framebuffer.h>
 
 #include "vprime_compat.h"
@@ -94,14 +96,60 @@ static u32 rgb565_to_argb(u16 p)
 	return 0xff000000 | r << 16 | g << 8 | b;
 }
 
-static u32 yuv_to_argb(int y, int u, int v)
-{
-	int c = y - 16, d = u - 128, e = v - 128;
-	int r = (298 * c + 409 * e + 128) >> 8;
-	int g = (298 * c - 100 * d - 208 * e + 128) >> 8;
-	int b = (298 * c + 516 * d + 128) >> 8;
+/**
+ * struct yuv_coeffs - Y'CbCr to R'G'B', in 16.16 fixed point
+ * @y: the luma scale (255/219 in limited range)
+ * @rv: Cr's share of red
+ * @gu: Cb's share of green, subtracted
+ * @gv: Cr's share of green, subtracted
+ * @bu: Cb's share of blue
+ * @y_off: the luma offset: 16 in limited range, 0 in full
+ */
+struct yuv_coeffs {
+	int y, rv, gu, gv, bu, y_off;
+};
 
-	return 0xff000000 | clamp(r, 0, 255) << 16 | clamp(g, 0, 255) << 8 | clamp(b, 0, 255);
+/*
+ * From Kr and Kb of each encoding: rv = 2(1 - Kr), bu = 2(1 - Kb),
+ * gu = 2 Kb (1 - Kb) / Kg, gv = 2 Kr (1 - Kr) / Kg; limited range scales
+ * luma by 255/219 and chroma by 255/224.
+ */
+static const struct yuv_coeffs yuv_coeffs[DRM_COLOR_ENCODING_MAX][DRM_COLOR_RANGE_MAX] = {
+	[DRM_COLOR_YCBCR_BT601] = {
+		[DRM_COLOR_YCBCR_LIMITED_RANGE] = { 76309, 104597, 25675, 53279, 132201, 16 },
+		[DRM_COLOR_YCBCR_FULL_RANGE] = { 65536, 91881, 22553, 46802, 116130, 0 },
+	},
+	[DRM_COLOR_YCBCR_BT709] = {
+		[DRM_COLOR_YCBCR_LIMITED_RANGE] = { 76309, 117489, 13975, 34925, 138438, 16 },
+		[DRM_COLOR_YCBCR_FULL_RANGE] = { 65536, 103206, 12276, 30679, 121609, 0 },
+	},
+	[DRM_COLOR_YCBCR_BT2020] = {
+		[DRM_COLOR_YCBCR_LIMITED_RANGE] = { 76309, 110014, 12277, 42626, 140363, 16 },
+		[DRM_COLOR_YCBCR_FULL_RANGE] = { 65536, 96639, 10784, 37444, 123299, 0 },
+	},
+};
+
+static const struct yuv_coeffs *plane_yuv_coeffs(const struct drm_plane_state *s)
+{
+	unsigned int e = s->color_encoding, r = s->color_range;
+
+	/* Planes without the properties keep the reset values: BT.601, limited. */
+	if (e >= DRM_COLOR_ENCODING_MAX || r >= DRM_COLOR_RANGE_MAX)
+		return &yuv_coeffs[DRM_COLOR_YCBCR_BT601][DRM_COLOR_YCBCR_LIMITED_RANGE];
+	return &yuv_coeffs[e][r];
+}
+
+static u32 fixed_to_u8(int v)
+{
+	return clamp((v + (1 << 15)) >> 16, 0, 255);
+}
+
+static u32 yuv_to_argb(const struct yuv_coeffs *k, int y, int u, int v)
+{
+	int c = (y - k->y_off) * k->y, d = u - 128, e = v - 128;
+
+	return 0xff000000 | fixed_to_u8(c + k->rv * e) << 16 |
+	       fixed_to_u8(c - k->gu * d - k->gv * e) << 8 | fixed_to_u8(c + k->bu * d);
 }
 
 /**
@@ -157,33 +205,42 @@ void vprime_argb_to_packed(u8 *p, u32 format, u32 argb)
 	}
 }
 
-static u32 read_pixel(const struct vprime_plane_state *ps, int x, int y)
+static u32 read_nv12_pixel(const struct vprime_plane_state *ps, const struct yuv_coeffs *k,
+			   int x, int y)
 {
-	const u8 *p = plane_pixel(ps, 0, x, y), *uv;
-
-	if (ps->base.fb->format->format != DRM_FORMAT_NV12)
-		return vprime_packed_to_argb(p, ps->base.fb->format->format);
+	const u8 *luma = plane_pixel(ps, 0, x, y);
 	/* One CbCr pair per 2x2 block; cpp[1] is 2, so x / 2 addresses it. */
-	uv = plane_pixel(ps, 1, x / 2, y / 2);
-	return yuv_to_argb(p[0], uv[0], uv[1]);
+	const u8 *uv = plane_pixel(ps, 1, x / 2, y / 2);
+
+	return yuv_to_argb(k, luma[0], uv[0], uv[1]);
 }
 
 /**
  * vprime_read_line - read pixels of a plane's framebuffer as ARGB8888
  * @ps: the plane state, its framebuffer mapped
  * @sx: the first pixel's column in the framebuffer
- * @sy: the row
- * @dx: +1 to read rightwards, -1 leftwards (reflect-x)
+ * @sy: its row
+ * @dx: the column step from one pixel to the next: -1, 0 or 1
+ * @dy: the row step: -1, 0 or 1 (a plane rotated by 90 or 270 degrees
+ *	reads a column of the framebuffer for a row of the screen)
  * @count: the number of pixels
  * @argb: out: @count pixels
  */
-void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
-		      u32 *argb)
+void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int dy,
+		      int count, u32 *argb)
 {
+	u32 format = ps->base.fb->format->format;
+	const struct yuv_coeffs *k;
 	int i;
 
-	for (i = 0; i < count; i++, sx += dx)
-		argb[i] = read_pixel(ps, sx, sy);
+	if (format == DRM_FORMAT_NV12) {
+		k = plane_yuv_coeffs(&ps->base);
+		for (i = 0; i < count; i++, sx += dx, sy += dy)
+			argb[i] = read_nv12_pixel(ps, k, sx, sy);
+		return;
+	}
+	for (i = 0; i < count; i++, sx += dx, sy += dy)
+		argb[i] = vprime_packed_to_argb(plane_pixel(ps, 0, sx, sy), format);
 }
 
 /**

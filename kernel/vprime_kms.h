@@ -11,6 +11,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include <drm/drm_color_mgmt.h>
 #include <drm/drm_connector.h>
 #include <drm/drm_crtc.h>
 #include <drm/drm_encoder.h>
@@ -27,6 +28,8 @@ struct vprime_device;
 #define VPRIME_MAX_WIDTH	8192
 #define VPRIME_MAX_HEIGHT	8192
 #define VPRIME_CURSOR_MAX	512
+/* Entries of the degamma and gamma LUTs. */
+#define VPRIME_LUT_SIZE		256
 
 /**
  * struct vprime_plane_state - a plane's state, with its framebuffer mapped
@@ -75,6 +78,24 @@ struct vprime_crtc_state {
 };
 
 /**
+ * struct vprime_color - a frame's colour pipeline, as the composer applies it
+ * @active: some stage is set: the rows go through the pipeline
+ * @lut_only: there is no CTM: @lut8 is the whole pipeline
+ * @lut8: per channel (R, G, B), 8-bit input to 8-bit output through both LUTs
+ * @degamma: per channel, 8-bit input through the degamma LUT, 16 bits
+ * @ctm: the CTM's coefficients, row-major, signed 16.16
+ * @gamma: the gamma LUT's entries (of the state being composed), or NULL
+ */
+struct vprime_color {
+	bool active;
+	bool lut_only;
+	u8 lut8[3][VPRIME_LUT_SIZE];
+	u16 degamma[3][VPRIME_LUT_SIZE];
+	s64 ctm[9];
+	const struct drm_color_lut *gamma;
+};
+
+/**
  * struct vprime_output - one CRTC and everything that hangs off it
  * @crtc: the CRTC
  * @encoder: the encoder of @connector
@@ -89,6 +110,9 @@ struct vprime_crtc_state {
  * @composer_state: the state the vblank timer composes
  * @crc_enabled: a CRC source is set
  * @compose_wq: the ordered workqueue frames are composed on
+ * @compose_row: the row being composed, VPRIME_MAX_WIDTH pixels
+ * @compose_line: a plane's pixels for that row
+ * @color: the colour pipeline's tables for the frame being composed
  */
 struct vprime_output {
 	struct drm_crtc crtc;
@@ -104,7 +128,9 @@ struct vprime_output {
 	struct vprime_crtc_state *composer_state;
 	bool crc_enabled;
 	struct workqueue_struct *compose_wq;
-	u32 *compose_row, *compose_line; /* the composer's, one work at a time */
+	/* The composer's own: it composes one frame at a time. */
+	u32 *compose_row, *compose_line;
+	struct vprime_color color;
 };
 
 static inline struct vprime_output *crtc_to_output(struct drm_crtc *crtc)
@@ -140,6 +166,12 @@ int vprime_connector_init(struct drm_device *drm, struct vprime_output *out);
 /* vprime_writeback.c */
 int vprime_writeback_init(struct drm_device *drm, struct vprime_output *out);
 
+/* vprime_color.c */
+int vprime_color_init(struct drm_crtc *crtc);
+int vprime_color_atomic_check(const struct drm_crtc_state *state);
+void vprime_color_prepare(struct vprime_color *t, const struct drm_crtc_state *state);
+void vprime_color_apply(const struct vprime_color *t, u32 *row, unsigned int count);
+
 /* vprime_composer.c */
 void vprime_compose_worker(struct work_struct *work);
 const char *const *vprime_get_crc_sources(struct drm_crtc *crtc, size_t *count);
@@ -155,8 +187,8 @@ bool vprime_format_supported(u32 format);
 bool vprime_wb_format_supported(u32 format);
 u32 vprime_packed_to_argb(const u8 *p, u32 format);
 void vprime_argb_to_packed(u8 *p, u32 format, u32 argb);
-void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int count,
-		      u32 *argb);
+void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int dy,
+		      int count, u32 *argb);
 void vprime_write_line(const struct vprime_wb_job *wb, int y, const u32 *argb,
 		       unsigned int count);
 

@@ -10,8 +10,9 @@
  * the primary included (as 7.2's vkms allows), goes anywhere, even off
  * screen, and is clipped; what no plane covers is black. Nothing scales.
  * Every plane has "alpha", "pixel blend mode", "zpos" (immutable for the
- * cursor, on top) and "rotation" (rotate-0, reflect-x, reflect-y), and
- * takes every format the composer reads: a cursor with plane alpha is
+ * cursor, on top), "rotation" (by 0, 90, 180 or 270 degrees, each with
+ * reflect-x and reflect-y), "COLOR_ENCODING" and "COLOR_RANGE" (for NV12),
+ * and takes every format the composer reads: a cursor with plane alpha is
  * blended like any other plane. Framebuffers are linear only.
  *
  * A framebuffer is prepared for scanout as a display engine would: its
@@ -25,6 +26,7 @@
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_blend.h>
+#include <drm/drm_color_mgmt.h>
 #include <drm/drm_framebuffer.h>
 #include <drm/drm_gem_atomic_helper.h>
 #include <drm/drm_gem_framebuffer_helper.h>
@@ -200,8 +202,17 @@ static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
 							   BIT(DRM_MODE_BLEND_COVERAGE));
 	if (!ret)
 		ret = drm_plane_create_rotation_property(plane, DRM_MODE_ROTATE_0,
-							 DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X |
-							 DRM_MODE_REFLECT_Y);
+							 DRM_MODE_ROTATE_MASK |
+							 DRM_MODE_REFLECT_MASK);
+	if (!ret)
+		ret = drm_plane_create_color_properties(plane,
+							BIT(DRM_COLOR_YCBCR_BT601) |
+							BIT(DRM_COLOR_YCBCR_BT709) |
+							BIT(DRM_COLOR_YCBCR_BT2020),
+							BIT(DRM_COLOR_YCBCR_LIMITED_RANGE) |
+							BIT(DRM_COLOR_YCBCR_FULL_RANGE),
+							DRM_COLOR_YCBCR_BT601,
+							DRM_COLOR_YCBCR_LIMITED_RANGE);
 	if (ret)
 		return ret;
 	if (plane->type == DRM_PLANE_TYPE_CURSOR)

@@ -270,10 +270,21 @@ static void add_plane_default(drmModeAtomicReq *req, int fd, uint32_t plane,
 		    "adding %s to the atomic request\n", name);
 }
 
+/* The "rotation" @s sets, rotate-0 if none. */
+static uint64_t setup_rotation(const struct kms_plane_setup *s)
+{
+	for (int i = 0; i < KMS_MAX_PLANE_PROPS; i++)
+		if (s->props[i].name && !strcmp(s->props[i].name, "rotation"))
+			return s->props[i].value;
+	return DRM_MODE_ROTATE_0;
+}
+
 static void add_plane_setup(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t plane,
 			    const struct kms_plane_setup *s)
 {
 	const uint32_t type = DRM_MODE_OBJECT_PLANE;
+	/* A quarter turn shows the fb's columns as rows: the screen rectangle is h x w. */
+	bool quarter = setup_rotation(s) & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270);
 
 	add_prop(req, fd, plane, type, "FB_ID", s->fb_id);
 	add_prop(req, fd, plane, type, "CRTC_ID", crtc);
@@ -284,13 +295,15 @@ static void add_plane_setup(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32
 	/* CRTC_X and CRTC_Y are signed: a negative one sign-extends. */
 	add_prop(req, fd, plane, type, "CRTC_X", (uint64_t)(int64_t)s->x);
 	add_prop(req, fd, plane, type, "CRTC_Y", (uint64_t)(int64_t)s->y);
-	add_prop(req, fd, plane, type, "CRTC_W", s->w);
-	add_prop(req, fd, plane, type, "CRTC_H", s->h);
+	add_prop(req, fd, plane, type, "CRTC_W", quarter ? s->h : s->w);
+	add_prop(req, fd, plane, type, "CRTC_H", quarter ? s->w : s->h);
 
 	/* Plane properties stay from one commit to the next: reset them. */
 	add_plane_default(req, fd, plane, s, "alpha", 0xffff, NULL);
 	add_plane_default(req, fd, plane, s, "pixel blend mode", 0, "Pre-multiplied");
 	add_plane_default(req, fd, plane, s, "rotation", DRM_MODE_ROTATE_0, NULL);
+	add_plane_default(req, fd, plane, s, "COLOR_ENCODING", 0, "ITU-R BT.601 YCbCr");
+	add_plane_default(req, fd, plane, s, "COLOR_RANGE", 0, "YCbCr limited range");
 
 	for (int i = 0; i < KMS_MAX_PLANE_PROPS; i++) {
 		const struct kms_prop *p = &s->props[i];
@@ -360,6 +373,27 @@ static void add_planes(drmModeAtomicReq *req, int fd, uint32_t crtc, int crtc_in
 	add_other_planes_off(req, fd, crtc, used, n);
 }
 
+/* CRTC property @name to @value if the CRTC has it; a must when @value is set. */
+static void add_crtc_blob(drmModeAtomicReq *req, int fd, uint32_t crtc, const char *name,
+			  uint32_t value)
+{
+	if (value || find_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, name))
+		add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, name, value);
+}
+
+/* The colour pipeline of @color on @crtc; NULL: every stage off. */
+static void add_crtc_color(drmModeAtomicReq *req, int fd, uint32_t crtc,
+			   const struct kms_crtc_color *color)
+{
+	const struct kms_crtc_color off = { 0 };
+
+	if (!color)
+		color = &off;
+	add_crtc_blob(req, fd, crtc, "DEGAMMA_LUT", color->degamma_lut);
+	add_crtc_blob(req, fd, crtc, "CTM", color->ctm);
+	add_crtc_blob(req, fd, crtc, "GAMMA_LUT", color->gamma_lut);
+}
+
 /* @connector alone on @crtc, lit with @mode; the mode's blob in *@blob. */
 static void add_modeset(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t connector,
 			const drmModeModeInfo *mode, uint32_t *blob)
@@ -372,8 +406,8 @@ static void add_modeset(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t c
 }
 
 static void commit_frame(int fd, const struct wb_route *r,
-			 const struct kms_plane_setup *setups, int n, uint32_t out_fb,
-			 int32_t *out_fence)
+			 const struct kms_plane_setup *setups, int n,
+			 const struct kms_crtc_color *color, uint32_t out_fb, int32_t *out_fence)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	uint32_t blob = 0;
@@ -381,6 +415,7 @@ static void commit_frame(int fd, const struct wb_route *r,
 
 	vt_assert(req);
 	add_modeset(req, fd, r->crtc, r->connector, &r->mode, &blob);
+	add_crtc_color(req, fd, r->crtc, color);
 	add_prop(req, fd, r->connector, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_FB_ID", out_fb);
 	add_prop(req, fd, r->connector, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_OUT_FENCE_PTR",
 		 (uint64_t)(uintptr_t)out_fence);
@@ -391,7 +426,7 @@ static void commit_frame(int fd, const struct wb_route *r,
 	drmModeDestroyPropertyBlob(fd, blob);
 }
 
-/* Every plane of @crtc, every connector on it, and the CRTC itself off. */
+/* Every plane of @crtc, every connector on it, its colour pipeline and the CRTC itself off. */
 static void commit_off(int fd, uint32_t crtc)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
@@ -400,6 +435,7 @@ static void commit_off(int fd, uint32_t crtc)
 	vt_assert(req);
 	add_connectors_off(req, fd, crtc, 0);
 	add_other_planes_off(req, fd, crtc, NULL, 0);
+	add_crtc_color(req, fd, crtc, NULL);
 	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
 	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
 	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
@@ -407,8 +443,9 @@ static void commit_off(int fd, uint32_t crtc)
 	drmModeAtomicFree(req);
 }
 
-void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
-			uint32_t width, uint32_t height, struct kms_capture *out)
+void kms_capture_planes_color(int fd, const struct kms_plane_setup *setups, int n,
+			      const struct kms_crtc_color *color, uint32_t width,
+			      uint32_t height, struct kms_capture *out)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	struct wb_route route;
@@ -428,7 +465,7 @@ void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
 	memset(out->map, 0x5a, out->size);	/* not what any test draws */
 	out_fb = kms_add_fb_xrgb8888(fd, handle, width, height, out->pitch);
 
-	commit_frame(fd, &route, setups, n, out_fb, &fence);
+	commit_frame(fd, &route, setups, n, color, out_fb, &fence);
 	vt_assert_f(fence >= 0, "the writeback job returned no out-fence\n");
 	pfd.fd = fence;
 	vt_assert_f(poll(&pfd, 1, WRITEBACK_TIMEOUT_MS) == 1,
@@ -439,6 +476,12 @@ void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
 	/* The fb may go: the capture's handle and mapping keep the buffer. */
 	vt_assert_ok(drmModeRmFB(fd, out_fb));
 	out->handle = handle;
+}
+
+void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
+			uint32_t width, uint32_t height, struct kms_capture *out)
+{
+	kms_capture_planes_color(fd, setups, n, NULL, width, height, out);
 }
 
 void kms_writeback_capture(int fd, uint32_t fb_id, uint32_t width, uint32_t height,
@@ -511,6 +554,7 @@ void kms_output_on_event(int fd, const struct kms_plane_setup *setups, int n,
 	req = drmModeAtomicAlloc();
 	vt_assert(req);
 	add_modeset(req, fd, out->crtc, out->connector, &out->mode, &blob);
+	add_crtc_color(req, fd, out->crtc, NULL);
 	add_planes(req, fd, out->crtc, out->crtc_index, setups, n);
 	if (event_data)
 		flags |= DRM_MODE_PAGE_FLIP_EVENT;

@@ -51,7 +51,7 @@ enum kms_plane_type {
 	KMS_PLANE_CURSOR = DRM_PLANE_TYPE_CURSOR,
 };
 
-#define KMS_MAX_PLANE_PROPS	4
+#define KMS_MAX_PLANE_PROPS	6
 
 /*
  * A plane property to set: @value, or, when @enum_name is set, the value of
@@ -65,10 +65,12 @@ struct kms_prop {
 
 /*
  * One plane of a frame. Nothing is scaled: the whole fb (@w x @h) is shown
- * at (@x, @y) on the CRTC, which may put part of it off the CRTC. The
- * properties "alpha", "pixel blend mode" and "rotation" go back to their
- * defaults (opaque, "Pre-multiplied", rotate-0) unless @props sets them, so
- * that no earlier frame's values linger.
+ * at (@x, @y) on the CRTC, which may put part of it off the CRTC; rotated
+ * by 90 or 270 degrees (a "rotation" in @props) it covers @h x @w there.
+ * The properties "alpha", "pixel blend mode", "rotation", "COLOR_ENCODING"
+ * and "COLOR_RANGE" go back to their defaults (opaque, "Pre-multiplied",
+ * rotate-0, BT.601, limited range) unless @props sets them, so that no
+ * earlier frame's values linger.
  */
 struct kms_plane_setup {
 	enum kms_plane_type type;
@@ -86,6 +88,20 @@ struct kms_plane_setup {
  */
 void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
 			uint32_t width, uint32_t height, struct kms_capture *out);
+
+/*
+ * A CRTC's colour pipeline: blob ids for "DEGAMMA_LUT", "CTM" and
+ * "GAMMA_LUT", 0 for a stage that is off. Every frame of this library sets
+ * all three (off unless asked), where the CRTC has them.
+ */
+struct kms_crtc_color {
+	uint32_t degamma_lut, ctm, gamma_lut;
+};
+
+/* kms_capture_planes() through the colour pipeline @color (NULL: none). */
+void kms_capture_planes_color(int fd, const struct kms_plane_setup *setups, int n,
+			      const struct kms_crtc_color *color, uint32_t width,
+			      uint32_t height, struct kms_capture *out);
 
 /* A CRTC driving a real (not writeback) connector. */
 struct kms_output {
