@@ -367,10 +367,6 @@ static struct rgba blend_over(struct rgba dst, struct rgba s, const struct ref_p
 	};
 }
 
-/*
- * What the CRTC shows at (@x, @y): black, then each plane that covers it,
- * bottom (the first) to top. *@layers counts those planes.
- */
 /* Whether @p is turned by a quarter: it covers fb h x fb w on screen. */
 static bool quarter_turn(const struct ref_plane *p)
 {
@@ -1161,11 +1157,44 @@ static void test_color_pipeline(void)
 		vtest_dynamic(color_cases[i].name, color_run, (void *)&color_cases[i]);
 }
 
+/* A commit (with @flags) of CRTC property @name = @value: 0 or -errno. */
+static int commit_crtc_prop(int fd, uint32_t crtc, const char *name, uint64_t value,
+			    uint32_t flags)
+{
+	drmModeObjectPropertiesPtr props;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t prop = 0;
+	int ret;
+
+	props = drmModeObjectGetProperties(fd, crtc, DRM_MODE_OBJECT_CRTC);
+	vt_assert(props && req);
+	for (uint32_t i = 0; i < props->count_props && !prop; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			prop = p->prop_id;
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	vt_assert_f(prop, "the CRTC has no %s\n", name);
+	vt_assert(drmModeAtomicAddProperty(req, crtc, prop, value) >= 0);
+	ret = drmModeAtomicCommit(fd, req, flags, NULL);
+	drmModeAtomicFree(req);
+	return ret ? -errno : 0;
+}
+
+/* A TEST_ONLY commit of CRTC property @name = @value: 0 or -errno. */
+static int try_crtc_prop(int fd, uint32_t crtc, const char *name, uint64_t value)
+{
+	return commit_crtc_prop(fd, crtc, name, value,
+				DRM_MODE_ATOMIC_TEST_ONLY | DRM_MODE_ATOMIC_ALLOW_MODESET);
+}
+
 static void test_legacy_gamma(void)
 {
 	uint16_t r[LUT_SIZE], g[LUT_SIZE], b[LUT_SIZE];
-	struct drm_color_lut want[LUT_SIZE];
-	struct kms_crtc_color blobs = { 0 };
+	struct drm_color_lut want[LUT_SIZE], degamma[LUT_SIZE];
+	struct kms_crtc_color blobs = { 0 }, others;
 	struct ref_color col = { .gamma = want };
 	drmModePropertyBlobPtr blob;
 	uint64_t before;
@@ -1183,10 +1212,20 @@ static void test_legacy_gamma(void)
 		g[i] = want[i].green;
 		b[i] = want[i].blue;
 	}
+	/* A DEGAMMA_LUT and a CTM, for SETGAMMA to clear. */
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	make_degamma(degamma);
+	others = color_blobs(fd, &(struct ref_color){ .degamma = degamma, .ctm = ctm_mix });
+	vt_assert_eq(commit_crtc_prop(fd, crtc, "DEGAMMA_LUT", others.degamma_lut, 0), 0);
+	vt_assert_eq(commit_crtc_prop(fd, crtc, "CTM", others.ctm, 0), 0);
+	destroy_blobs(fd, &others);
+
 	/* A size other than the CRTC's fails and changes nothing. */
 	before = kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT");
 	vt_assert_eq(drmModeCrtcSetGamma(fd, crtc, LUT_SIZE - 1, r, g, b), -EINVAL);
 	vt_assert_eq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "GAMMA_LUT"), before);
+	vt_assert_neq(kms_get_prop(fd, crtc, DRM_MODE_OBJECT_CRTC, "CTM"), 0);
 	vt_assert_eq(drmModeCrtcSetGamma(fd, crtc, LUT_SIZE, r, g, b), 0);
 
 	/* The core turned it into a GAMMA_LUT, entry for entry, and nothing else. */
@@ -1211,32 +1250,6 @@ static void test_legacy_gamma(void)
 	close(fd);
 }
 
-/* A TEST_ONLY commit of CRTC property @name = @value: 0 or -errno. */
-static int try_crtc_prop(int fd, uint32_t crtc, const char *name, uint64_t value)
-{
-	drmModeObjectPropertiesPtr props;
-	drmModeAtomicReq *req = drmModeAtomicAlloc();
-	uint32_t prop = 0;
-	int ret;
-
-	props = drmModeObjectGetProperties(fd, crtc, DRM_MODE_OBJECT_CRTC);
-	vt_assert(props && req);
-	for (uint32_t i = 0; i < props->count_props && !prop; i++) {
-		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
-
-		if (p && !strcmp(p->name, name))
-			prop = p->prop_id;
-		drmModeFreeProperty(p);
-	}
-	drmModeFreeObjectProperties(props);
-	vt_assert_f(prop, "the CRTC has no %s\n", name);
-	vt_assert(drmModeAtomicAddProperty(req, crtc, prop, value) >= 0);
-	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_TEST_ONLY |
-				  DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
-	drmModeAtomicFree(req);
-	return ret ? -errno : 0;
-}
-
 /* A LUT of @entries for @name: -EINVAL unless it has 256. */
 static void check_lut_size(int fd, uint32_t crtc, const char *name, int entries, int want)
 {
@@ -1253,6 +1266,7 @@ static void test_color_invalid(void)
 {
 	int fd = open_card();
 	uint32_t crtc = crtc_id(fd), id;
+	struct drm_color_lut lut[LUT_SIZE] = { 0 };
 	struct drm_color_ctm ctm = { 0 };
 	uint64_t gamma, ctm_id;
 
@@ -1272,7 +1286,7 @@ static void test_color_invalid(void)
 	check_lut_size(fd, crtc, "DEGAMMA_LUT", LUT_SIZE + 1, -EINVAL);
 
 	/* Not whole entries, a CTM of the wrong size, a blob that is not there. */
-	id = create_blob(fd, &ctm, sizeof(struct drm_color_lut) * LUT_SIZE - 1);
+	id = create_blob(fd, lut, sizeof(lut) - 1);
 	vt_assert_eq(try_crtc_prop(fd, crtc, "GAMMA_LUT", id), -EINVAL);
 	vt_assert_eq(drmModeDestroyPropertyBlob(fd, id), 0);
 	id = create_blob(fd, &ctm, sizeof(ctm) - 8);

@@ -81,13 +81,16 @@ static u16 apply_degamma(const struct drm_color_lut *lut, int c, u8 v)
 /* Channel @c of 16-bit @v through the gamma LUT @lut (or none), to 8 bits. */
 static u8 apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
 {
-	u32 pos = v * (VPRIME_LUT_SIZE - 1), i = pos / 0xffff, frac = pos % 0xffff;
+	/* v sits between entries i and i + 1, frac / 0xffff of the way. */
+	u32 pos = v * (VPRIME_LUT_SIZE - 1);
+	u32 i = pos / 0xffff;
+	u32 frac = pos % 0xffff;
 	s32 lo, hi;
 
 	if (lut) {
 		lo = lut_channel(&lut[i], c);
 		hi = i + 1 < VPRIME_LUT_SIZE ? lut_channel(&lut[i + 1], c) : lo;
-		v = lo + div_s64((s64)(hi - lo) * frac, 0xffff);
+		v = lo + DIV_S64_ROUND_CLOSEST((s64)(hi - lo) * frac, 0xffff);
 	}
 	return DIV_ROUND_CLOSEST(v * 255u, 0xffff);
 }
@@ -99,7 +102,7 @@ static u8 apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
  */
 static s64 ctm_coefficient(u64 v)
 {
-	s64 mag = min_t(u64, (v & ~BIT_ULL(63)) >> 16, 1ull << 40);
+	s64 mag = min_t(u64, ((v & ~BIT_ULL(63)) + BIT_ULL(15)) >> 16, 1ull << 40);
 
 	return v & BIT_ULL(63) ? -mag : mag;
 }

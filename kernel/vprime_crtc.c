@@ -23,34 +23,43 @@
 #include "vprime_compat.h"
 #include "vprime_kms.h"
 
+/* Record the vblank a pending CRC stands for and queue @state's composition. */
+static void queue_compose(struct vprime_output *out, struct vprime_crtc_state *state)
+{
+	u64 frame = drm_crtc_accurate_vblank_count(&out->crtc);
+
+	spin_lock(&out->composer_lock);
+	if (!state->crc_pending)
+		state->frame_start = frame;
+	state->frame_end = frame;
+	state->crc_pending = READ_ONCE(out->crc_enabled);
+	spin_unlock(&out->composer_lock);
+	queue_work(out->compose_wq, &state->compose_work);
+}
+
 static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
 {
 	struct vprime_output *out = container_of(timer, struct vprime_output, vblank_timer);
-	struct drm_crtc *crtc = &out->crtc;
 	struct vprime_crtc_state *state;
 	bool cookie;
-	u64 frame;
 
 	if (!READ_ONCE(out->vblank_on))
 		return HRTIMER_NORESTART;
 	cookie = dma_fence_begin_signalling();
 	hrtimer_forward_now(timer, out->period);
 
+	/*
+	 * The work is queued under the lock the commit swaps composer_state
+	 * under: once a commit has swapped it, the old state's work is either
+	 * queued already, for the commit tail's flush_work(), or never, so the
+	 * old state is not touched after the tail frees it.
+	 */
 	spin_lock(&out->lock);
-	drm_crtc_handle_vblank(crtc);
+	drm_crtc_handle_vblank(&out->crtc);
 	state = out->composer_state;
+	if (state && (READ_ONCE(out->crc_enabled) || READ_ONCE(state->wb_pending)))
+		queue_compose(out, state);
 	spin_unlock(&out->lock);
-
-	if (state && (READ_ONCE(out->crc_enabled) || READ_ONCE(state->wb_pending))) {
-		frame = drm_crtc_accurate_vblank_count(crtc);
-		spin_lock(&out->composer_lock);
-		if (!state->crc_pending)
-			state->frame_start = frame;
-		state->frame_end = frame;
-		state->crc_pending = READ_ONCE(out->crc_enabled);
-		spin_unlock(&out->composer_lock);
-		queue_work(out->compose_wq, &state->compose_work);
-	}
 	dma_fence_end_signalling(cookie);
 	return HRTIMER_RESTART;
 }
