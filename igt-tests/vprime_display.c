@@ -1303,6 +1303,56 @@ static void test_color_invalid(void)
 	close(fd);
 }
 
+/* mode-invalid */
+
+/* vprime's 1024x768@60 (DMT): the mode the others are made from. */
+static drmModeModeInfo dmt_1024x768(void)
+{
+	drmModeModeInfo m = {
+		.clock = 65000, .hdisplay = 1024, .hsync_start = 1048, .hsync_end = 1184,
+		.htotal = 1344, .vdisplay = 768, .vsync_start = 771, .vsync_end = 777,
+		.vtotal = 806, .vrefresh = 60,
+		.flags = DRM_MODE_FLAG_NHSYNC | DRM_MODE_FLAG_NVSYNC,
+		.type = DRM_MODE_TYPE_USERDEF, .name = "1024x768",
+	};
+
+	return m;
+}
+
+static void test_mode_invalid(void)
+{
+	int fd = open_card();
+	drmModeModeInfo m = dmt_1024x768();
+
+	/* The mode itself, and at 240 Hz, pass. */
+	vt_assert_eq(kms_try_mode(fd, &m), 0);
+	m.clock = 65000 * 4;
+	vt_assert_eq(kms_try_mode(fd, &m), 0);
+
+	/* Past 600 MHz, past 240 Hz, below 1 Hz: -EINVAL. */
+	m = dmt_1024x768();
+	m.clock = 600001;
+	m.htotal = 8192;	/* 91 Hz: only the clock is wrong */
+	vt_assert_eq(kms_try_mode(fd, &m), -EINVAL);
+	m = dmt_1024x768();
+	m.clock = INT32_MAX;
+	vt_assert_eq(kms_try_mode(fd, &m), -EINVAL);
+	m = dmt_1024x768();
+	m.clock = 65000 * 5;	/* 300 Hz */
+	vt_assert_eq(kms_try_mode(fd, &m), -EINVAL);
+	m = dmt_1024x768();
+	m.clock = 500;		/* 0.46 Hz */
+	vt_assert_eq(kms_try_mode(fd, &m), -EINVAL);
+
+	/* htotal * vtotal * vscan = 2^32: the refresh rate overflows. */
+	m = dmt_1024x768();
+	m.htotal = 32768;
+	m.vtotal = 32768;
+	m.vscan = 4;
+	vt_assert_eq(kms_try_mode(fd, &m), -EINVAL);
+	close(fd);
+}
+
 /* Showing frames on the real connector */
 
 static struct kms_plane_setup primary_setup(const struct fb *fb)
@@ -2253,6 +2303,9 @@ static const struct vtest tests[] = {
 	VTEST("color-invalid", "LUTs of other than 256 entries, a blob of partial entries, "
 	      "a CTM of the wrong size or a blob that is gone fail with -EINVAL; "
 	      "GAMMA_LUT_SIZE and DEGAMMA_LUT_SIZE are 256.", test_color_invalid),
+	VTEST("mode-invalid", "A mode past 600 MHz, past 240 Hz, below 1 Hz or whose "
+	      "refresh rate overflows fails a TEST_ONLY modeset with -EINVAL; the "
+	      "same timings at 60 and 240 Hz pass.", test_mode_invalid),
 	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
 	      "changes when one pixel does, and comes back when it does.", test_crc),
 	VTEST("flip-events", "30 page flips each deliver one event, with sequence numbers "

@@ -243,7 +243,25 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic
 	spin_unlock_irq(&out->lock);
 }
 
+/*
+ * A mode the vblank timer can serve: a pixel clock up to 600 MHz and 1 to
+ * 240 frames a second. drm_mode_vrefresh() is 0 when htotal * vtotal *
+ * vscan overflows, as kms_invalid_mode's overflow-vrefresh makes it.
+ */
+static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
+						   const struct drm_display_mode *mode)
+{
+	int refresh = drm_mode_vrefresh(mode);
+
+	if (mode->clock > VPRIME_MAX_DOTCLOCK)
+		return MODE_CLOCK_HIGH;
+	if (refresh < 1 || refresh > VPRIME_MAX_REFRESH)
+		return MODE_VSYNC;
+	return MODE_OK;
+}
+
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
+	.mode_valid = vprime_crtc_mode_valid,
 	.atomic_check = vprime_crtc_atomic_check,
 	.atomic_begin = vprime_crtc_atomic_begin,
 	.atomic_flush = vprime_crtc_atomic_flush,

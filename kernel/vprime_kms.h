@@ -28,6 +28,12 @@ struct vprime_device;
 #define VPRIME_MAX_WIDTH	8192
 #define VPRIME_MAX_HEIGHT	8192
 #define VPRIME_CURSOR_MAX	512
+/*
+ * The fastest pixel clock a CRTC takes, in kHz (the EDID's range limits
+ * say the same), and the refresh rates its vblank timer serves.
+ */
+#define VPRIME_MAX_DOTCLOCK	600000
+#define VPRIME_MAX_REFRESH	240
 /* Entries of the degamma and gamma LUTs. */
 #define VPRIME_LUT_SIZE		256
 

@@ -529,6 +529,28 @@ static void find_output(int fd, uint32_t w, uint32_t h, struct kms_output *o)
 	drmModeFreeResources(res);
 }
 
+int kms_try_mode(int fd, const drmModeModeInfo *mode)
+{
+	struct kms_output o;
+	drmModeAtomicReq *req;
+	uint32_t blob = 0;
+	int ret;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	find_output(fd, mode->hdisplay, mode->vdisplay, &o);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	add_modeset(req, fd, o.crtc, o.connector, mode, &blob);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_TEST_ONLY |
+				  DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	ret = ret ? -errno : 0;
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+	return ret;
+}
+
 void kms_output_on(int fd, const struct kms_plane_setup *setups, int n,
 		   uint32_t width, uint32_t height, struct kms_output *out)
 {

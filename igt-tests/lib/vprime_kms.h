@@ -127,6 +127,13 @@ void kms_output_on_event(int fd, const struct kms_plane_setup *setups, int n,
 			 uint32_t width, uint32_t height, void *event_data,
 			 struct kms_output *out);
 
+/*
+ * A TEST_ONLY modeset of the connector kms_output_on() would light, with
+ * @mode (which need not be one it lists, only of a size it does): 0 or
+ * -errno.
+ */
+int kms_try_mode(int fd, const drmModeModeInfo *mode);
+
 /* Show @setups on a lit output without a modeset (blocking commit). */
 void kms_output_planes(int fd, const struct kms_output *o,
 		       const struct kms_plane_setup *setups, int n);
