@@ -529,6 +529,20 @@ static void find_output(int fd, uint32_t w, uint32_t h, struct kms_output *o)
 	drmModeFreeResources(res);
 }
 
+/*
+ * Atomic modesetting on @fd, and the output to light with a @w x @h mode.
+ * The writeback cap is there so that a writeback connector an earlier test
+ * left on can be detached.
+ */
+static void prepare_output(int fd, uint32_t w, uint32_t h, struct kms_output *o)
+{
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	memset(o, 0, sizeof(*o));
+	find_output(fd, w, h, o);
+}
+
 int kms_try_mode(int fd, const drmModeModeInfo *mode)
 {
 	struct kms_output o;
@@ -536,10 +550,7 @@ int kms_try_mode(int fd, const drmModeModeInfo *mode)
 	uint32_t blob = 0;
 	int ret;
 
-	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
-		     "no atomic modesetting: %m\n");
-	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
-	find_output(fd, mode->hdisplay, mode->vdisplay, &o);
+	prepare_output(fd, mode->hdisplay, mode->vdisplay, &o);
 	req = drmModeAtomicAlloc();
 	vt_assert(req);
 	add_modeset(req, fd, o.crtc, o.connector, mode, &blob);
@@ -566,12 +577,7 @@ void kms_output_on_event(int fd, const struct kms_plane_setup *setups, int n,
 	uint32_t blob = 0;
 	int ret;
 
-	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
-		     "no atomic modesetting: %m\n");
-	/* So that a writeback connector an earlier test left on can be detached. */
-	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
-	memset(out, 0, sizeof(*out));
-	find_output(fd, width, height, out);
+	prepare_output(fd, width, height, out);
 
 	req = drmModeAtomicAlloc();
 	vt_assert(req);
