@@ -64,6 +64,11 @@ uint64_t kms_get_prop(int fd, uint32_t obj, uint32_t type, const char *name)
 	return prop_value(fd, obj, type, name);
 }
 
+uint32_t kms_prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	return prop_id(fd, obj, type, name);
+}
+
 static void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 		     const char *name, uint64_t value)
 {

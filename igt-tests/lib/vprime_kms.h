@@ -160,4 +160,7 @@ bool kms_any_plane_has_format(int fd, uint32_t format);
 /* The current value of property @name of a KMS object; fails when it has none. */
 uint64_t kms_get_prop(int fd, uint32_t obj, uint32_t type, const char *name);
 
+/* The id of property @name of a KMS object; fails when it has none. */
+uint32_t kms_prop_id(int fd, uint32_t obj, uint32_t type, const char *name);
+
 #endif /* VPRIME_KMS_H */
