@@ -77,8 +77,9 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
-		   count, bytes, (long long)atomic64_read(&vdev->stats.allocations),
+	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
+		   count, bytes, (long long)atomic64_read(&vdev->storage_bytes),
+		   (long long)atomic64_read(&vdev->stats.allocations),
 		   (long long)atomic64_read(&vdev->stats.migrations),
 		   (long long)atomic64_read(&vdev->stats.bytes_moved),
 		   (long long)atomic64_read(&vdev->stats.waits),
