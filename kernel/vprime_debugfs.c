@@ -38,6 +38,7 @@ static void show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
 {
 	struct vprime_attachment *va;
 
+	dma_resv_assert_held(bo->base.resv);
 	list_for_each_entry(va, &bo->attachments, link) {
 		seq_printf(m, "  attached %s maps %u pins %u segments %u ",
 			   dev_name(va->attach->dev), va->map_count, va->pins,

@@ -39,6 +39,7 @@ static void vprime_bo_collate_locked(struct vprime_bo *bo, struct vprime_constra
 	struct vprime_constraints own;
 	struct vprime_attachment *va;
 
+	dma_resv_assert_held(bo->base.resv);
 	vprime_constraints_init(c);
 	vprime_constraints_of_device(bo->base.dev->dev, &own);
 	vprime_constraints_add(c, &own);

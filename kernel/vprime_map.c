@@ -48,7 +48,7 @@
 #include "include/uapi/drm/vprime_drm.h"
 
 /* The most maps one file may hold on one object. */
-#define VPRIME_MAX_USER_MAPS	(1u << 16)
+#define VPRIME_MAX_USER_MAPS	65536u
 
 /**
  * struct vprime_user_map - the maps one file holds on one object
@@ -282,7 +282,7 @@ static int take_user_map(struct vprime_bo *bo, struct drm_file *file, u32 handle
 	found = drm_gem_object_lookup(file, handle);
 	if (found != &bo->base)
 		ret = -ENOENT;
-	else if (um && um->count >= VPRIME_MAX_USER_MAPS)
+	else if ((um && um->count >= VPRIME_MAX_USER_MAPS) || bo->map_count == UINT_MAX)
 		ret = -ENOSPC;
 	if (ret) {
 		if (!bo->map_count)
