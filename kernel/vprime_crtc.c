@@ -23,11 +23,15 @@
 #include "vprime_compat.h"
 #include "vprime_kms.h"
 
-/* Record the vblank a pending CRC stands for and queue @state's composition. */
+/*
+ * Record the vblank a pending CRC stands for and queue @state's composition.
+ * The caller holds @out->lock, so @state is still the composer's state.
+ */
 static void queue_compose(struct vprime_output *out, struct vprime_crtc_state *state)
 {
 	u64 frame = drm_crtc_accurate_vblank_count(&out->crtc);
 
+	lockdep_assert_held(&out->lock);
 	spin_lock(&out->composer_lock);
 	if (!state->crc_pending)
 		state->frame_start = frame;
@@ -220,16 +224,21 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc, struct vprime_atom
 	drm_crtc_vblank_off(crtc);
 }
 
-/* Keep the vblank timer from composing a state that is being replaced. */
-static void vprime_crtc_atomic_begin(struct drm_crtc *crtc, struct vprime_atomic_state *state)
-{
-	spin_lock_irq(&crtc_to_output(crtc)->lock);
-}
-
+/*
+ * Hand the vblank timer the new state and arm the commit's event for the
+ * next vblank, both under @out->lock, so that no vblank sends the event
+ * while the timer still composes the old state. The lock is taken here
+ * only: the helpers call every CRTC's atomic_begin before any atomic_flush,
+ * and a lock held from one to the other would nest the outputs' locks. The
+ * old state needs no lock until then: the tail's flush_work() waits for a
+ * composition the timer queued before the swap.
+ */
 static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic_state *state)
 {
 	struct vprime_output *out = crtc_to_output(crtc);
+	unsigned long flags;
 
+	spin_lock_irqsave(&out->lock, flags);
 	if (crtc->state->event) {
 		spin_lock(&crtc->dev->event_lock);
 		if (drm_crtc_vblank_get(crtc))
@@ -240,7 +249,7 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic
 		crtc->state->event = NULL;
 	}
 	out->composer_state = to_vprime_crtc_state(crtc->state);
-	spin_unlock_irq(&out->lock);
+	spin_unlock_irqrestore(&out->lock, flags);
 }
 
 /*
@@ -263,7 +272,6 @@ static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.mode_valid = vprime_crtc_mode_valid,
 	.atomic_check = vprime_crtc_atomic_check,
-	.atomic_begin = vprime_crtc_atomic_begin,
 	.atomic_flush = vprime_crtc_atomic_flush,
 	.atomic_enable = vprime_crtc_atomic_enable,
 	.atomic_disable = vprime_crtc_atomic_disable,
