@@ -14,6 +14,8 @@
  * refuses them because the CRTC has no async flip path.
  */
 
+#include <linux/math64.h>
+
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_managed.h>
@@ -121,8 +123,9 @@ static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 		*vblank_time = ktime_sub(expires, out->period);
 		return true;
 	}
-	*vblank_time = ktime_add_ns(expires, ktime_to_ns(ktime_sub(now, expires)) /
-				    ktime_to_ns(out->period) * ktime_to_ns(out->period));
+	*vblank_time = ktime_add_ns(expires, div64_s64(ktime_to_ns(ktime_sub(now, expires)),
+						       ktime_to_ns(out->period)) *
+				    ktime_to_ns(out->period));
 	return true;
 }
 
@@ -282,6 +285,16 @@ static void destroy_compose_wq(struct drm_device *drm, void *wq)
 	destroy_workqueue(wq);
 }
 
+/*
+ * Turning vblank off only tells the timer to stop (vprime_disable_vblank()):
+ * a callback already running re-arms it once more. Wait for it to be gone
+ * before the output's memory and the module are.
+ */
+static void cancel_vblank_timer(struct drm_device *drm, void *timer)
+{
+	hrtimer_cancel(timer);
+}
+
 /**
  * vprime_crtc_init - set up the CRTC of an output
  * @drm: the device
@@ -312,8 +325,13 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 	out->compose_line = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
 	if (!out->compose_row || !out->compose_line)
 		return -ENOMEM;
-	out->compose_wq = alloc_ordered_workqueue("vprime_compose", 0);
+	/* It signals writeback out-fences: it must make progress under reclaim. */
+	out->compose_wq = alloc_ordered_workqueue("vprime_compose", WQ_MEM_RECLAIM);
 	if (!out->compose_wq)
 		return -ENOMEM;
-	return drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+	ret = drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+	if (ret)
+		return ret;
+	/* Released before the workqueue the timer queues compositions on. */
+	return drmm_add_action_or_reset(drm, cancel_vblank_timer, &out->vblank_timer);
 }
