@@ -816,6 +816,35 @@ static void write_file(const char *path, const char *value)
 	close(fd);
 }
 
+/* Make a memory cgroup limited to @bytes (no swap) in @group; skips without one. */
+static void memcg_create(char *group, size_t len, const char *name, unsigned long bytes)
+{
+	const char *root = cgroup_root();
+	char path[320], value[32];
+
+	vt_require_f(root, "no cgroup v2 memory controller\n");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	write_file(path, "+memory");
+	snprintf(group, len, "%s/vprime-%s-%d", root, name, getpid());
+	vt_assert_f(!mkdir(group, 0755) || errno == EEXIST, "mkdir %s: %m\n", group);
+	snprintf(path, sizeof(path), "%s/memory.max", group);
+	snprintf(value, sizeof(value), "%lu", bytes);
+	write_file(path, value);
+	snprintf(path, sizeof(path), "%s/memory.swap.max", group);
+	if (!access(path, W_OK))
+		write_file(path, "0");
+}
+
+/* Move the calling process into @group. */
+static void memcg_enter(const char *group)
+{
+	char path[320], pid_s[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", group);
+	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+	write_file(path, pid_s);
+}
+
 /*
  * Storage is charged to the memory cgroup of the client that makes it be
  * allocated: a client limited to 32 MiB cannot get 128 MiB of it, and gets
@@ -823,31 +852,18 @@ static void write_file(const char *path, const char *value)
  */
 static void test_memcg_charged(void)
 {
-	const char *root = cgroup_root();
-	char group[256], path[320], pid_s[32];
+	char group[256];
 	pid_t pid;
 	int status;
 
-	vt_require_f(root, "no cgroup v2 memory controller\n");
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	write_file(path, "+memory");
-	snprintf(group, sizeof(group), "%s/vprime-robust-%d", root, getpid());
-	vt_assert_f(!mkdir(group, 0755) || errno == EEXIST, "mkdir %s: %m\n", group);
-	snprintf(path, sizeof(path), "%s/memory.max", group);
-	write_file(path, "33554432");
-	snprintf(path, sizeof(path), "%s/memory.swap.max", group);
-	if (!access(path, W_OK))
-		write_file(path, "0");
-
+	memcg_create(group, sizeof(group), "storage", 32u << 20);
 	pid = fork();
 	vt_assert(pid >= 0);
 	if (pid == 0) {
 		int fd = vprime_open(0, VPRIME_NODE_RENDER);
 		uint32_t h = vprime_gem_create(fd, 128u << 20);
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", group);
-		snprintf(pid_s, sizeof(pid_s), "%d", getpid());
-		write_file(path, pid_s);
+		memcg_enter(group);
 		_exit(vprime_gem_try_map(fd, h, NULL, NULL, NULL));
 	}
 	vt_assert_eq(waitpid(pid, &status, 0), pid);
@@ -855,6 +871,57 @@ static void test_memcg_charged(void)
 	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == ENOMEM,
 		    "128 MiB mapped in a 32 MiB cgroup: status %#x (exit %d)\n", status,
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/*
+ * Queued jobs are the client's memory too: a client in a 16 MiB cgroup
+ * that queues jobs of 256 commands faster than the engine runs them (on
+ * the instance whose jobs are delayed) gets ENOMEM from SUBMIT before it
+ * has queued 48 MiB of them. Its jobs are cancelled when it exits.
+ */
+static void test_jobs_charged(void)
+{
+	char group[256];
+	int slow = -1, i, n = vprime_num_devices();
+	pid_t pid;
+	int status;
+
+	for (i = 0; i < n && slow < 0; i++)
+		if (vprime_param_u64("job_delay_ms", i) >= 100)
+			slow = i;
+	vt_require_f(slow >= 0, "no vprime instance whose jobs are delayed (job_delay_ms)\n");
+	memcg_create(group, sizeof(group), "jobs", 16u << 20);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = vprime_open(slow, VPRIME_NODE_RENDER);
+		uint32_t h = vprime_gem_create(fd, 64 * 64 * 4);
+		static struct drm_vprime_cmd cmds[VPRIME_SUBMIT_MAX_CMDS];
+		struct drm_vprime_submit_bo bo = {
+			.handle = h, .flags = VPRIME_SUBMIT_BO_WRITE, .width = 64,
+			.height = 64, .pitch = 256, .format = DRM_FORMAT_XRGB8888,
+		};
+		struct drm_vprime_submit args = {
+			.bos_ptr = (uintptr_t)&bo, .num_bos = 1,
+			.cmds_ptr = (uintptr_t)cmds, .num_cmds = VPRIME_SUBMIT_MAX_CMDS,
+		};
+		unsigned int k;
+		int err = 0;
+
+		for (k = 0; k < VPRIME_SUBMIT_MAX_CMDS; k++)
+			cmds[k] = (struct drm_vprime_cmd){
+				.op = VPRIME_CMD_FILL, .width = 1, .height = 1, .value = k,
+			};
+		memcg_enter(group);
+		for (k = 0; k < 4096 && !err; k++)
+			err = ioctl(fd, DRM_IOCTL_VPRIME_SUBMIT, &args) ? errno : 0;
+		_exit(err == ENOMEM ? 0 : err ? err : 1);
+	}
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	rmdir(group);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "4096 jobs queued in a 16 MiB cgroup: status %#x (exit %d; 1: no ENOMEM)\n",
+		    status, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /*
@@ -941,6 +1008,8 @@ static const struct vtest tests[] = {
 	      test_object_space),
 	VTEST("memcg-charged", "storage is charged to the client's memory cgroup",
 	      test_memcg_charged),
+	VTEST("jobs-charged", "queued jobs are charged to the client's memory cgroup",
+	      test_jobs_charged),
 	VTEST("foreign-import-limits", "a foreign buffer in a 32-bit instance: limits or ERANGE",
 	      test_foreign_import_limits),
 };

@@ -400,7 +400,7 @@ void vprime_file_postclose(struct drm_device *drm, struct drm_file *file)
 /* Copy an array of @n elements of @size from userspace; NULL on failure, in *@err. */
 static void *copy_array(u64 uptr, u32 n, size_t size, int *err)
 {
-	void *p = kvmalloc_array(n, size, GFP_KERNEL);
+	void *p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT);
 
 	if (!p) {
 		*err = -ENOMEM;
@@ -442,7 +442,7 @@ static int job_get_bos(struct vprime_job *job, struct drm_file *file,
 	descs = copy_array(args->bos_ptr, args->num_bos, sizeof(*descs), &ret);
 	if (!descs)
 		return ret;
-	job->bos = kvcalloc(args->num_bos, sizeof(*job->bos), GFP_KERNEL);
+	job->bos = kvcalloc(args->num_bos, sizeof(*job->bos), GFP_KERNEL_ACCOUNT);
 	if (!job->bos) {
 		ret = -ENOMEM;
 		goto out;
@@ -702,7 +702,8 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 		return ret;
 	if (file_banned(vfile))
 		return -EIO;
-	job = kzalloc_obj(*job, GFP_KERNEL);
+	/* Queued jobs are the client's memory: charge them to its cgroup. */
+	job = kzalloc_obj(*job, GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return -ENOMEM;
 	job->engine = &to_vprime_device(drm)->engine;
