@@ -148,8 +148,11 @@ static int job_run_cmds(struct vprime_job *job)
 		return 0;
 	if (!test_bit(VPRIME_JOB_STOP, &job->flags))
 		return -ECANCELED;
-	/* Stopped by its timeout: the timeout handler counts it. */
-	set_bit(VPRIME_JOB_TIMED_OUT, &job->flags);
+	/*
+	 * Stopped by its timeout: one more for its file, counted before the
+	 * fence signals, so that whoever sees the fence sees the ban too.
+	 */
+	atomic_inc(&job->file->timeouts);
 	return -ETIMEDOUT;
 }
 
@@ -189,7 +192,8 @@ static void vprime_free_job(struct drm_sched_job *sched_job);
  * A job that does not complete in time: ask its execution to stop and wait
  * for it, which takes at most a row of pixels (a hung command gives up at
  * once). Unless the job completed in the meantime, its fences carry
- * -ETIMEDOUT and its file is one timeout closer to a ban. Either way its
+ * -ETIMEDOUT and its file is one timeout closer to a ban (the execution
+ * counts it). Either way its
  * hardware fence has signalled, the scheduler has completed it and runs
  * later jobs, and the engine needs no reset: on kernels that have it, the
  * status says so and the scheduler frees the job as any other; before, the
@@ -203,8 +207,6 @@ static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_j
 	set_bit(VPRIME_JOB_STOP, &job->flags);
 	wake_up_all(&job->engine->wq);
 	flush_work(&job->exec_work);
-	if (test_bit(VPRIME_JOB_TIMED_OUT, &job->flags))
-		atomic_inc(&job->file->timeouts);
 	if (VPRIME_SCHED_HAS_NO_HANG)
 		return VPRIME_SCHED_STAT_NO_HANG;
 	vprime_free_job(sched_job);

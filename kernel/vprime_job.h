@@ -52,11 +52,10 @@ struct vprime_engine {
 
 /*
  * Bits of &vprime_job.flags: the hardware fence has been signalled (or is
- * being); the job must stop (its timeout); its execution stopped for that.
+ * being); the job must stop (its timeout).
  */
 #define VPRIME_JOB_SIGNALLED	0
 #define VPRIME_JOB_STOP		1
-#define VPRIME_JOB_TIMED_OUT	2
 
 /* A file whose jobs timed out this many times is banned: SUBMIT fails with -EIO. */
 #define VPRIME_BAN_TIMEOUTS	3
