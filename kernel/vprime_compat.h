@@ -175,14 +175,15 @@ static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
 /*
  * Whether the dma-buf core pinned @attach for the map it is making, before
  * calling the exporter's map_dma_buf: 7.2 pins static attachments only;
- * before, it pinned every attachment unless CONFIG_DMABUF_MOVE_NOTIFY.
+ * before, it pinned static attachments (at attach, which maps at once) and
+ * without CONFIG_DMABUF_MOVE_NOTIFY dynamic ones too.
  */
 static inline unsigned int vprime_compat_core_pins_map(struct dma_buf_attachment *attach)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
 	return !attach->importer_ops;
 #else
-	return !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY);
+	return !attach->importer_ops || !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY);
 #endif
 }
 

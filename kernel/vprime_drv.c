@@ -94,7 +94,7 @@ MODULE_PARM_DESC(map_wait_ms,
 static unsigned int mem_limit_mb;
 module_param(mem_limit_mb, uint, 0644);
 MODULE_PARM_DESC(mem_limit_mb,
-		 "Backing storage each instance's objects may hold, in MiB (default 0: half of RAM)");
+		 "Backing storage all instances' objects may hold, in MiB (default 0: half of RAM)");
 
 static bool fbdev = true;
 module_param(fbdev, bool, 0444);
@@ -131,8 +131,8 @@ unsigned long vprime_map_wait_jiffies(void)
 }
 
 /**
- * vprime_mem_limit_bytes - the backing storage one instance's objects may
- *	hold
+ * vprime_mem_limit_bytes - the backing storage every instance's objects
+ *	may hold together
  *
  * Returns: the mem_limit_mb parameter in bytes, or half of RAM when it is 0.
  */
@@ -141,6 +141,36 @@ u64 vprime_mem_limit_bytes(void)
 	unsigned int mb = READ_ONCE(mem_limit_mb);
 
 	return mb ? (u64)mb << 20 : (u64)totalram_pages() << (PAGE_SHIFT - 1);
+}
+
+/* The storage held by every instance's objects, against mem_limit_mb. */
+static atomic64_t vprime_storage_bytes = ATOMIC64_INIT(0);
+
+/**
+ * vprime_storage_charge - count @size more bytes of storage
+ * @size: the size of the storage about to be allocated
+ *
+ * Returns: false, with nothing counted, when that would pass the limit.
+ */
+bool vprime_storage_charge(u64 size)
+{
+	u64 limit = vprime_mem_limit_bytes();
+	s64 old = atomic64_read(&vprime_storage_bytes);
+
+	do {
+		if (old + size > limit)
+			return false;
+	} while (!atomic64_try_cmpxchg(&vprime_storage_bytes, &old, old + size));
+	return true;
+}
+
+/**
+ * vprime_storage_uncharge - undo vprime_storage_charge()
+ * @size: the size charged
+ */
+void vprime_storage_uncharge(u64 size)
+{
+	atomic64_sub(size, &vprime_storage_bytes);
 }
 
 /**

@@ -87,6 +87,8 @@ void vprime_debugfs_init(struct drm_minor *minor);
 bool vprime_device_needs_contiguous(struct device *dev);
 unsigned long vprime_map_wait_jiffies(void);
 u64 vprime_mem_limit_bytes(void);
+bool vprime_storage_charge(u64 size);
+void vprime_storage_uncharge(u64 size);
 u64 vprime_object_space_bytes(void);
 
 #endif /* _VPRIME_DRV_H_ */

@@ -118,19 +118,21 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	int ret;
 
-	if (atomic64_add_return(bo->base.size, &vdev->storage_bytes) >
-	    vprime_mem_limit_bytes()) {
+	if (!vprime_storage_charge(bo->base.size)) {
 		ret = -ENOSPC;
 		goto err;
 	}
+	atomic64_add(bo->base.size, &vdev->storage_bytes);
 	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo));
 	if (ret)
-		goto err;
+		goto err_uncharge;
 	atomic64_inc(&vdev->stats.allocations);
 	return 0;
 
-err:
+err_uncharge:
+	vprime_storage_uncharge(bo->base.size);
 	atomic64_sub(bo->base.size, &vdev->storage_bytes);
+err:
 	return ret;
 }
 
@@ -139,13 +141,15 @@ static void vprime_bo_free_storage(struct vprime_bo *bo, struct vprime_storage *
 	if (!s->pages)
 		return;
 	vprime_storage_free(s);
+	vprime_storage_uncharge(bo->base.size);
 	atomic64_sub(bo->base.size, &to_vprime_device(bo->base.dev)->storage_bytes);
 }
 
 /*
  * Move the storage. Whatever may still access the old pages is fenced in
  * the reservation object (jobs, and dynamic importers that were asked to
- * unmap): wait for all of it, for at most map_wait_ms. CPU mappings are
+ * unmap): while any fence is pending this is -EAGAIN, and the caller waits
+ * for them without the lock (vprime_bo_wait_idle()). CPU mappings are
  * zapped before the copy, so that a write through one cannot land in the
  * old pages after they were copied; new faults wait for the lock.
  */
@@ -153,13 +157,10 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	struct vprime_storage moved = {};
-	long left;
 	int ret;
 
-	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
-				     vprime_map_wait_jiffies());
-	if (left <= 0)
-		return left ?: -ETIME;
+	if (!dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP))
+		return -EAGAIN;
 	ret = vprime_bo_alloc_storage(bo, &moved, placement);
 	if (ret)
 		return ret;
@@ -188,9 +189,9 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
  *
  * Returns: 0; -EINVAL when no placement suits every device; -EBUSY when
  * the storage must move but is pinned or vmapped; -EAGAIN when it must move
- * but other devices have it mapped or jobs have it vmapped; -ETIME or
- * -ERESTARTSYS when fences on it did not signal in time; -ENOSPC past the
- * device's memory limit; -ENOMEM. On error nothing has changed.
+ * but other devices have it mapped, jobs have it vmapped or fences on it
+ * are pending; -ENOSPC past the memory limit; -ENOMEM; -EINTR on a fatal
+ * signal. On error nothing has changed.
  */
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move)
@@ -245,9 +246,9 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
 }
 
 /**
- * vprime_bo_wait_unmapped - wait until no device has an object's storage
- *	mapped and no job has it vmapped
- * @bo: the exported object, unlocked
+ * vprime_bo_wait_idle - wait until an object's storage may move: no device
+ *	has it mapped, no job has it vmapped, and its fences have signalled
+ * @bo: the owner of the storage, unlocked
  * @deadline: in jiffies
  *
  * The wait is bounded and killable rather than interruptible: a restarted
@@ -256,8 +257,9 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
  *
  * Returns: 0, -ETIME at @deadline, or -EINTR on a fatal signal.
  */
-int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
+int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline)
 {
+	struct dma_resv *resv = bo->base.resv;
 	long left = (long)(deadline - jiffies);
 
 	if (left <= 0)
@@ -265,7 +267,15 @@ int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
 	left = wait_event_killable_timeout(bo->unmap_wq, !atomic_read(&bo->dev_mappings), left);
 	if (left < 0)
 		return -EINTR;
-	return left ? 0 : -ETIME;
+	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP)) {
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIME;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false, min(left, HZ / 10));
+	}
+	return 0;
 }
 
 /**
@@ -321,7 +331,7 @@ int vprime_bo_pin_waiting(struct vprime_bo *bo)
 		dma_resv_unlock(bo->base.resv);
 		if (ret != -EAGAIN)
 			return ret;
-		ret = vprime_bo_wait_unmapped(bo, deadline);
+		ret = vprime_bo_wait_idle(bo, deadline);
 		if (ret)
 			return ret;
 	}
@@ -433,9 +443,14 @@ static vm_fault_t vprime_gem_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	dma_resv_lock(obj->resv, NULL);
+	/*
+	 * Storage is allocated without the OOM killer, so VM_FAULT_OOM would
+	 * only make the fault retry for ever: out of memory (or past the
+	 * limit) is SIGBUS; a fatal signal lets the kill proceed.
+	 */
 	err = vprime_bo_place_locked(bo, NULL, false);
-	if (err == -ENOMEM)
-		ret = VM_FAULT_OOM;
+	if (err == -EINTR)
+		ret = VM_FAULT_NOPAGE;
 	else if (err)
 		ret = VM_FAULT_SIGBUS;
 	else
@@ -509,13 +524,41 @@ static void vprime_gem_close(struct drm_gem_object *obj, struct drm_file *file)
 	vprime_gem_close_user_maps(to_vprime_bo(obj), file);
 }
 
+/*
+ * vmap a foreign import through its exporter, with the lock the kernel's
+ * dma_buf_vmap() wants: vprime's engine and composer read it as memory, so
+ * I/O memory is refused (-EOPNOTSUPP).
+ */
+static int vprime_gem_vmap_foreign_locked(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	int ret = dma_buf_vmap(dmabuf, map);
+
+	if (!ret && map->is_iomem) {
+		dma_buf_vunmap(dmabuf, map);
+		iosys_map_clear(map);
+		ret = -EOPNOTSUPP;
+	}
+	return ret;
+}
+
+static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	struct dma_buf *dmabuf = obj->import_attach->dmabuf;
+	int ret;
+
+	vprime_compat_vmap_outer_lock(dmabuf->resv);
+	ret = vprime_gem_vmap_foreign_locked(dmabuf, map);
+	vprime_compat_vmap_outer_unlock(dmabuf->resv);
+	return ret;
+}
+
 /* &drm_gem_object_funcs.vmap, for the display and the fbdev client. */
 static int vprime_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
 	int ret;
 
 	if (drm_gem_is_imported(obj))
-		return dma_buf_vmap(obj->import_attach->dmabuf, map);
+		return vprime_gem_vmap_foreign_locked(obj->import_attach->dmabuf, map);
 	vprime_compat_vmap_lock(obj->resv);
 	ret = vprime_bo_vmap_locked(to_vprime_bo(obj), map);
 	vprime_compat_vmap_unlock(obj->resv);
@@ -533,22 +576,6 @@ static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 	vprime_compat_vmap_unlock(obj->resv);
 }
 
-/* A foreign import, mapped through its exporter: vprime reads it as memory. */
-static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map *map)
-{
-	struct dma_buf *dmabuf = obj->import_attach->dmabuf;
-	int ret;
-
-	vprime_compat_vmap_outer_lock(dmabuf->resv);
-	ret = dma_buf_vmap(dmabuf, map);
-	if (!ret && map->is_iomem) {
-		dma_buf_vunmap(dmabuf, map);
-		ret = -EOPNOTSUPP;
-	}
-	vprime_compat_vmap_outer_unlock(dmabuf->resv);
-	return ret;
-}
-
 /**
  * vprime_gem_job_vmap - map a job's buffer, own or imported, into the kernel
  * @obj: the object, unlocked
@@ -556,7 +583,7 @@ static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map 
  *
  * Storage of a vprime instance (this one's, or another's behind an import)
  * is vmapped as a job's: until the job's buffers are released a move waits
- * for it (vprime_bo_wait_unmapped()) instead of failing, since a finished
+ * for it (vprime_bo_wait_idle()) instead of failing, since a finished
  * job lets go shortly after its fence signals.
  *
  * Returns: 0 or a negative errno: -EOPNOTSUPP for a foreign buffer that is

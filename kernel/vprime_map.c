@@ -104,7 +104,7 @@ static int check_foreign_mapping(struct device *dev, struct sg_table *sgt)
  * exporter may move its buffer under an unpinned mapping (7.2 does not pin
  * dynamic importers), and the segments are handed to userspace. vprime
  * exporters instead wait for the mapping to go before they move
- * (vprime_bo_wait_unmapped()); static exporters never move.
+ * (vprime_bo_wait_idle()); static exporters never move.
  */
 static bool import_pins(struct dma_buf *dmabuf)
 {
@@ -210,7 +210,7 @@ static int map_waiting(struct vprime_bo *bo)
 			atomic64_inc(&to_vprime_device(owner->base.dev)->stats.waits);
 			waited = true;
 		}
-		ret = vprime_bo_wait_unmapped(owner, deadline);
+		ret = vprime_bo_wait_idle(owner, deadline);
 		if (ret)
 			return ret;
 	}
@@ -336,10 +336,13 @@ int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 	struct drm_gem_object *obj;
 	struct vprime_bo *bo;
 	unsigned int count;
+	bool with_addr;
 	int ret;
 
 	if (args->flags)
 		return -EINVAL;
+	/* Not audited: a denial is the common case, not an event. */
+	with_addr = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
@@ -348,7 +351,7 @@ int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 	ret = take_user_map(bo, file, args->handle);
 	if (ret)
 		goto out;
-	segs = collect_segments(bo->sgt, capable(CAP_SYS_ADMIN), &count);
+	segs = collect_segments(bo->sgt, with_addr, &count);
 	args->placement = placement_seen_locked(bo);
 	dma_resv_unlock(obj->resv);
 

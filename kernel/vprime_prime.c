@@ -118,7 +118,7 @@ static void unpin_vprime(struct dma_buf_attachment *attach)
  * sg_table shaped by this device's own segment limits. The core calls this
  * with the reservation lock held, for a dynamic exporter on every kernel.
  * When the storage must move but other devices have it mapped, a vprime
- * importer gets -EAGAIN and waits for them (vprime_bo_wait_unmapped());
+ * importer gets -EAGAIN and waits for them (vprime_bo_wait_idle());
  * any other gets -EBUSY, which userspace sees as is (libdrm retries
  * -EAGAIN in a busy loop).
  */
