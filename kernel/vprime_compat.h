@@ -172,6 +172,20 @@ static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
 #endif
 }
 
+/*
+ * Whether the dma-buf core pinned @attach for the map it is making, before
+ * calling the exporter's map_dma_buf: 7.2 pins static attachments only;
+ * before, it pinned every attachment unless CONFIG_DMABUF_MOVE_NOTIFY.
+ */
+static inline unsigned int vprime_compat_core_pins_map(struct dma_buf_attachment *attach)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+	return !attach->importer_ops;
+#else
+	return !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY);
+#endif
+}
+
 /* 6.13 replaced hrtimer_init() and setting ->function with hrtimer_setup(). */
 static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 					       enum hrtimer_restart (*fn)(struct hrtimer *))

@@ -38,6 +38,7 @@ static void show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
 {
 	struct vprime_attachment *va;
 
+	dma_resv_assert_held(bo->base.resv);
 	list_for_each_entry(va, &bo->attachments, link) {
 		seq_printf(m, "  attached %s maps %u pins %u segments %u ",
 			   dev_name(va->attach->dev), va->map_count, va->pins,
@@ -77,8 +78,9 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
-		   count, bytes, (long long)atomic64_read(&vdev->stats.allocations),
+	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
+		   count, bytes, (long long)atomic64_read(&vdev->storage_bytes),
+		   (long long)atomic64_read(&vdev->stats.allocations),
 		   (long long)atomic64_read(&vdev->stats.migrations),
 		   (long long)atomic64_read(&vdev->stats.bytes_moved),
 		   (long long)atomic64_read(&vdev->stats.waits),

@@ -37,6 +37,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 
 #include <drm/drm_drv.h>
@@ -45,6 +46,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_vma_manager.h>
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
@@ -89,6 +91,11 @@ module_param(map_wait_ms, uint, 0644);
 MODULE_PARM_DESC(map_wait_ms,
 		 "How long a map that must move storage waits for other mappings to go (ms)");
 
+static unsigned int mem_limit_mb;
+module_param(mem_limit_mb, uint, 0644);
+MODULE_PARM_DESC(mem_limit_mb,
+		 "Backing storage each instance's objects may hold, in MiB (default 0: half of RAM)");
+
 static bool fbdev = true;
 module_param(fbdev, bool, 0444);
 MODULE_PARM_DESC(fbdev, "Give each instance fbdev emulation, /dev/fbN (default 1)");
@@ -121,6 +128,34 @@ bool vprime_device_needs_contiguous(struct device *dev)
 unsigned long vprime_map_wait_jiffies(void)
 {
 	return msecs_to_jiffies(READ_ONCE(map_wait_ms));
+}
+
+/**
+ * vprime_mem_limit_bytes - the backing storage one instance's objects may
+ *	hold
+ *
+ * Returns: the mem_limit_mb parameter in bytes, or half of RAM when it is 0.
+ */
+u64 vprime_mem_limit_bytes(void)
+{
+	unsigned int mb = READ_ONCE(mem_limit_mb);
+
+	return mb ? (u64)mb << 20 : (u64)totalram_pages() << (PAGE_SHIFT - 1);
+}
+
+/**
+ * vprime_object_space_bytes - how large one instance's objects may be in
+ *	all, imports included
+ *
+ * Objects are created without storage, but each takes a range of the
+ * device's mmap offset space at once. A quarter of that space keeps one
+ * client's empty objects from taking it all.
+ *
+ * Returns: a size in bytes.
+ */
+u64 vprime_object_space_bytes(void)
+{
+	return (u64)DRM_FILE_PAGE_OFFSET_SIZE << (PAGE_SHIFT - 2);
 }
 
 static int vprime_check_params(void)

@@ -53,6 +53,8 @@ struct vprime_stats {
  * @objects_lock: protects @objects
  * @objects: every &vprime_bo of this device, for debugfs
  * @next_bo_id: the last object id handed out
+ * @object_bytes: the size of every live object, own and imported
+ * @storage_bytes: the backing storage this device's objects hold
  * @stats: counters
  * @dma_parms: the device's segment limits, from the module parameters
  * @contiguous: the device needs physically contiguous buffers
@@ -66,6 +68,8 @@ struct vprime_device {
 	struct mutex objects_lock; /* protects objects */
 	struct list_head objects;
 	atomic64_t next_bo_id;
+	atomic64_t object_bytes;
+	atomic64_t storage_bytes;
 	struct vprime_stats stats;
 	struct device_dma_parameters dma_parms;
 	bool contiguous;
@@ -82,5 +86,7 @@ static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
 void vprime_debugfs_init(struct drm_minor *minor);
 bool vprime_device_needs_contiguous(struct device *dev);
 unsigned long vprime_map_wait_jiffies(void);
+u64 vprime_mem_limit_bytes(void);
+u64 vprime_object_space_bytes(void);
 
 #endif /* _VPRIME_DRV_H_ */

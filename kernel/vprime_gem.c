@@ -39,6 +39,7 @@ static void vprime_bo_collate_locked(struct vprime_bo *bo, struct vprime_constra
 	struct vprime_constraints own;
 	struct vprime_attachment *va;
 
+	dma_resv_assert_held(bo->base.resv);
 	vprime_constraints_init(c);
 	vprime_constraints_of_device(bo->base.dev->dev, &own);
 	vprime_constraints_add(c, &own);
@@ -48,64 +49,125 @@ static void vprime_bo_collate_locked(struct vprime_bo *bo, struct vprime_constra
 
 /*
  * Whether the storage may move now, for @requester (an attachment about to
- * map, or NULL for this device): -EBUSY while it is pinned or vmapped
- * (waiting would not help), -EAGAIN while other devices have it mapped
- * (they will unmap), 0 when nothing holds it. A pin that comes with a
- * mapping is the core's pin for that mapping, and counts as the mapping.
+ * map, or NULL for this device): -EBUSY while it is pinned or vmapped other
+ * than by jobs, or while @requester itself holds it (waiting would not
+ * help); -EAGAIN while other devices have it mapped or jobs have it vmapped
+ * (they will let go); 0 when nothing holds it. A pin that comes with a
+ * mapping is the core's pin for that mapping, and counts as the mapping;
+ * so does the pin the core takes for the map @requester is making.
  */
 static int vprime_bo_movable_locked(struct vprime_bo *bo, struct vprime_attachment *requester)
 {
 	struct vprime_attachment *va;
-	bool mapped = bo->sgt;
+	bool held = bo->sgt || bo->job_vmaps;
 
-	if (bo->vmap_count || bo->local_pins)
+	dma_resv_assert_held(bo->base.resv);
+	if (bo->vmap_count > bo->job_vmaps || bo->local_pins)
 		return -EBUSY;
 	list_for_each_entry(va, &bo->attachments, link) {
-		if (va == requester)
+		if (va == requester) {
+			if (va->map_count ||
+			    va->pins > vprime_compat_core_pins_map(va->attach))
+				return -EBUSY;
 			continue;
+		}
 		if (va->map_count)
-			mapped = true;
+			held = true;
 		else if (va->pins)
 			return -EBUSY;
 	}
-	return mapped ? -EAGAIN : 0;
+	return held ? -EAGAIN : 0;
 }
 
-/* Ask dynamic importers holding mappings to let go, where the kernel can. */
+/*
+ * Ask dynamic importers holding mappings to let go, where the kernel can.
+ * Every attachment hangs off the exported dma-buf, which outlives the
+ * exporter's handles (obj->dma_buf does not).
+ */
 static void vprime_bo_ask_to_unmap_locked(struct vprime_bo *bo)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+	struct vprime_attachment *va;
 
-	if (bo->base.dma_buf && vprime_compat_invalidate_mappings(bo->base.dma_buf))
+	va = list_first_entry_or_null(&bo->attachments, struct vprime_attachment, link);
+	if (va && vprime_compat_invalidate_mappings(va->attach->dmabuf))
 		atomic64_inc(&vdev->stats.invalidations_sent);
 }
 
-/* CPU mappings of the old storage, through the GEM fd and the dma-buf fd. */
+/*
+ * CPU mappings of the storage. drm_gem_dmabuf_export() points the dma-buf
+ * file's mapping at the device's, and a dma-buf mmap carries the object's
+ * fake offset, so this covers mappings through the GEM fd, through the
+ * dma-buf fd (even once every GEM handle is closed) and through importers
+ * that forward their mmap to the dma-buf.
+ */
 static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base;
 
 	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
-	if (obj->dma_buf)
-		unmap_mapping_range(obj->dma_buf->file->f_mapping,
-				    drm_vma_node_offset_addr(&obj->vma_node), obj->size, 1);
 }
 
+/*
+ * Allocate storage for @bo in @placement, charged to the device's memory
+ * limit (-ENOSPC past it) and to the caller's memory cgroup.
+ */
+static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *s,
+				   u32 placement)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+	int ret;
+
+	if (atomic64_add_return(bo->base.size, &vdev->storage_bytes) >
+	    vprime_mem_limit_bytes()) {
+		ret = -ENOSPC;
+		goto err;
+	}
+	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo));
+	if (ret)
+		goto err;
+	atomic64_inc(&vdev->stats.allocations);
+	return 0;
+
+err:
+	atomic64_sub(bo->base.size, &vdev->storage_bytes);
+	return ret;
+}
+
+static void vprime_bo_free_storage(struct vprime_bo *bo, struct vprime_storage *s)
+{
+	if (!s->pages)
+		return;
+	vprime_storage_free(s);
+	atomic64_sub(bo->base.size, &to_vprime_device(bo->base.dev)->storage_bytes);
+}
+
+/*
+ * Move the storage. Whatever may still access the old pages is fenced in
+ * the reservation object (jobs, and dynamic importers that were asked to
+ * unmap): wait for all of it, for at most map_wait_ms. CPU mappings are
+ * zapped before the copy, so that a write through one cannot land in the
+ * old pages after they were copied; new faults wait for the lock.
+ */
 static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	struct vprime_storage moved = {};
+	long left;
 	int ret;
 
-	ret = vprime_storage_alloc(&moved, placement, vprime_bo_num_pages(bo));
+	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
+				     vprime_map_wait_jiffies());
+	if (left <= 0)
+		return left ?: -ETIMEDOUT;
+	ret = vprime_bo_alloc_storage(bo, &moved, placement);
 	if (ret)
 		return ret;
-	vprime_storage_copy(&moved, &bo->storage);
 	vprime_bo_zap_cpu_mappings(bo);
-	vprime_storage_free(&bo->storage);
+	vprime_storage_copy(&moved, &bo->storage);
+	vprime_bo_free_storage(bo, &bo->storage);
 	bo->storage = moved;
 	bo->migrations++;
-	atomic64_inc(&vdev->stats.allocations);
 	atomic64_inc(&vdev->stats.migrations);
 	atomic64_add(bo->base.size, &vdev->stats.bytes_moved);
 	return 0;
@@ -126,12 +188,13 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
  *
  * Returns: 0; -EINVAL when no placement suits every device; -EBUSY when
  * the storage must move but is pinned or vmapped; -EAGAIN when it must move
- * but other devices have it mapped; -ENOMEM. On error nothing has changed.
+ * but other devices have it mapped or jobs have it vmapped; -ETIMEDOUT or
+ * -ERESTARTSYS when fences on it did not signal in time; -ENOSPC past the
+ * device's memory limit; -ENOMEM. On error nothing has changed.
  */
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move)
 {
-	unsigned long n = vprime_bo_num_pages(bo);
 	struct vprime_constraints c;
 	u32 placement;
 	int ret;
@@ -145,7 +208,7 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 	vprime_bo_collate_locked(bo, &c);
 	if (bo->storage.pages && vprime_storage_fits(bo->base.dev->dev, &bo->storage, &c))
 		return 0;
-	ret = vprime_placement_choose(bo->base.dev->dev, &c, n, &placement);
+	ret = vprime_placement_choose(bo->base.dev->dev, &c, vprime_bo_num_pages(bo), &placement);
 	if (ret)
 		return ret;
 	if (bo->storage.pages) {
@@ -154,10 +217,7 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 			vprime_bo_ask_to_unmap_locked(bo);
 		return ret ?: vprime_bo_move_locked(bo, placement);
 	}
-	ret = vprime_storage_alloc(&bo->storage, placement, n);
-	if (!ret)
-		atomic64_inc(&to_vprime_device(bo->base.dev)->stats.allocations);
-	return ret;
+	return vprime_bo_alloc_storage(bo, &bo->storage, placement);
 }
 
 /**
@@ -186,11 +246,15 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
 
 /**
  * vprime_bo_wait_unmapped - wait until no device has an object's storage
- *	mapped
+ *	mapped and no job has it vmapped
  * @bo: the exported object, unlocked
  * @deadline: in jiffies
  *
- * Returns: 0, -ETIMEDOUT at @deadline, or -ERESTARTSYS on a signal.
+ * The wait is bounded and killable rather than interruptible: a restarted
+ * call would start a new deadline, so a caller under a stream of signals
+ * would never time out.
+ *
+ * Returns: 0, -ETIMEDOUT at @deadline, or -EINTR on a fatal signal.
  */
 int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
 {
@@ -198,10 +262,9 @@ int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
 
 	if (left <= 0)
 		return -ETIMEDOUT;
-	left = wait_event_interruptible_timeout(bo->unmap_wq,
-						!atomic_read(&bo->dev_mappings), left);
+	left = wait_event_killable_timeout(bo->unmap_wq, !atomic_read(&bo->dev_mappings), left);
 	if (left < 0)
-		return left;
+		return -EINTR;
 	return left ? 0 : -ETIMEDOUT;
 }
 
@@ -243,7 +306,7 @@ struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo)
  * when it must move while other devices have it mapped, this waits for
  * them for at most map_wait_ms.
  *
- * Returns: 0, -ETIMEDOUT, -ERESTARTSYS, or vprime_bo_pin_locked()'s error.
+ * Returns: 0, -ETIMEDOUT, -EINTR, or vprime_bo_pin_locked()'s error.
  */
 int vprime_bo_pin_waiting(struct vprime_bo *bo)
 {
@@ -275,6 +338,7 @@ unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo)
 	struct vprime_attachment *va;
 	unsigned int pins = bo->local_pins;
 
+	dma_resv_assert_held(bo->base.resv);
 	list_for_each_entry(va, &bo->attachments, link)
 		pins += va->pins;
 	return pins;
@@ -363,12 +427,16 @@ static vm_fault_t vprime_gem_fault(struct vm_fault *vmf)
 	struct vprime_bo *bo = to_vprime_bo(obj);
 	pgoff_t index = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
 	vm_fault_t ret;
+	int err;
 
 	if (index >= vprime_bo_num_pages(bo))
 		return VM_FAULT_SIGBUS;
 
 	dma_resv_lock(obj->resv, NULL);
-	if (vprime_bo_place_locked(bo, NULL, false))
+	err = vprime_bo_place_locked(bo, NULL, false);
+	if (err == -ENOMEM)
+		ret = VM_FAULT_OOM;
+	else if (err)
 		ret = VM_FAULT_SIGBUS;
 	else
 		ret = vmf_insert_pfn(vmf->vma, vmf->address,
@@ -399,6 +467,13 @@ static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vm
 		return ret;
 	}
 
+	/*
+	 * Pages are inserted by PFN, which a private (copy-on-write) mapping
+	 * cannot take: vmf_insert_pfn() BUG()s on one. MAP_PRIVATE is refused,
+	 * through the GEM fd and the dma-buf fd alike, as shmem and udmabuf do.
+	 */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
 	vprime_compat_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
 	return 0;
@@ -421,9 +496,10 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 		WARN_ON(bo->vmap_count || bo->local_pins);
 		if (bo->vaddr)
 			vunmap(bo->vaddr);
-		vprime_storage_free(&bo->storage);
+		vprime_bo_free_storage(bo, &bo->storage);
 	}
 	WARN_ON(!list_empty(&bo->attachments));
+	atomic64_sub(obj->size, &vdev->object_bytes);
 	drm_gem_object_release(obj);
 	kfree(bo);
 }
@@ -457,34 +533,76 @@ static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 	vprime_compat_vmap_unlock(obj->resv);
 }
 
-/**
- * vprime_gem_vmap_unlocked - map one of this device's objects, own or
- *	imported, into the kernel, without holding its reservation lock
- * @obj: the object
- * @map: out: the mapping
- *
- * Returns: 0 or a negative errno.
- */
-int vprime_gem_vmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map)
+/* A foreign import, mapped through its exporter: vprime reads it as memory. */
+static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map *map)
 {
+	struct dma_buf *dmabuf = obj->import_attach->dmabuf;
 	int ret;
 
-	vprime_compat_vmap_outer_lock(obj->resv);
-	ret = vprime_gem_vmap(obj, map);
-	vprime_compat_vmap_outer_unlock(obj->resv);
+	vprime_compat_vmap_outer_lock(dmabuf->resv);
+	ret = dma_buf_vmap(dmabuf, map);
+	if (!ret && map->is_iomem) {
+		dma_buf_vunmap(dmabuf, map);
+		ret = -EOPNOTSUPP;
+	}
+	vprime_compat_vmap_outer_unlock(dmabuf->resv);
 	return ret;
 }
 
 /**
- * vprime_gem_vunmap_unlocked - undo vprime_gem_vmap_unlocked()
- * @obj: the object
+ * vprime_gem_job_vmap - map a job's buffer, own or imported, into the kernel
+ * @obj: the object, unlocked
+ * @map: out: the mapping
+ *
+ * Storage of a vprime instance (this one's, or another's behind an import)
+ * is vmapped as a job's: until the job's buffers are released a move waits
+ * for it (vprime_bo_wait_unmapped()) instead of failing, since a finished
+ * job lets go shortly after its fence signals.
+ *
+ * Returns: 0 or a negative errno: -EOPNOTSUPP for a foreign buffer that is
+ * not plain memory.
+ */
+int vprime_gem_job_vmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+	int ret;
+
+	if (!owner)
+		return vprime_gem_vmap_foreign(obj, map);
+	ret = dma_resv_lock_interruptible(owner->base.resv, NULL);
+	if (ret)
+		return ret;
+	ret = vprime_bo_vmap_locked(owner, map);
+	if (!ret) {
+		owner->job_vmaps++;
+		atomic_inc(&owner->dev_mappings);
+	}
+	dma_resv_unlock(owner->base.resv);
+	return ret;
+}
+
+/**
+ * vprime_gem_job_vunmap - undo vprime_gem_job_vmap()
+ * @obj: the object, unlocked
  * @map: the mapping
  */
-void vprime_gem_vunmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map)
+void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
-	vprime_compat_vmap_outer_lock(obj->resv);
-	vprime_gem_vunmap(obj, map);
-	vprime_compat_vmap_outer_unlock(obj->resv);
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+	struct dma_buf *dmabuf;
+
+	if (!owner) {
+		dmabuf = obj->import_attach->dmabuf;
+		vprime_compat_vmap_outer_lock(dmabuf->resv);
+		dma_buf_vunmap(dmabuf, map);
+		vprime_compat_vmap_outer_unlock(dmabuf->resv);
+		return;
+	}
+	dma_resv_lock(owner->base.resv, NULL);
+	vprime_bo_vunmap_locked(owner, map);
+	owner->job_vmaps--;
+	dma_resv_unlock(owner->base.resv);
+	vprime_bo_mapping_dropped(owner);
 }
 
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
@@ -502,8 +620,12 @@ static const struct drm_gem_object_funcs vprime_gem_funcs = {
  * @drm: the device
  * @size: its size in bytes, a whole number of pages
  *
- * Returns: the object, or an ERR_PTR(): -EINVAL for a size of 0 or larger
- * than the machine's memory, -ENOMEM.
+ * The object is not yet on the device's list: vprime_bo_publish() puts it
+ * there once it is whole.
+ *
+ * Returns: the object, or an ERR_PTR(): -EINVAL for a size of 0, -ENOSPC
+ * when the device's objects would take more than their share of the mmap
+ * offset space (vprime_object_space_bytes()), -ENOMEM.
  */
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 {
@@ -511,41 +633,82 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 	struct vprime_bo *bo;
 	int ret;
 
-	if (!size || !PAGE_ALIGNED(size) || size >> PAGE_SHIFT > totalram_pages())
+	if (!size || !PAGE_ALIGNED(size))
 		return ERR_PTR(-EINVAL);
-
-	bo = kzalloc_obj(*bo, GFP_KERNEL);
-	if (!bo)
-		return ERR_PTR(-ENOMEM);
+	if (atomic64_add_return(size, &vdev->object_bytes) > vprime_object_space_bytes()) {
+		ret = -ENOSPC;
+		goto err_space;
+	}
+	bo = kzalloc_obj(*bo, GFP_KERNEL_ACCOUNT);
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_space;
+	}
 	bo->base.funcs = &vprime_gem_funcs;
 	drm_gem_private_object_init(drm, &bo->base, size);
 	INIT_LIST_HEAD(&bo->attachments);
 	INIT_LIST_HEAD(&bo->user_maps);
+	INIT_LIST_HEAD(&bo->link);
 	init_waitqueue_head(&bo->unmap_wq);
 
+	/* From here vprime_gem_free() gives the space back. */
 	ret = drm_gem_create_mmap_offset(&bo->base);
 	if (ret) {
-		drm_gem_object_release(&bo->base);
-		kfree(bo);
+		drm_gem_object_put(&bo->base);
 		return ERR_PTR(ret);
 	}
-
 	bo->id = atomic64_inc_return(&vdev->next_bo_id);
+	return bo;
+
+err_space:
+	atomic64_sub(size, &vdev->object_bytes);
+	return ERR_PTR(ret);
+}
+
+/**
+ * vprime_bo_publish - show a fully built object in debugfs
+ * @bo: the object
+ */
+void vprime_bo_publish(struct vprime_bo *bo)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+
 	mutex_lock(&vdev->objects_lock);
 	list_add_tail(&bo->link, &vdev->objects);
 	mutex_unlock(&vdev->objects_lock);
-	return bo;
+}
+
+/*
+ * Whether this device could ever place an object of @size on its own: a
+ * contiguous instance cannot hold more than one page block or one segment,
+ * and no instance more than its memory limit.
+ */
+static int vprime_bo_check_size(struct drm_device *drm, u64 size)
+{
+	struct vprime_constraints c;
+	u32 placement;
+
+	if (size > vprime_mem_limit_bytes())
+		return -EINVAL;
+	vprime_constraints_init(&c);
+	vprime_constraints_of_device(drm->dev, &c);
+	return vprime_placement_choose(drm->dev, &c, size >> PAGE_SHIFT, &placement);
 }
 
 /* Create an object and a handle to it; the handle holds the only reference. */
 static int vprime_bo_create_with_handle(struct drm_file *file, struct drm_device *drm,
 					size_t size, u32 *handle)
 {
-	struct vprime_bo *bo = vprime_bo_create(drm, size);
+	struct vprime_bo *bo;
 	int ret;
 
+	ret = vprime_bo_check_size(drm, size);
+	if (ret)
+		return ret;
+	bo = vprime_bo_create(drm, size);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
+	vprime_bo_publish(bo);
 	ret = drm_gem_handle_create(file, &bo->base, handle);
 	drm_gem_object_put(&bo->base);
 	return ret;
@@ -557,7 +720,9 @@ static int vprime_bo_create_with_handle(struct drm_file *file, struct drm_device
  * @drm: the device
  * @args: width, height and bpp in; pitch, size and handle out
  *
- * Returns: 0, -EINVAL for a size that overflows, -ENOMEM.
+ * Returns: 0, -EINVAL for a size that overflows or that this device could
+ * never place, -ENOSPC when the device's objects take too much room,
+ * -ENOMEM.
  */
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args)
@@ -578,7 +743,10 @@ int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 /*
  * VPRIME_GEM_CREATE: create an object of args->size bytes, rounded up to
  * whole pages, with no backing storage yet.
- *   -EINVAL  flags set, size 0, larger than memory, or overflowing when rounded
+ *   -EINVAL  flags set, size 0, overflowing when rounded, larger than the
+ *            device's memory limit, or a size this device can never place
+ *            (more than one page block or segment on a contiguous device)
+ *   -ENOSPC  the device's objects would take too much of the mmap space
  *   -ENOMEM  out of memory for the object itself
  */
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file)

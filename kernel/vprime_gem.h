@@ -27,7 +27,9 @@ struct vprime_device;
  *	but @dev_mappings, @unmap_wq, @id and @link
  * @storage: the backing pages, none until the object is first used
  * @vaddr: the kernel mapping of the storage, or NULL
- * @vmap_count: the users of @vaddr; they pin the storage
+ * @vmap_count: the users of @vaddr; they pin the storage, but for
+ *	@job_vmaps
+ * @job_vmaps: those of @vmap_count that jobs hold: a move waits for them
  * @sgt: the mapping made for userspace maps (DRM_IOCTL_VPRIME_GEM_MAP): of
  *	the storage for this device, or of the attachment for an import
  * @map_count: the userspace maps that hold @sgt
@@ -37,7 +39,8 @@ struct vprime_device;
  * @local_pins: the pins by this device's scanout (importers' pins are
  *	counted in their &vprime_attachment)
  * @migrations: times the storage moved
- * @dev_mappings: device mappings of the storage, by attachments and @sgt
+ * @dev_mappings: device mappings of the storage, by attachments and @sgt,
+ *	and jobs' vmaps
  * @unmap_wq: woken when @dev_mappings drops, for maps waiting to move
  * @id: a number that names the object in debugfs
  * @link: the entry in &vprime_device.objects
@@ -47,6 +50,7 @@ struct vprime_bo {
 	struct vprime_storage storage;
 	void *vaddr;
 	unsigned int vmap_count;
+	unsigned int job_vmaps;
 	struct sg_table *sgt;
 	unsigned int map_count;
 	struct list_head user_maps;
@@ -88,6 +92,7 @@ static inline unsigned long vprime_bo_num_pages(const struct vprime_bo *bo)
 }
 
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
+void vprime_bo_publish(struct vprime_bo *bo);
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move);
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
@@ -101,8 +106,8 @@ void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 
-int vprime_gem_vmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map);
-void vprime_gem_vunmap_unlocked(struct drm_gem_object *obj, struct iosys_map *map);
+int vprime_gem_job_vmap(struct drm_gem_object *obj, struct iosys_map *map);
+void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
 
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args);

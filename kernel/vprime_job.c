@@ -172,7 +172,7 @@ static void job_release_bos(struct vprime_job *job)
 		if (!bo->obj)
 			continue;
 		if (!iosys_map_is_null(&bo->map))
-			vprime_gem_vunmap_unlocked(bo->obj, &bo->map);
+			vprime_gem_job_vunmap(bo->obj, &bo->map);
 		drm_gem_object_put(bo->obj);
 	}
 	kvfree(job->bos);
@@ -188,8 +188,22 @@ static void job_free(struct vprime_job *job)
 		kfree(job);
 }
 
+/*
+ * Tests open the window between a job's fence and the release of its
+ * buffers on purpose: nothing may fail because a finished job still holds
+ * them.
+ */
+static unsigned int job_cleanup_delay_ms;
+module_param(job_cleanup_delay_ms, uint, 0600);
+MODULE_PARM_DESC(job_cleanup_delay_ms,
+		 "Testing: delay the release of finished jobs' buffers, in ms (default 0)");
+
 static void job_cleanup_work(struct work_struct *work)
 {
+	unsigned int delay = READ_ONCE(job_cleanup_delay_ms);
+
+	if (delay)
+		msleep(delay);
 	job_free(container_of(work, struct vprime_job, cleanup_work));
 }
 
@@ -375,7 +389,7 @@ static int job_get_bos(struct vprime_job *job, struct drm_file *file,
 			ret = vprime_surface_check(&bo->desc, bo->obj->size);
 	}
 	for (i = 0; i < job->num_bos && !ret; i++)
-		ret = vprime_gem_vmap_unlocked(job->bos[i].obj, &job->bos[i].map);
+		ret = vprime_gem_job_vmap(job->bos[i].obj, &job->bos[i].map);
 out:
 	kvfree(descs);
 	return ret;

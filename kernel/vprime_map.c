@@ -18,9 +18,20 @@
  * one maps this device's attachment, so the exporter places its storage.
  *
  * When the storage has to move and other devices have it mapped, a map
- * waits for them to unmap, interruptibly, for at most map_wait_ms.
+ * waits for them to unmap, for at most map_wait_ms (killable: a signal
+ * does not restart the wait with a new deadline).
+ *
+ * The DMA addresses are given to CAP_SYS_ADMIN only: with no IOMMU they
+ * are the physical addresses of kernel pages. Other callers get the number
+ * and lengths of the segments, with addresses of 0.
+ *
+ * A map belongs to (object, file): it is counted only while the handle
+ * still names the object, so that a map racing the handle's close cannot
+ * outlive it, and an undo finds the map again rather than trusting that
+ * it is still there.
  */
 
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
@@ -35,6 +46,9 @@
 #include "vprime_drv.h"
 #include "vprime_gem.h"
 #include "include/uapi/drm/vprime_drm.h"
+
+/* The most maps one file may hold on one object. */
+#define VPRIME_MAX_USER_MAPS	65536u
 
 /**
  * struct vprime_user_map - the maps one file holds on one object
@@ -58,6 +72,80 @@ static struct vprime_user_map *find_user_map(struct vprime_bo *bo, struct drm_fi
 	return NULL;
 }
 
+/*
+ * Whether a foreign exporter's mapping suits this device: every segment
+ * inside its DMA mask, no longer than its longest segment and inside its
+ * segment boundary, and in one piece for a contiguous device. vprime's own
+ * exports build their mappings for the importer; other exporters may not.
+ */
+static int check_foreign_mapping(struct device *dev, struct sg_table *sgt)
+{
+	unsigned long boundary = dma_get_seg_boundary(dev);
+	unsigned int max_seg = dma_get_max_seg_size(dev);
+	u64 mask = dma_get_mask(dev);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (vprime_device_needs_contiguous(dev) && sgt->nents > 1)
+		return -ERANGE;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t start = sg_dma_address(sg);
+		dma_addr_t last = start + sg_dma_len(sg) - 1;
+
+		if (sg_dma_len(sg) > max_seg || last < start || last > mask ||
+		    (start & ~(dma_addr_t)boundary) != (last & ~(dma_addr_t)boundary))
+			return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * Whether an import's mapping is pinned while it lives: a foreign dynamic
+ * exporter may move its buffer under an unpinned mapping (7.2 does not pin
+ * dynamic importers), and the segments are handed to userspace. vprime
+ * exporters instead wait for the mapping to go before they move
+ * (vprime_bo_wait_unmapped()); static exporters never move.
+ */
+static bool import_pins(struct dma_buf *dmabuf)
+{
+	return dma_buf_is_dynamic(dmabuf) && !vprime_bo_is_exported_by_vprime(dmabuf);
+}
+
+/* Map an import for this device. */
+static int map_import_locked(struct vprime_bo *bo)
+{
+	struct dma_buf_attachment *attach = bo->base.import_attach;
+	bool pin = import_pins(attach->dmabuf);
+	struct sg_table *sgt;
+	int ret;
+
+	if (pin) {
+		ret = dma_buf_pin(attach);
+		if (ret)
+			return ret;
+	}
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_unpin;
+	}
+	ret = 0;
+	if (!vprime_bo_is_exported_by_vprime(attach->dmabuf))
+		ret = check_foreign_mapping(bo->base.dev->dev, sgt);
+	if (ret) {
+		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+		goto err_unpin;
+	}
+	bo->sgt = sgt;
+	return 0;
+
+err_unpin:
+	if (pin)
+		dma_buf_unpin(attach);
+	/* A mapping the device cannot use; swiotlb says -EIO for some of them. */
+	return ret == -EIO ? -ERANGE : ret;
+}
+
 /* This device's mapping of @bo, made on its first map. */
 static int map_for_device_locked(struct vprime_bo *bo)
 {
@@ -68,28 +156,28 @@ static int map_for_device_locked(struct vprime_bo *bo)
 
 	if (bo->sgt)
 		return 0;
-	if (drm_gem_is_imported(&bo->base)) {
-		sgt = dma_buf_map_attachment(bo->base.import_attach, DMA_BIDIRECTIONAL);
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-	} else {
-		ret = vprime_bo_place_locked(bo, NULL, true);
-		if (ret)
-			return ret;
-		vprime_constraints_of_device(dev, &c);
-		sgt = vprime_storage_map(&bo->storage, dev, &c, DMA_BIDIRECTIONAL);
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-		atomic_inc(&bo->dev_mappings);
-	}
+	if (drm_gem_is_imported(&bo->base))
+		return map_import_locked(bo);
+	ret = vprime_bo_place_locked(bo, NULL, true);
+	if (ret)
+		return ret;
+	vprime_constraints_of_device(dev, &c);
+	sgt = vprime_storage_map(&bo->storage, dev, &c, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	atomic_inc(&bo->dev_mappings);
 	bo->sgt = sgt;
 	return 0;
 }
 
 static void unmap_for_device_locked(struct vprime_bo *bo)
 {
-	if (drm_gem_is_imported(&bo->base)) {
-		dma_buf_unmap_attachment(bo->base.import_attach, bo->sgt, DMA_BIDIRECTIONAL);
+	struct dma_buf_attachment *attach = bo->base.import_attach;
+
+	if (attach) {
+		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
+		if (import_pins(attach->dmabuf))
+			dma_buf_unpin(attach);
 	} else {
 		vprime_storage_unmap(bo->sgt, bo->base.dev->dev, DMA_BIDIRECTIONAL);
 		vprime_bo_mapping_dropped(bo);
@@ -132,6 +220,7 @@ static int map_waiting(struct vprime_bo *bo)
 static void drop_user_maps_locked(struct vprime_bo *bo, struct vprime_user_map *um,
 				  unsigned int n)
 {
+	dma_resv_assert_held(bo->base.resv);
 	um->count -= n;
 	bo->map_count -= n;
 	if (!um->count) {
@@ -142,8 +231,12 @@ static void drop_user_maps_locked(struct vprime_bo *bo, struct vprime_user_map *
 		unmap_for_device_locked(bo);
 }
 
-/* The mapping's DMA segments, in a new array of *@count entries. */
-static struct drm_vprime_segment *collect_segments(struct sg_table *sgt, unsigned int *count)
+/*
+ * The mapping's DMA segments, in a new array of *@count entries; their
+ * addresses only for @with_addr.
+ */
+static struct drm_vprime_segment *collect_segments(struct sg_table *sgt, bool with_addr,
+						   unsigned int *count)
 {
 	struct drm_vprime_segment *segs;
 	struct scatterlist *sg;
@@ -153,7 +246,7 @@ static struct drm_vprime_segment *collect_segments(struct sg_table *sgt, unsigne
 	if (!segs)
 		return NULL;
 	for_each_sgtable_dma_sg(sgt, sg, i) {
-		segs[i].addr = sg_dma_address(sg);
+		segs[i].addr = with_addr ? sg_dma_address(sg) : 0;
 		segs[i].len = sg_dma_len(sg);
 	}
 	*count = sgt->nents;
@@ -167,47 +260,74 @@ static u32 placement_seen_locked(struct vprime_bo *bo)
 	return owner ? owner->storage.placement : VPRIME_PLACEMENT_IMPORTED;
 }
 
-/* Take one map of @bo for @file; returns with the lock held on success. */
-static int take_user_map(struct vprime_bo *bo, struct drm_file *file)
+/*
+ * Take one map of @bo, which @handle names, for @file; returns with the
+ * lock held on success. The handle is checked again under the lock: a
+ * close that ran while this map waited has already dropped the file's
+ * maps, and one that runs later will find this one.
+ */
+static int take_user_map(struct vprime_bo *bo, struct drm_file *file, u32 handle)
 {
 	struct vprime_user_map *um, *fresh;
+	struct drm_gem_object *found;
 	int ret;
 
-	fresh = kzalloc_obj(*fresh, GFP_KERNEL);
+	fresh = kzalloc_obj(*fresh, GFP_KERNEL_ACCOUNT);
 	if (!fresh)
 		return -ENOMEM;
 	ret = map_waiting(bo);
-	if (ret) {
-		kfree(fresh);
-		return ret;
-	}
+	if (ret)
+		goto out_free;
 	um = find_user_map(bo, file);
+	found = drm_gem_object_lookup(file, handle);
+	if (found != &bo->base)
+		ret = -ENOENT;
+	else if ((um && um->count >= VPRIME_MAX_USER_MAPS) || bo->map_count == UINT_MAX)
+		ret = -ENOSPC;
+	if (ret) {
+		if (!bo->map_count)
+			unmap_for_device_locked(bo);
+		dma_resv_unlock(bo->base.resv);
+		/* Unlocked: it may be the last reference to another object. */
+		if (found)
+			drm_gem_object_put(found);
+		goto out_free;
+	}
+	drm_gem_object_put(found);	/* @bo: the caller holds another reference */
 	if (!um) {
 		um = fresh;
+		fresh = NULL;
 		um->file = file;
 		list_add_tail(&um->link, &bo->user_maps);
-	} else {
-		kfree(fresh);
 	}
 	um->count++;
 	bo->map_count++;
-	return 0;
+out_free:
+	kfree(fresh);
+	return ret;
 }
 
+/* Undo one map taken by take_user_map(), if a close or UNMAP did not already. */
 static void put_user_map(struct vprime_bo *bo, struct drm_file *file)
 {
+	struct vprime_user_map *um;
+
 	dma_resv_lock(bo->base.resv, NULL);
-	drop_user_maps_locked(bo, find_user_map(bo, file), 1);
+	um = find_user_map(bo, file);
+	if (um)
+		drop_user_maps_locked(bo, um, 1);
 	dma_resv_unlock(bo->base.resv);
 }
 
 /*
  * VPRIME_GEM_MAP: map an object for this device and return its segments.
  *   -EINVAL     flags set
- *   -ENOENT     no such handle
+ *   -ENOENT     no such handle, or it was closed meanwhile
  *   -EFAULT     segments_ptr not writable (the map is undone)
- *   -ETIMEDOUT  the storage must move and other mappings stayed
+ *   -ETIMEDOUT  the storage must move and other mappings or fences stayed
  *   -EBUSY      the storage must move and is pinned
+ *   -ERANGE     a foreign buffer whose mapping this device cannot address
+ *   -ENOSPC     past the device's memory limit, or too many maps held
  */
 int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -225,10 +345,10 @@ int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 		return -ENOENT;
 	bo = to_vprime_bo(obj);
 
-	ret = take_user_map(bo, file);
+	ret = take_user_map(bo, file, args->handle);
 	if (ret)
 		goto out;
-	segs = collect_segments(bo->sgt, &count);
+	segs = collect_segments(bo->sgt, capable(CAP_SYS_ADMIN), &count);
 	args->placement = placement_seen_locked(bo);
 	dma_resv_unlock(obj->resv);
 

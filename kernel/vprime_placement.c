@@ -156,25 +156,36 @@ bool vprime_storage_fits(struct device *owner, const struct vprime_storage *s,
 	       ((start + size - 1) & ~(phys_addr_t)c->seg_boundary);
 }
 
+/*
+ * Storage is charged to the memory cgroup of the task that makes it be
+ * allocated, and fails rather than calling the OOM killer: a client that
+ * asks for too much gets -ENOMEM, nobody else is killed for it.
+ */
 static gfp_t placement_gfp(u32 placement)
 {
+	const gfp_t common = __GFP_ZERO | __GFP_NOWARN | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL;
+
 	switch (placement) {
 	case VPRIME_PLACEMENT_DMA32:
 	case VPRIME_PLACEMENT_CONTIG_DMA32:
-		return GFP_USER | GFP_DMA32 | __GFP_ZERO | __GFP_NOWARN;
+		return GFP_USER | GFP_DMA32 | common;
 	default:
-		return GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN;
+		return GFP_HIGHUSER | common;
 	}
 }
 
+/* Page by page; a fatal signal stops it (-EINTR). */
 static int alloc_scattered(struct vprime_storage *s, gfp_t gfp)
 {
 	unsigned long i;
 
 	for (i = 0; i < s->num_pages; i++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		s->pages[i] = alloc_page(gfp);
 		if (!s->pages[i])
 			return -ENOMEM;
+		cond_resched();
 	}
 	return 0;
 }
@@ -183,7 +194,7 @@ static int alloc_scattered(struct vprime_storage *s, gfp_t gfp)
 static int alloc_contiguous(struct vprime_storage *s, gfp_t gfp)
 {
 	unsigned int order = get_order(s->num_pages << PAGE_SHIFT);
-	struct page *block = alloc_pages(gfp | __GFP_RETRY_MAYFAIL, order);
+	struct page *block = alloc_pages(gfp, order);
 	unsigned long i;
 
 	if (!block)
@@ -204,13 +215,15 @@ static int alloc_contiguous(struct vprime_storage *s, gfp_t gfp)
  * @placement: from vprime_placement_choose()
  * @num_pages: its size
  *
- * Returns: 0, or -ENOMEM with nothing allocated.
+ * The pages are charged to the caller's memory cgroup.
+ *
+ * Returns: 0, or -ENOMEM or -EINTR (a fatal signal) with nothing allocated.
  */
 int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long num_pages)
 {
 	int ret;
 
-	s->pages = kvcalloc(num_pages, sizeof(*s->pages), GFP_KERNEL);
+	s->pages = kvcalloc(num_pages, sizeof(*s->pages), GFP_KERNEL_ACCOUNT);
 	if (!s->pages)
 		return -ENOMEM;
 	s->num_pages = num_pages;
@@ -234,9 +247,11 @@ void vprime_storage_free(struct vprime_storage *s)
 
 	if (!s->pages)
 		return;
-	for (i = 0; i < s->num_pages; i++)
+	for (i = 0; i < s->num_pages; i++) {
 		if (s->pages[i])
 			__free_page(s->pages[i]);
+		cond_resched();
+	}
 	kvfree(s->pages);
 	s->pages = NULL;
 	s->num_pages = 0;
@@ -280,6 +295,7 @@ static unsigned int walk_segments(const struct vprime_storage *s,
 	phys_addr_t start = 0;
 
 	for (i = 0; i <= s->num_pages; i++) {
+		cond_resched();
 		if (i < s->num_pages && len && extends_segment(s, i, start, len, c)) {
 			len += PAGE_SIZE;
 			continue;

@@ -35,6 +35,8 @@
 #include "vprime_drv.h"
 #include "vprime_gem.h"
 
+static const struct dma_buf_attach_ops vprime_importer_ops;
+
 static struct vprime_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
 {
 	return to_vprime_bo(dmabuf->priv);
@@ -115,7 +117,10 @@ static void unpin_vprime(struct dma_buf_attachment *attach)
  * first map allocates it; a stricter newcomer's map moves it) and build an
  * sg_table shaped by this device's own segment limits. The core calls this
  * with the reservation lock held, for a dynamic exporter on every kernel.
- * -EAGAIN: the storage must move, but other devices have it mapped.
+ * When the storage must move but other devices have it mapped, a vprime
+ * importer gets -EAGAIN and waits for them (vprime_bo_wait_unmapped());
+ * any other gets -EBUSY, which userspace sees as is (libdrm retries
+ * -EAGAIN in a busy loop).
  */
 static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 				   enum dma_data_direction dir)
@@ -127,6 +132,8 @@ static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	ret = vprime_bo_place_locked(bo, va, true);
+	if (ret == -EAGAIN && attach->importer_ops != &vprime_importer_ops)
+		ret = -EBUSY;
 	if (ret)
 		return ERR_PTR(ret);
 	sgt = vprime_storage_map(&bo->storage, attach->dev, &va->constraints, dir);
@@ -261,10 +268,11 @@ struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags)
 }
 
 /*
- * The exporter wants to move the buffer. vprime maps an imported buffer
- * only while a userspace map holds it (DRM_IOCTL_VPRIME_GEM_MAP, standing
- * for a job or a scanout in flight) and unmaps when the last one goes, so
- * there is no idle mapping to drop here: the exporter waits for the holders.
+ * The exporter wants to move the buffer. vprime maps an import only while
+ * a userspace map holds it (DRM_IOCTL_VPRIME_GEM_MAP, standing for a job or
+ * a scanout in flight), and such a mapping of a foreign buffer is pinned,
+ * so there is nothing to drop here: a vprime exporter waits for the
+ * mapping to go, any other cannot move the buffer until it is unpinned.
  * The notice is counted, for debugfs and the tests.
  */
 static void vprime_import_invalidate(struct dma_buf_attachment *attach)
@@ -280,10 +288,12 @@ static const struct dma_buf_attach_ops vprime_importer_ops = {
 };
 
 /*
- * Attach to a foreign or other-instance dma-buf without mapping it: the
- * attachment is dynamic, like vprime's exports, so that (on 6.1 and 6.12,
- * whose core maps an attachment at once when importer and exporter differ
- * in that) importing from another vprime instance allocates nothing.
+ * Attach to a foreign or other-instance dma-buf without mapping it. The
+ * attachment is dynamic when the exporter is, and static when it is not:
+ * on 6.1 and 6.12 the core maps an attachment at once when importer and
+ * exporter differ in that, which would allocate a vprime export's storage
+ * too early, and make a foreign buffer fail at import, not at map, for a
+ * device that cannot reach it.
  */
 static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
 						   struct dma_buf *dma_buf)
@@ -296,7 +306,10 @@ static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
 	bo = vprime_bo_create(drm, dma_buf->size);
 	if (IS_ERR(bo))
 		return ERR_CAST(bo);
-	attach = dma_buf_dynamic_attach(dma_buf, drm->dev, &vprime_importer_ops, bo);
+	if (dma_buf_is_dynamic(dma_buf))
+		attach = dma_buf_dynamic_attach(dma_buf, drm->dev, &vprime_importer_ops, bo);
+	else
+		attach = dma_buf_attach(dma_buf, drm->dev);
 	if (IS_ERR(attach)) {
 		drm_gem_object_put(&bo->base);
 		return ERR_CAST(attach);
@@ -304,6 +317,7 @@ static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
 	get_dma_buf(dma_buf);
 	bo->base.import_attach = attach;
 	bo->base.resv = dma_buf->resv;
+	vprime_bo_publish(bo);
 	return &bo->base;
 }
 
