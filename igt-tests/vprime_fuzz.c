@@ -43,7 +43,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,7 +50,6 @@
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
-#include <linux/userfaultfd.h>
 #include <drm_fourcc.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
@@ -1047,6 +1045,8 @@ static void op_mmap_gem(struct rng *r, bool dumb)
 	count(OP_MMAP_GEM, ret);
 	if (known && l == BOUNDARY && len > size)
 		must_fail(ret, "mmap of a vprime object beyond its size");
+	if (dev_vprime(d) && flags == MAP_PRIVATE)
+		must_fail(ret, "MAP_PRIVATE mmap of a vprime object");
 	if (!ret)
 		add_map(p, len, prot);
 }
@@ -1925,7 +1925,7 @@ static long dmabuf_count(void)
 }
 
 struct counts {
-	long objects[4], bytes[4], dmabufs;
+	long objects[4], bytes[4], storage[4], dmabufs;
 };
 
 static void read_counts(struct counts *c)
@@ -1933,6 +1933,7 @@ static void read_counts(struct counts *c)
 	for (int i = 0; i < 4; i++) {
 		c->objects[i] = vprime_object_count(i);
 		c->bytes[i] = vprime_debugfs_counter(i, "bytes");
+		c->storage[i] = vprime_debugfs_counter(i, "storage");
 	}
 	c->dmabufs = dmabuf_count();
 }
@@ -1944,9 +1945,10 @@ static bool counts_equal(const struct counts *a, const struct counts *b)
 
 static void print_counts(const char *what, const struct counts *c)
 {
-	printf("%s: objects %ld/%ld/%ld/%ld bytes %ld/%ld/%ld/%ld dma-bufs %ld\n", what,
-	       c->objects[0], c->objects[1], c->objects[2], c->objects[3], c->bytes[0],
-	       c->bytes[1], c->bytes[2], c->bytes[3], c->dmabufs);
+	printf("%s: objects %ld/%ld/%ld/%ld bytes %ld/%ld/%ld/%ld storage %ld/%ld/%ld/%ld"
+	       " dma-bufs %ld\n", what, c->objects[0], c->objects[1], c->objects[2],
+	       c->objects[3], c->bytes[0], c->bytes[1], c->bytes[2], c->bytes[3],
+	       c->storage[0], c->storage[1], c->storage[2], c->storage[3], c->dmabufs);
 }
 
 static void dump_stacks(pid_t pid)
@@ -2201,244 +2203,11 @@ static void test_replay(void)
 	fuzz_run(seed, ops_or(100000));
 }
 
-/*
- * Regression subtests: what the fuzzer's races do, made deterministic.
- */
-
-/* The baseline of every instance's objects, to compare with at the end. */
-static void objects_settle(const long *before, const char *what)
-{
-	long now[4];
-
-	for (int64_t end = now_ms() + SETTLE_S * 1000;;) {
-		bool same = true;
-
-		for (int i = 0; i < 4; i++) {
-			now[i] = vprime_object_count(i);
-			same &= now[i] == before[i];
-		}
-		if (same)
-			return;
-		if (now_ms() > end)
-			break;
-		usleep(100000);
-	}
-	vt_fail(what, "objects %ld/%ld/%ld/%ld, baseline %ld/%ld/%ld/%ld\n", now[0], now[1],
-		now[2], now[3], before[0], before[1], before[2], before[3]);
-}
-
-static void objects_baseline(long *before)
-{
-	for (int i = 0; i < 4; i++)
-		before[i] = vprime_object_count(i);
-}
-
-struct map_call {
-	int fd;
-	uint32_t handle;
-	uint64_t segments_ptr;
-	int ret, err;
-	_Atomic int done;
-};
-
-static void *map_thread(void *p)
-{
-	struct map_call *c = p;
-	struct drm_vprime_gem_map m = {
-		.handle = c->handle, .segments_ptr = c->segments_ptr,
-		.num_segments = c->segments_ptr ? 1 : 0,
-	};
-
-	c->ret = ioctl(c->fd, DRM_IOCTL_VPRIME_GEM_MAP, &m);
-	c->err = errno;
-	atomic_store(&c->done, 1);
-	return NULL;
-}
-
-/* Wait (bounded) for the thread of @c to return from its GEM_MAP. */
-static bool map_call_wait(struct map_call *c, int timeout_ms)
-{
-	for (int64_t end = now_ms() + timeout_ms; now_ms() < end; usleep(1000))
-		if (atomic_load(&c->done))
-			return true;
-	return atomic_load(&c->done);
-}
-
-/*
- * GEM_MAP copies the segments out after it took the map and dropped the
- * lock; when that copy fails it undoes the map by looking it up again. A
- * GEM_UNMAP of the same file in between dropped it already: the lookup
- * finds nothing (a NULL dereference, an oops, on the code that had it).
- * userfaultfd holds the copy open for as long as the test needs.
- */
-static void test_map_efault_unmap(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {};
-	struct uffdio_range wake;
-	struct map_call c = {};
-	struct drm_vprime_gem_unmap u = {};
-	struct pollfd pfd;
-	long before[4];
-	pthread_t t;
-	int fd, uffd;
-	void *region;
-
-	objects_baseline(before);
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	vt_require_f(uffd >= 0, "no userfaultfd: %m\n");
-	vt_assert_ok(ioctl(uffd, UFFDIO_API, &api));
-	region = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	vt_assert(region != MAP_FAILED);
-	reg.range.start = (uintptr_t)region;
-	reg.range.len = 4096;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	vt_assert_ok(ioctl(uffd, UFFDIO_REGISTER, &reg));
-
-	fd = vprime_open(0, VPRIME_NODE_RENDER);
-	c.fd = fd;
-	c.handle = vprime_gem_create(fd, 65536);
-	c.segments_ptr = (uintptr_t)region;
-	vt_assert_eq(pthread_create(&t, NULL, map_thread, &c), 0);
-
-	/* the copy of the segments faults on the region and waits for us */
-	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
-	vt_assert_f(poll(&pfd, 1, 10000) == 1, "GEM_MAP never copied its segments out\n");
-	vt_assert(!atomic_load(&c.done));
-
-	/* the map exists now: drop it from the side */
-	u.handle = c.handle;
-	vt_assert_ok(ioctl(fd, DRM_IOCTL_VPRIME_GEM_UNMAP, &u));
-
-	/* make the copy fail: the region becomes read-only, the fault retries */
-	vt_assert_ok(mprotect(region, 4096, PROT_READ));
-	wake = (struct uffdio_range){ .start = (uintptr_t)region, .len = 4096 };
-	vt_assert_ok(ioctl(uffd, UFFDIO_WAKE, &wake));
-	if (!map_call_wait(&c, 10000)) {
-		close(uffd);	/* wakes it for good */
-		vt_assert_f(map_call_wait(&c, 10000), "GEM_MAP stays blocked\n");
-	}
-	pthread_join(t, NULL);
-	vt_assert_f(c.ret == -1 && c.err == EFAULT, "GEM_MAP returned %d (%s), not EFAULT\n",
-		    c.ret, strerror(c.err));
-	/* no map is left for this file */
-	vt_assert_errno(ioctl(fd, DRM_IOCTL_VPRIME_GEM_UNMAP, &u), EINVAL);
-	gem_close(fd, c.handle);
-	close(fd);
-	close(uffd);
-	munmap(region, 4096);
-	objects_settle(before, "objects back to baseline");
-}
-
-/*
- * A GEM_MAP that must move the storage waits for the other devices'
- * mappings to go. The handle it maps is closed meanwhile; then the other
- * mapping goes and the wait ends. The map must not outlive the handle: on
- * the code that published it anyway, nothing ever dropped it, and freeing
- * the object WARNed (map_count) and the exporter's attachment leaked.
- */
-static void test_map_wait_close(void)
-{
-	struct map_call c = {};
-	struct drm_gem_close gc = {};
-	long before[4], waits;
-	int fd0, fd3, dmabuf;
-	uint32_t h0;
-	pthread_t t;
-
-	vt_require_f(vprime_limits(3).contiguous, "vprime.3 is not contiguous\n");
-	vt_require_f(vprime_param_u64("map_wait_ms", 0) >= 500, "map_wait_ms is short\n");
-	objects_baseline(before);
-	fd0 = vprime_open(0, VPRIME_NODE_RENDER);
-	fd3 = vprime_open(3, VPRIME_NODE_RENDER);
-	h0 = vprime_gem_create(fd0, 256 * 1024);
-	/* scattered pages, mapped by vprime.0: vprime.3 must move them */
-	free(vprime_gem_map(fd0, h0, NULL, NULL));
-	dmabuf = prime_export(fd0, h0, DRM_CLOEXEC | DRM_RDWR);
-	c.fd = fd3;
-	c.handle = prime_import(fd3, dmabuf);
-	waits = vprime_debugfs_counter(0, "waits");
-	vt_assert_eq(pthread_create(&t, NULL, map_thread, &c), 0);
-	/* until it waits (or it did not have to: then this shows nothing) */
-	for (int64_t end = now_ms() + 5000; now_ms() < end && !atomic_load(&c.done) &&
-	     vprime_debugfs_counter(0, "waits") == waits;)
-		usleep(2000);
-	if (atomic_load(&c.done))
-		vtest_info("GEM_MAP did not wait (returned %d, %s)\n", c.ret, strerror(c.err));
-	gc.handle = c.handle;
-	vt_assert_ok(ioctl(fd3, DRM_IOCTL_GEM_CLOSE, &gc));
-	vprime_gem_unmap(fd0, h0);
-	vt_assert_f(map_call_wait(&c, 10000), "GEM_MAP did not return\n");
-	pthread_join(t, NULL);
-	vtest_info("GEM_MAP after its handle was closed: %d (%s)\n", c.ret,
-		   c.ret ? strerror(c.err) : "ok");
-	close(dmabuf);
-	gem_close(fd0, h0);
-	close(fd3);
-	close(fd0);
-	objects_settle(before, "objects back to baseline");
-}
-
-/*
- * A dma-buf's mmap must follow a move of its storage after the exporter
- * closed its last GEM handle: export, mmap the fd and fault it in, close
- * the handle, make vprime.3 (contiguous) move the storage, write through
- * the import; the dma-buf mapping must see the new bytes (not the pages
- * that were freed by the move).
- */
-static void test_dmabuf_mmap_after_move(void)
-{
-	const size_t size = 256 * 1024;
-	long before[4];
-	int fd0, fd3, dmabuf;
-	uint32_t h0, h3;
-	uint8_t *d, *q;
-	struct drm_vprime_gem_map m = {};
-
-	vt_require_f(vprime_limits(3).contiguous, "vprime.3 is not contiguous\n");
-	objects_baseline(before);
-	fd0 = vprime_open(0, VPRIME_NODE_RENDER);
-	fd3 = vprime_open(3, VPRIME_NODE_RENDER);
-	h0 = vprime_gem_create(fd0, size);
-	free(vprime_gem_map(fd0, h0, NULL, NULL));	/* scattered pages */
-	vprime_gem_unmap(fd0, h0);
-	dmabuf = prime_export(fd0, h0, DRM_CLOEXEC | DRM_RDWR);
-	d = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
-	vt_assert_f(d != MAP_FAILED, "mmap of the dma-buf: %m\n");
-	pattern_fill(d, size, 0xabc);
-	gem_close(fd0, h0);				/* the exporter's last handle */
-	h3 = prime_import(fd3, dmabuf);
-	m.handle = h3;
-	vt_assert_ok(ioctl(fd3, DRM_IOCTL_VPRIME_GEM_MAP, &m));
-	vt_assert_f(m.placement == VPRIME_PLACEMENT_CONTIG ||
-		    m.placement == VPRIME_PLACEMENT_CONTIG_DMA32,
-		    "placement %u after vprime.3's map\n", m.placement);
-	pattern_check(d, size, 0xabc, "dma-buf mmap after the move");
-	q = vprime_gem_mmap(fd3, h3, size);
-	pattern_check(q, size, 0xabc, "import after the move");
-	pattern_fill(q, size, 0xdef);
-	pattern_check(d, size, 0xdef, "dma-buf mmap sees the import's writes");
-	munmap(q, size);
-	munmap(d, size);
-	vprime_gem_unmap(fd3, h3);
-	gem_close(fd3, h3);
-	close(dmabuf);
-	close(fd3);
-	close(fd0);
-	objects_settle(before, "objects back to baseline");
-}
-
 static const struct vtest tests[] = {
 	VTEST("short", "A bounded seeded run: two fixed seeds and one from the time",
 	      test_short),
 	VTEST("replay", "The run of --seed S --ops N (or VPRIME_FUZZ_SEED/_OPS); skips without",
 	      test_replay),
-	VTEST("map-efault-unmap", "GEM_MAP whose segment copy fails after a GEM_UNMAP dropped "
-	      "its map undoes nothing twice", test_map_efault_unmap),
-	VTEST("map-wait-close", "A GEM_MAP waiting to move the storage whose handle is closed "
-	      "leaves no map behind", test_map_wait_close),
-	VTEST("dmabuf-mmap-after-move", "A dma-buf's mmap follows a move made after the "
-	      "exporter's last handle was closed", test_dmabuf_mmap_after_move),
 };
 
 /* --seed S and --ops N are ours; everything else is vtest's. */
