@@ -9,10 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <drm_fourcc.h>
+
+#include "vprime_bo.h"
 #include "vtest.h"
 #include "vprime_test.h"
 
@@ -206,12 +212,212 @@ static void test_unload_while_open(void)
 	assert_devices_answer(num_devices);
 }
 
+/* @params ("name=value ...") with @name's value replaced by @value. */
+static void set_param(char *params, size_t len, const char *name, const char *value)
+{
+	char out[512], key[64];
+	char *at, *end;
+
+	snprintf(key, sizeof(key), "%s=", name);
+	at = strstr(params, key);
+	vt_assert_f(at, "no %s in '%s'\n", name, params);
+	end = at + strcspn(at, " ");
+	vt_assert((size_t)snprintf(out, sizeof(out), "%.*s%s%s%s", (int)(at - params), params,
+				   key, value, end) < sizeof(out));
+	vt_assert(strlen(out) < len);
+	strcpy(params, out);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Unload the module from a child and wait for it for at most @timeout_ms:
+ * returns the unload's result, or fails when it did not return (a child
+ * stuck in delete_module cannot be killed; it is left behind).
+ */
+static int unload_bounded(int timeout_ms)
+{
+	double end = now() + timeout_ms / 1000.0;
+	int status;
+	pid_t pid, r;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0)
+		_exit(-unload() & 0xff);
+	while (!(r = waitpid(pid, &status, WNOHANG)) && now() < end)
+		usleep(10 * 1000);
+	vt_assert_f(r == pid, "unloading the module did not return within %d ms\n", timeout_ms);
+	vt_assert_f(WIFEXITED(status), "the unloading child ended with status %#x\n", status);
+	return -WEXITSTATUS(status);
+}
+
+/* A 64 x 32 XRGB8888 buffer on @fd, added to @job for writing: its index. */
+static uint32_t small_bo(int fd, struct vprime_job *job)
+{
+	uint32_t handle = vprime_gem_create(fd, 64 * 32 * 4);
+
+	return vprime_job_add_bo(job, handle, VPRIME_SUBMIT_BO_WRITE, 64, 32, 64 * 4,
+				 DRM_FORMAT_XRGB8888);
+}
+
+/*
+ * In a child process that then exits without waiting: on instance @fast,
+ * two hung jobs from one file and, from another, a job of 16 FILLs of a
+ * 64 MiB surface; on instance @slow (if any), jobs delayed by job_delay_ms.
+ */
+static void submit_jobs_and_exit(int fast, int slow)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = vprime_open(fast, VPRIME_NODE_RENDER);
+		int fd2 = vprime_open(fast, VPRIME_NODE_RENDER);
+		struct vprime_job job;
+		uint32_t big, dst;
+
+		for (int i = 0; i < 2; i++) {
+			vprime_job_init(&job);
+			small_bo(fd, &job);
+			vprime_job_hang(&job);
+			vprime_job_submit(fd, &job);
+		}
+		vprime_job_init(&job);
+		big = vprime_gem_create(fd2, 4096ull * 4096 * 4);
+		dst = vprime_job_add_bo(&job, big, VPRIME_SUBMIT_BO_WRITE, 4096, 4096, 4096 * 4,
+					DRM_FORMAT_XRGB8888);
+		for (int i = 0; i < VPRIME_JOB_MAX_CMDS; i++)
+			vprime_job_fill(&job, dst, 0, 0, 4096, 4096, 0x10203040u + i);
+		vprime_job_submit(fd2, &job);
+		if (slow >= 0) {
+			int fd3 = vprime_open(slow, VPRIME_NODE_RENDER);
+
+			for (int i = 0; i < 10; i++) {
+				vprime_job_init(&job);
+				vprime_job_fill(&job, small_bo(fd3, &job), 0, 0, 64, 32, i);
+				vprime_job_submit(fd3, &job);
+			}
+		}
+		_exit(0);
+	}
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the submitting child ended with status %#x\n", status);
+}
+
+/*
+ * Unload while jobs are in flight, hung ones included: the unload returns
+ * (it used to wait forever for a hung job), every device is freed (the same
+ * minors come back: a leaked job would keep its buffers and so its device),
+ * and the reloaded module runs jobs.
+ */
+static void test_unload_jobs_in_flight(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	unsigned int timeout = vprime_param_u64("job_timeout_ms", 0);
+	int slow = -1, fd, fence;
+	struct minors before, now_minors;
+	struct vprime_job job;
+	char params[512];
+
+	vt_require_f(timeout, "vprime was loaded with job_timeout_ms=0: no job can hang\n");
+	for (int i = 0; i < num_devices && slow < 0; i++)
+		if (vprime_param_u64("job_delay_ms", i))
+			slow = i;
+	loaded_params(params, sizeof(params));
+	vprime_minors(&before);
+
+	submit_jobs_and_exit(0, slow);
+	vt_assert_eq(unload_bounded(5000 + 4 * timeout), 0);
+	vprime_minors(&now_minors);
+	vt_assert_f(now_minors.count == 0, "%d vprime minors left after unload\n",
+		    now_minors.count);
+	vt_assert_eq(stale_bus_devices(), 0);
+
+	load(ko, params);
+	vprime_minors(&now_minors);
+	assert_same_minors(&before, &now_minors);
+	assert_devices_answer(num_devices);
+	fd = vprime_open(0, VPRIME_NODE_RENDER);
+	vprime_job_init(&job);
+	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, 5000 + 4 * timeout) == POLLIN,
+		    "a job of the reloaded module did not complete\n");
+	vt_assert_eq(sync_file_status(fence), 1);
+	close(fence);
+	close(fd);
+}
+
+/*
+ * With job_timeout_ms=0 nothing would ever end a hung job: VPRIME_CMD_HANG
+ * is refused with EOPNOTSUPP, and other jobs run.
+ */
+static void test_hang_without_timeout(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	char params[512], no_timeout[512];
+	struct drm_vprime_submit args;
+	struct vprime_job job;
+	int fd, fence, err;
+
+	loaded_params(params, sizeof(params));
+	strcpy(no_timeout, params);
+	set_param(no_timeout, sizeof(no_timeout), "job_timeout_ms", "0");
+	vt_assert_eq(unload(), 0);
+	load(ko, no_timeout);
+	vt_assert_eq(vprime_param_u64("job_timeout_ms", 0), 0);
+
+	fd = vprime_open(0, VPRIME_NODE_RENDER);
+	vprime_job_init(&job);
+	small_bo(fd, &job);
+	vprime_job_hang(&job);
+	args = vprime_job_args(&job);
+	err = vprime_try_submit(fd, &args);
+	vt_assert_f(err == EOPNOTSUPP, "SUBMIT of a HANG without a timeout returned %d (%s), "
+		    "not EOPNOTSUPP\n", err, strerror(err));
+
+	vprime_job_init(&job);
+	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, 10000) == POLLIN, "a job did not complete\n");
+	vt_assert_eq(sync_file_status(fence), 1);
+	close(fence);
+	close(fd);
+
+	vt_assert_eq(unload(), 0);
+	load(ko, params);
+	assert_devices_answer(num_devices);
+}
+
 static const struct vtest tests[] = {
 	VTEST("reload", "Unloading removes every vprime device and node; reloading brings "
 	      "back the same minors, three times in a row.", test_reload),
 	VTEST("unload-while-open", "A module with an open file cannot be unloaded "
 	      "(-EAGAIN); the device keeps working and unloads once the file is closed.",
 	      test_unload_while_open),
+	VTEST("unload-jobs-in-flight", "Unloading with jobs in flight (two hung, a long one, "
+	      "delayed ones) returns, frees every device, and the reloaded module runs jobs.",
+	      test_unload_jobs_in_flight),
+	VTEST("hang-without-timeout", "Loaded with job_timeout_ms=0, SUBMIT refuses "
+	      "VPRIME_CMD_HANG with EOPNOTSUPP; other jobs run.", test_hang_without_timeout),
 };
 
 VTEST_MAIN("Unloading and reloading vprime.ko: every device goes away with the "

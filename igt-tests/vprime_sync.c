@@ -1039,7 +1039,8 @@ static void test_hang_recovery(void)
 	double t0, took;
 
 	vprime_job_init(&job);
-	vprime_job_hang(&job, job_bo(&job, &h, WR));
+	job_bo(&job, &h, WR);
+	vprime_job_hang(&job);
 	vprime_job_out_fence(&job);
 	t0 = now();
 	fh = vprime_job_submit(fd, &job);
@@ -1088,6 +1089,143 @@ static void test_hang_recovery(void)
 	close(fd2);
 	/* The hung job, too, was freed with its references. */
 	assert_objects_back(idx, base, "after the hang and the jobs behind it");
+}
+
+/* job_timeout_ms, which must not be 0 (no timeout) for the subtests that time jobs out. */
+static unsigned int require_timeout(void)
+{
+	unsigned int timeout;
+
+	require_engine();
+	timeout = vprime_param_u64("job_timeout_ms", 0);
+	vt_require_f(timeout, "vprime was loaded with job_timeout_ms=0: no job times out\n");
+	return timeout;
+}
+
+#define LONG_W	4096
+#define LONG_H	4096
+
+/*
+ * A job far longer than the timeout: 256 FILLs of a 64 MiB surface. Its
+ * timeout must stop it (its fence fails with -ETIMEDOUT, long before it
+ * could have completed), and another file's job behind it must then run.
+ */
+static void test_timeout_stops_work(void)
+{
+	static struct drm_vprime_cmd cmds[VPRIME_SUBMIT_MAX_CMDS];
+	unsigned int timeout = require_timeout();
+	int idx = fast_instance(-1);
+	long base = vprime_object_count(idx);
+	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
+	int budget = budget_ms() + 3 * timeout;
+	uint32_t big = vprime_gem_create(fd, (uint64_t)LONG_W * 4 * LONG_H);
+	struct surface m = surface_new(fd2, 64, 32, DRM_FORMAT_XRGB8888, 0);
+	struct drm_vprime_submit args;
+	struct vprime_job job;
+	int fl, fm, status;
+	uint32_t dst;
+
+	vprime_job_init(&job);
+	dst = vprime_job_add_bo(&job, big, WR, LONG_W, LONG_H, LONG_W * 4, DRM_FORMAT_XRGB8888);
+	vprime_job_out_fence(&job);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		cmds[i] = (struct drm_vprime_cmd){
+			.op = VPRIME_CMD_FILL, .dst = dst, .width = LONG_W, .height = LONG_H,
+			.value = V1 + i,
+		};
+	args = vprime_job_args(&job);
+	args.cmds_ptr = (uintptr_t)cmds;
+	args.num_cmds = ARRAY_SIZE(cmds);
+	vt_assert_eq(vprime_try_submit(fd, &args), 0);
+	fl = args.out_fence_fd;
+
+	vprime_job_init(&job);
+	vprime_job_fill(&job, job_bo(&job, &m, WR), 0, 0, 64, 32, V2);
+	vprime_job_out_fence(&job);
+	fm = vprime_job_submit(fd2, &job);
+
+	status = fence_wait(fl, budget, "the long job's fence");
+	vt_assert_f(status == -ETIMEDOUT, "the long job's fence ended with %d (%s), not "
+		    "-ETIMEDOUT: its timeout did not stop it\n", status, strerror(-status));
+	vt_assert_eq(fence_wait(fm, budget, "the other file's job's fence"), 1);
+	check_fill(&m, V2, "the buffer of the other file's job");
+
+	close(fl);
+	close(fm);
+	gem_close(fd, big);
+	surface_free(&m);
+	close(fd);
+	close(fd2);
+	assert_objects_back(idx, base, "after the stopped job");
+}
+
+/*
+ * A file whose jobs time out VPRIME_BAN_TIMEOUTS (3) times is banned: its
+ * SUBMITs fail with EIO. Another file of the same device is not affected.
+ */
+static void test_ban_after_timeouts(void)
+{
+	unsigned int timeout = require_timeout();
+	int idx = fast_instance(-1);
+	long base = vprime_object_count(idx);
+	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
+	int budget = budget_ms() + 3 * timeout;
+	struct surface h = surface_new(fd, 64, 32, DRM_FORMAT_XRGB8888, 0);
+	struct surface n = surface_new(fd, 64, 32, DRM_FORMAT_XRGB8888, 0);
+	struct surface m = surface_new(fd2, 64, 32, DRM_FORMAT_XRGB8888, 0);
+	struct drm_vprime_submit args;
+	struct vprime_job job;
+	int fence, status;
+
+	surface_pattern(&n, 0xba4);
+	for (int i = 0; i < 3; i++) {
+		vprime_job_init(&job);
+		job_bo(&job, &h, WR);
+		vprime_job_hang(&job);
+		vprime_job_out_fence(&job);
+		fence = vprime_job_submit(fd, &job);
+		status = fence_wait(fence, budget, "a hung job's fence");
+		vt_assert_f(status == -ETIMEDOUT, "hung job %d ended with %d, not -ETIMEDOUT\n",
+			    i, status);
+		close(fence);
+	}
+
+	/* Banned: a valid job is refused, and touches nothing. */
+	vprime_job_init(&job);
+	vprime_job_fill(&job, job_bo(&job, &n, WR), 0, 0, 64, 32, V1);
+	args = vprime_job_args(&job);
+	status = vprime_try_submit(fd, &args);
+	vt_assert_f(status == EIO, "a banned file's SUBMIT returned %d (%s), not EIO\n", status,
+		    strerror(status));
+	vt_assert_eq(vprime_try_wait_idle(fd, n.handle, 0), 0);
+
+	/* Another file is not. */
+	vprime_job_init(&job);
+	vprime_job_fill(&job, job_bo(&job, &m, WR), 0, 0, 64, 32, V2);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd2, &job);
+	vt_assert_eq(fence_wait(fence, budget, "the other file's job's fence"), 1);
+	check_fill(&m, V2, "the buffer of the other file's job");
+	close(fence);
+
+	/* The banned file's buffer kept its bytes: still the pattern. */
+	{
+		struct surface ref = n;
+		uint8_t *want = malloc(n.size);
+
+		vt_assert(want);
+		ref.map = want;
+		surface_pattern(&ref, 0xba4);
+		vt_assert_f(!memcmp(n.map, want, n.size), "a banned file's job wrote its buffer\n");
+		free(want);
+	}
+
+	surface_free(&h);
+	surface_free(&n);
+	surface_free(&m);
+	close(fd);
+	close(fd2);
+	assert_objects_back(idx, base, "after the ban");
 }
 
 static void test_wait_idle(void)
@@ -1222,6 +1360,24 @@ static void bad_fill_index(struct bad_ctx *c)
 		.op = VPRIME_CMD_FILL, .dst = 2, .width = BAD_W, .height = BAD_H,
 	};
 }
+/* A FILL of the destination (buffer 1), the fields it does not use still 0. */
+static void set_fill(struct bad_ctx *c)
+{
+	c->job.cmds[0] = (struct drm_vprime_cmd){
+		.op = VPRIME_CMD_FILL, .dst = 1, .width = BAD_W, .height = BAD_H, .value = V1,
+	};
+}
+static void bad_fill_src(struct bad_ctx *c) { set_fill(c); c->job.cmds[0].src = 1; }
+static void bad_fill_src_x(struct bad_ctx *c) { set_fill(c); c->job.cmds[0].src_x = 1; }
+static void bad_fill_src_y(struct bad_ctx *c) { set_fill(c); c->job.cmds[0].src_y = 1; }
+static void bad_fill_dst_offset(struct bad_ctx *c) { set_fill(c); c->job.cmds[0].dst_offset = 4; }
+static void bad_copy_value(struct bad_ctx *c) { c->job.cmds[0].value = V1; }
+static void bad_copy_dst_offset(struct bad_ctx *c) { c->job.cmds[0].dst_offset = 4; }
+static void set_hang(struct bad_ctx *c) { c->job.cmds[0] = (struct drm_vprime_cmd){ .op = VPRIME_CMD_HANG }; }
+static void bad_hang_dst(struct bad_ctx *c) { set_hang(c); c->job.cmds[0].dst = 1; }
+static void bad_hang_rect(struct bad_ctx *c) { set_hang(c); c->job.cmds[0].width = 1; c->job.cmds[0].height = 1; }
+static void bad_hang_value(struct bad_ctx *c) { set_hang(c); c->job.cmds[0].value = 1; }
+static void bad_hang_dst_offset(struct bad_ctx *c) { set_hang(c); c->job.cmds[0].dst_offset = 4; }
 static void bad_handle(struct bad_ctx *c) { c->job.bos[0].handle = 0x7fffffff; }
 static void bad_handle_closed(struct bad_ctx *c)
 {
@@ -1317,6 +1473,9 @@ static void bad_checksum_unaligned(struct bad_ctx *c) { set_checksum(c, 2); }
 static void bad_checksum_past_end(struct bad_ctx *c) { set_checksum(c, c->dst.size); }
 /* dst_offset + 4 wraps round to 0. */
 static void bad_checksum_wrap(struct bad_ctx *c) { set_checksum(c, UINT64_MAX - 3); }
+static void bad_checksum_value(struct bad_ctx *c) { set_checksum(c, 0); c->job.cmds[0].value = 1; }
+static void bad_checksum_dst_x(struct bad_ctx *c) { set_checksum(c, 0); c->job.cmds[0].dst_x = 1; }
+static void bad_checksum_dst_y(struct bad_ctx *c) { set_checksum(c, 0); c->job.cmds[0].dst_y = 1; }
 
 static const struct bad_case bad_cases[] = {
 	{ "op-zero", EINVAL, bad_op_zero },
@@ -1366,6 +1525,19 @@ static const struct bad_case bad_cases[] = {
 	{ "checksum-unaligned", EINVAL, bad_checksum_unaligned },
 	{ "checksum-past-end", EINVAL, bad_checksum_past_end },
 	{ "checksum-wrap", EINVAL, bad_checksum_wrap },
+	{ "checksum-value", EINVAL, bad_checksum_value },
+	{ "checksum-dst-x", EINVAL, bad_checksum_dst_x },
+	{ "checksum-dst-y", EINVAL, bad_checksum_dst_y },
+	{ "fill-src", EINVAL, bad_fill_src },
+	{ "fill-src-x", EINVAL, bad_fill_src_x },
+	{ "fill-src-y", EINVAL, bad_fill_src_y },
+	{ "fill-dst-offset", EINVAL, bad_fill_dst_offset },
+	{ "copy-value", EINVAL, bad_copy_value },
+	{ "copy-dst-offset", EINVAL, bad_copy_dst_offset },
+	{ "hang-dst", EINVAL, bad_hang_dst },
+	{ "hang-rect", EINVAL, bad_hang_rect },
+	{ "hang-value", EINVAL, bad_hang_value },
+	{ "hang-dst-offset", EINVAL, bad_hang_dst_offset },
 };
 
 /* The lowest free fd number: a rejected SUBMIT must not have installed one. */
@@ -1474,6 +1646,12 @@ static const struct vtest tests[] = {
 	VTEST("hang-recovery", "A job that hangs is timed out after job_timeout_ms with an "
 	      "error in its fence; the jobs after it run and write the right bytes.",
 	      test_hang_recovery),
+	VTEST("timeout-stops-work", "A job far longer than job_timeout_ms (256 FILLs of a "
+	      "64 MiB surface) is stopped by its timeout: its fence fails with -ETIMEDOUT, and "
+	      "another file's job behind it runs.", test_timeout_stops_work),
+	VTEST("ban-after-timeouts", "A file whose jobs timed out 3 times is banned: its "
+	      "SUBMIT fails with EIO and writes nothing; another file's jobs still run.",
+	      test_ban_after_timeouts),
 	VTEST("wait-idle", "WAIT_IDLE: 0 when idle, -ETIME while a writer or a reader is "
 	      "pending, 0 after it within a timeout; -EINVAL for flags, -ENOENT for a bad "
 	      "handle.", test_wait_idle),

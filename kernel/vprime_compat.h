@@ -218,6 +218,34 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 #define VPRIME_SCHED_STAT_RESET	DRM_GPU_SCHED_STAT_NOMINAL
 #endif
 
+/*
+ * A timeout handled without a reset of the engine (the driver stopped the
+ * job and signalled its hardware fence, and the engine runs on). Upstream
+ * 6.17 added DRM_GPU_SCHED_STAT_NO_HANG for this: the scheduler puts the job
+ * back on its pending list and frees it through free_job like any other.
+ * Before, the scheduler forgets the job it handed to the timeout handler
+ * (only drm_sched_stop(), a reset of every job the hardware holds, gives it
+ * back), so the handler frees it itself once its fences have signalled.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define VPRIME_SCHED_HAS_NO_HANG	1
+#define VPRIME_SCHED_STAT_NO_HANG	DRM_GPU_SCHED_STAT_NO_HANG
+#else
+#define VPRIME_SCHED_HAS_NO_HANG	0
+#define VPRIME_SCHED_STAT_NO_HANG	VPRIME_SCHED_STAT_RESET
+#endif
+
+/*
+ * Upstream 6.17 added &drm_sched_backend_ops.cancel_job: drm_sched_fini()
+ * signals (through it) and frees the jobs still pending. Before, it leaks
+ * them: the driver must let every job finish before drm_sched_fini().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define VPRIME_SCHED_CANCEL_JOB(fn)	.cancel_job = (fn),
+#else
+#define VPRIME_SCHED_CANCEL_JOB(fn)
+#endif
+
 static inline int vprime_compat_sched_job_init(struct drm_sched_job *job,
 					       struct drm_sched_entity *entity,
 					       void *owner, u64 client_id)

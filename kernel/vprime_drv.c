@@ -84,7 +84,7 @@ MODULE_PARM_DESC(job_delay_ms, "Extra time each job of each instance takes, in m
 static unsigned int job_timeout_ms = 2000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "Time after which a job is declared hung, in ms (default 2000, 0: never)");
+		 "Time after which a job is stopped as hung, in ms (default 2000, 0: never, and VPRIME_CMD_HANG is refused)");
 
 static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);

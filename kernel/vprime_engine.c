@@ -11,11 +11,18 @@
  * ARGB8888 (with the display's conversions, vprime_formats.c), and write
  * the crc32 of one into a buffer. Every command was
  * checked against its buffers' surfaces at submission, so execution cannot
- * go out of bounds and never fails.
+ * go out of bounds. Fields a command does not use must be 0, so that they
+ * can be given a meaning later.
+ *
+ * Execution has a budget: between rows it gives the CPU up
+ * (cond_resched()) and stops when the job must (vprime_job_stopped(): its
+ * timeout, or the engine's teardown), so that a job of any size cannot hold
+ * a CPU or the engine past its timeout.
  */
 
 #include <linux/crc32.h>
 #include <linux/kernel.h>
+#include <linux/sched.h>
 
 #include <drm/drm_fourcc.h>
 #include <drm/drm_gem.h>
@@ -80,9 +87,10 @@ static bool readable(const struct vprime_job_bo *bo)
  * @bos: the job's buffers, looked up
  * @num_bos: their number
  *
- * Returns: 0, or -EINVAL: unknown op, flags or padding set, a buffer index
- * out of range or used against its READ/WRITE flags, a rectangle outside
- * its surface, a checksum offset unaligned or past the end.
+ * Returns: 0, or -EINVAL: unknown op, flags or padding set, a field the op
+ * does not use set, a buffer index out of range or used against its
+ * READ/WRITE flags, a rectangle outside its surface, a checksum offset
+ * unaligned or past the end.
  */
 int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos,
 		     unsigned int num_bos)
@@ -91,8 +99,27 @@ int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_b
 
 	if (cmd->flags || cmd->pad)
 		return -EINVAL;
-	if (cmd->op == VPRIME_CMD_HANG)
-		return 0;
+	/* The fields the op does not use. */
+	switch (cmd->op) {
+	case VPRIME_CMD_HANG:
+		return cmd->src || cmd->dst || cmd->src_x || cmd->src_y || cmd->dst_x ||
+		       cmd->dst_y || cmd->width || cmd->height || cmd->value ||
+		       cmd->dst_offset ? -EINVAL : 0;
+	case VPRIME_CMD_FILL:
+		if (cmd->src || cmd->src_x || cmd->src_y || cmd->dst_offset)
+			return -EINVAL;
+		break;
+	case VPRIME_CMD_COPY:
+		if (cmd->value || cmd->dst_offset)
+			return -EINVAL;
+		break;
+	case VPRIME_CMD_CHECKSUM:
+		if (cmd->value || cmd->dst_x || cmd->dst_y)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
 	if (cmd->dst >= num_bos)
 		return -EINVAL;
 	dst = &bos[cmd->dst];
@@ -100,8 +127,7 @@ int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_b
 	case VPRIME_CMD_FILL:
 		return writable(dst) && rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y,
 						    cmd->width, cmd->height) ? 0 : -EINVAL;
-	case VPRIME_CMD_COPY:
-	case VPRIME_CMD_CHECKSUM:
+	default:	/* COPY, CHECKSUM */
 		if (cmd->src >= num_bos)
 			return -EINVAL;
 		src = &bos[cmd->src];
@@ -113,8 +139,6 @@ int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_b
 			       -EINVAL : 0;
 		return rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y, cmd->width,
 				   cmd->height) ? 0 : -EINVAL;
-	default:
-		return -EINVAL;
 	}
 }
 
@@ -124,20 +148,32 @@ static u8 *pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
 	       (size_t)x * format_cpp(bo->desc.format);
 }
 
-static void fill(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *dst)
+/* Before each row: give the CPU up, and tell whether the job must stop. */
+static bool row_stop(const struct vprime_job *job)
 {
+	cond_resched();
+	return vprime_job_stopped(job);
+}
+
+static int fill(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
+{
+	const struct vprime_job_bo *dst = &job->bos[cmd->dst];
 	unsigned int cpp = format_cpp(dst->desc.format);
 	u32 x, y;
 
-	for (y = 0; y < cmd->height; y++)
+	for (y = 0; y < cmd->height; y++) {
+		if (row_stop(job))
+			return -ECANCELED;
 		for (x = 0; x < cmd->width; x++)
 			vprime_argb_to_packed(pixel_at(dst, cmd->dst_x, cmd->dst_y + y) + x * cpp,
 					      dst->desc.format, cmd->value);
+	}
+	return 0;
 }
 
-static void copy(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *src,
-		 const struct vprime_job_bo *dst)
+static int copy(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
+	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	unsigned int scpp = format_cpp(src->desc.format), dcpp = format_cpp(dst->desc.format);
 	u32 x, y;
 
@@ -145,41 +181,50 @@ static void copy(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *s
 		const u8 *s = pixel_at(src, cmd->src_x, cmd->src_y + y);
 		u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y + y);
 
+		if (row_stop(job))
+			return -ECANCELED;
 		for (x = 0; x < cmd->width; x++) {
 			u32 argb = vprime_packed_to_argb(s + x * scpp, src->desc.format);
 
 			vprime_argb_to_packed(d + x * dcpp, dst->desc.format, argb);
 		}
 	}
+	return 0;
 }
 
-static void checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *src,
-		     const struct vprime_job_bo *dst)
+static int checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
+	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	size_t row = (size_t)cmd->width * format_cpp(src->desc.format);
 	u32 crc = 0, y;
 
-	for (y = 0; y < cmd->height; y++)
+	for (y = 0; y < cmd->height; y++) {
+		if (row_stop(job))
+			return -ECANCELED;
 		crc = crc32_le(crc, pixel_at(src, cmd->src_x, cmd->src_y + y), row);
+	}
 	put_unaligned_le32(crc, (u8 *)dst->map.vaddr + cmd->dst_offset);
+	return 0;
 }
 
 /**
- * vprime_cmd_execute - execute one checked command
+ * vprime_cmd_execute - execute one checked FILL, COPY or CHECKSUM
  * @cmd: the command
- * @bos: the job's buffers, mapped
+ * @job: its job, whose buffers are mapped
+ *
+ * Returns: 0, or -ECANCELED when the job had to stop (vprime_job_stopped())
+ * before the command completed.
  */
-void vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos)
+int vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	switch (cmd->op) {
 	case VPRIME_CMD_FILL:
-		fill(cmd, &bos[cmd->dst]);
-		break;
+		return fill(cmd, job);
 	case VPRIME_CMD_COPY:
-		copy(cmd, &bos[cmd->src], &bos[cmd->dst]);
-		break;
+		return copy(cmd, job);
 	case VPRIME_CMD_CHECKSUM:
-		checksum(cmd, &bos[cmd->src], &bos[cmd->dst]);
-		break;
+		return checksum(cmd, job);
+	default:
+		return 0;
 	}
 }

@@ -24,14 +24,26 @@
  * The signalling path — the scheduler's run_job and the execution — is
  * annotated with dma_fence_begin_signalling() and takes no reservation lock
  * and allocates nothing; finished jobs release their buffers on a
- * workqueue of their own. A job that never
- * completes (VPRIME_CMD_HANG) is timed out: its fences carry -ETIMEDOUT and
- * later jobs run.
+ * workqueue of their own.
+ *
+ * A job that does not complete within job_timeout_ms (VPRIME_CMD_HANG, or
+ * too much work) is stopped: the execution checks between rows whether it
+ * must stop, so the timeout handler only has to ask and wait a little. Its
+ * fences carry -ETIMEDOUT and later jobs run; the engine needs no reset. A
+ * file whose jobs time out %VPRIME_BAN_TIMEOUTS times is banned, as GPU
+ * drivers ban guilty contexts: its later submissions fail with -EIO and its
+ * jobs not yet executed are cancelled. Without a timeout (job_timeout_ms=0)
+ * VPRIME_CMD_HANG is refused.
+ *
+ * Teardown (vprime_engine_fini()) runs once every file is closed: it marks
+ * the engine dying, which stops executions and cancels jobs not yet run,
+ * waits until every job has been freed, and only then stops the scheduler.
  */
 
 #include <linux/delay.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/file.h>
+#include <linux/sched.h>
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
 
@@ -75,49 +87,79 @@ static const struct dma_fence_ops engine_fence_ops = {
 };
 
 /*
- * Signal the job's hardware fence with @error, once: the execution and the
- * timeout handler may both try.
+ * Signal the job's hardware fence with @error, once: the execution, run_job
+ * and cancel_job may each be the one. The finished fence gets the error
+ * first, since 6.1's scheduler does not pass it on; it cannot have signalled
+ * yet, as only the hardware fence signals it.
  */
 static void engine_fence_complete(struct vprime_job *job, int error)
 {
-	if (test_and_set_bit(0, &job->completed))
+	if (test_and_set_bit(VPRIME_JOB_SIGNALLED, &job->flags))
 		return;
-	if (error)
+	if (error) {
+		dma_fence_set_error(&job->base.s_fence->finished, error);
 		dma_fence_set_error(&job->hw_fence, error);
+	}
 	dma_fence_signal(&job->hw_fence);
 }
 
-static bool job_hangs(const struct vprime_job *job)
+static bool file_banned(struct vprime_file *vfile)
 {
-	unsigned int i;
+	return atomic_read(&vfile->timeouts) >= VPRIME_BAN_TIMEOUTS;
+}
 
-	for (i = 0; i < job->num_cmds; i++)
-		if (job->cmds[i].op == VPRIME_CMD_HANG)
-			return true;
-	return false;
+/**
+ * vprime_job_stopped - whether a job's execution must stop now
+ * @job: the job
+ *
+ * Returns: true when the job timed out or the engine is being torn down.
+ */
+bool vprime_job_stopped(const struct vprime_job *job)
+{
+	return test_bit(VPRIME_JOB_STOP, &job->flags) || READ_ONCE(job->engine->dying);
 }
 
 /*
- * The "hardware": execute the job, then signal its hardware fence. A hung
- * job holds the engine until the timeout handler gives up on it, as a hung
- * GPU ring would, so the engine's fences still signal in order.
+ * Execute the commands until one is stopped: 0, or the error the job's
+ * fences carry, -ETIMEDOUT after its timeout, -ECANCELED at teardown. A
+ * hung command waits for that, as a hung GPU ring would, so the engine's
+ * fences still signal in order.
  */
+static int job_run_cmds(struct vprime_job *job)
+{
+	struct vprime_engine *engine = job->engine;
+	unsigned int i;
+	int ret = 0;
+
+	if (file_banned(job->file))
+		return -ECANCELED;
+	if (engine->delay_ms)
+		wait_event_timeout(engine->wq, vprime_job_stopped(job),
+				   msecs_to_jiffies(engine->delay_ms));
+	for (i = 0; i < job->num_cmds && !ret; i++) {
+		if (job->cmds[i].op == VPRIME_CMD_HANG) {
+			wait_event(engine->wq, vprime_job_stopped(job));
+			ret = -ECANCELED;
+		} else {
+			ret = vprime_cmd_execute(&job->cmds[i], job);
+		}
+	}
+	if (!ret)
+		return 0;
+	if (!test_bit(VPRIME_JOB_STOP, &job->flags))
+		return -ECANCELED;
+	/* Stopped by its timeout: the timeout handler counts it. */
+	set_bit(VPRIME_JOB_TIMED_OUT, &job->flags);
+	return -ETIMEDOUT;
+}
+
+/* The "hardware": execute the job, then signal its hardware fence. */
 static void job_execute(struct work_struct *work)
 {
 	struct vprime_job *job = container_of(work, struct vprime_job, exec_work);
-	unsigned int i;
-	bool cookie;
+	bool cookie = dma_fence_begin_signalling();
 
-	if (job_hangs(job)) {
-		wait_for_completion(&job->timed_out);
-		return;		/* the timeout handler signals it */
-	}
-	cookie = dma_fence_begin_signalling();
-	if (job->engine->delay_ms)
-		msleep(job->engine->delay_ms);
-	for (i = 0; i < job->num_cmds; i++)
-		vprime_cmd_execute(&job->cmds[i], job->bos);
-	engine_fence_complete(job, 0);
+	engine_fence_complete(job, job_run_cmds(job));
 	dma_fence_end_signalling(cookie);
 }
 
@@ -131,7 +173,9 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 	dma_fence_init(&job->hw_fence, &engine_fence_ops, &engine->fence_lock,
 		       engine->fence_context, atomic64_inc_return(&engine->seqno));
 	job->hw_fence_live = true;
-	if (error)	/* a dependency failed, or the job was killed */
+	if (!error && READ_ONCE(engine->dying))
+		error = -ECANCELED;
+	if (error)	/* a dependency failed, the job was killed, or teardown */
 		engine_fence_complete(job, error);
 	else
 		queue_work(engine->exec_wq, &job->exec_work);
@@ -139,27 +183,43 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 	return dma_fence_get(&job->hw_fence);
 }
 
+static void vprime_free_job(struct drm_sched_job *sched_job);
+
 /*
- * A job that does not complete in time. The engine is let go — a hung
- * command gives up, a slow one is waited for — and, unless the job completed
- * in the meantime, its fences fail with -ETIMEDOUT. Its hardware fence is
- * signalled either way, so the scheduler completes it (its finished fence
- * carries the error) and runs later jobs; it took the job off its pending
- * list before calling this, so free_guilty asks it to free the job now.
+ * A job that does not complete in time: ask its execution to stop and wait
+ * for it, which takes at most a row of pixels (a hung command gives up at
+ * once). Unless the job completed in the meantime, its fences carry
+ * -ETIMEDOUT and its file is one timeout closer to a ban. Either way its
+ * hardware fence has signalled, the scheduler has completed it and runs
+ * later jobs, and the engine needs no reset: on kernels that have it, the
+ * status says so and the scheduler frees the job as any other; before, the
+ * job the scheduler handed over is this handler's to free (see
+ * vprime_compat.h).
  */
 static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = to_vprime_job(sched_job);
 
-	complete_all(&job->timed_out);
+	set_bit(VPRIME_JOB_STOP, &job->flags);
+	wake_up_all(&job->engine->wq);
 	flush_work(&job->exec_work);
-	if (!test_and_set_bit(0, &job->completed)) {
-		dma_fence_set_error(&sched_job->s_fence->finished, -ETIMEDOUT);
-		dma_fence_set_error(&job->hw_fence, -ETIMEDOUT);
-		dma_fence_signal(&job->hw_fence);
-	}
-	sched_job->sched->free_guilty = true;
+	if (test_bit(VPRIME_JOB_TIMED_OUT, &job->flags))
+		atomic_inc(&job->file->timeouts);
+	if (VPRIME_SCHED_HAS_NO_HANG)
+		return VPRIME_SCHED_STAT_NO_HANG;
+	vprime_free_job(sched_job);
 	return VPRIME_SCHED_STAT_RESET;
+}
+
+/* Teardown on kernels whose drm_sched_fini() cancels pending jobs. */
+static void __maybe_unused vprime_cancel_job(struct drm_sched_job *sched_job)
+{
+	engine_fence_complete(to_vprime_job(sched_job), -ECANCELED);
+}
+
+static void file_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct vprime_file, ref));
 }
 
 static void job_release_bos(struct vprime_job *job)
@@ -182,6 +242,7 @@ static void job_release_bos(struct vprime_job *job)
 static void job_free(struct vprime_job *job)
 {
 	job_release_bos(job);
+	kref_put(&job->file->ref, file_release);
 	if (job->hw_fence_live)
 		dma_fence_put(&job->hw_fence);
 	else
@@ -214,15 +275,19 @@ static void job_cleanup_work(struct work_struct *work)
 static void vprime_free_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = to_vprime_job(sched_job);
+	struct vprime_engine *engine = job->engine;
 
 	drm_sched_job_cleanup(sched_job);
-	queue_work(job->engine->cleanup_wq, &job->cleanup_work);
+	queue_work(engine->cleanup_wq, &job->cleanup_work);
+	if (atomic_dec_and_test(&engine->live_jobs))
+		wake_up_all(&engine->wq);
 }
 
 static const struct drm_sched_backend_ops vprime_sched_ops = {
 	.run_job = vprime_run_job,
 	.timedout_job = vprime_timedout_job,
 	.free_job = vprime_free_job,
+	VPRIME_SCHED_CANCEL_JOB(vprime_cancel_job)
 };
 
 /**
@@ -247,6 +312,8 @@ int vprime_engine_init(struct vprime_device *vdev, unsigned int delay_ms, long t
 	int ret;
 
 	engine->delay_ms = delay_ms;
+	engine->has_timeout = timeout != MAX_SCHEDULE_TIMEOUT;
+	init_waitqueue_head(&engine->wq);
 	spin_lock_init(&engine->fence_lock);
 	engine->fence_context = dma_fence_context_alloc(1);
 	engine->exec_wq = alloc_ordered_workqueue("vprime_exec", WQ_MEM_RECLAIM);
@@ -272,12 +339,24 @@ err_exec:
 /**
  * vprime_engine_fini - stop an instance's job engine, once no file is open
  * @vdev: the instance
+ *
+ * Jobs may still be queued or executing, hung ones too: the engine is marked
+ * dying, which stops every execution at its next row (a hung command at
+ * once) and cancels the jobs run after, with -ECANCELED. Once every job has
+ * been freed — the scheduler does it as their fences signal, while it still
+ * runs — the scheduler is stopped, and the buffers released.
  */
 void vprime_engine_fini(struct vprime_device *vdev)
 {
-	drm_sched_fini(&vdev->engine.sched);
-	destroy_workqueue(vdev->engine.exec_wq);
-	destroy_workqueue(vdev->engine.cleanup_wq);
+	struct vprime_engine *engine = &vdev->engine;
+
+	WRITE_ONCE(engine->dying, true);
+	wake_up_all(&engine->wq);
+	wait_event(engine->wq, !atomic_read(&engine->live_jobs));
+	flush_workqueue(engine->exec_wq);
+	drm_sched_fini(&engine->sched);
+	destroy_workqueue(engine->exec_wq);
+	destroy_workqueue(engine->cleanup_wq);	/* drains it */
 }
 
 /**
@@ -295,6 +374,7 @@ int vprime_file_open(struct drm_device *drm, struct drm_file *file)
 
 	if (!vfile)
 		return -ENOMEM;
+	kref_init(&vfile->ref);
 	ret = drm_sched_entity_init(&vfile->entity, DRM_SCHED_PRIORITY_NORMAL, &sched, 1, NULL);
 	if (ret) {
 		kfree(vfile);
@@ -314,7 +394,7 @@ void vprime_file_postclose(struct drm_device *drm, struct drm_file *file)
 	struct vprime_file *vfile = file->driver_priv;
 
 	drm_sched_entity_destroy(&vfile->entity);
-	kfree(vfile);
+	kref_put(&vfile->ref, file_release);
 }
 
 /* Copy an array of @n elements of @size from userspace; NULL on failure, in *@err. */
@@ -406,6 +486,10 @@ static int job_get_cmds(struct vprime_job *job, const struct drm_vprime_submit *
 	job->num_cmds = args->num_cmds;
 	for (i = 0; i < job->num_cmds && !ret; i++)
 		ret = vprime_cmd_check(&job->cmds[i], job->bos, job->num_bos);
+	/* Without a timeout nothing would end a hung command. */
+	for (i = 0; i < job->num_cmds && !ret; i++)
+		if (job->cmds[i].op == VPRIME_CMD_HANG && !job->engine->has_timeout)
+			ret = -EOPNOTSUPP;
 	return ret;
 }
 
@@ -576,6 +660,7 @@ static int job_commit(struct vprime_job *job, struct job_outputs *out, u64 point
 	}
 	drm_sched_job_arm(&job->base);
 	*armed = true;
+	atomic_inc(&job->engine->live_jobs);	/* until vprime_free_job() */
 	done = dma_fence_get(&job->base.s_fence->finished);
 	job_publish_fence_locked(job, done);
 	outputs_publish(out, done, point);
@@ -615,13 +700,16 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 	ret = submit_check_args(args);
 	if (ret)
 		return ret;
+	if (file_banned(vfile))
+		return -EIO;
 	job = kzalloc_obj(*job, GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
 	job->engine = &to_vprime_device(drm)->engine;
+	job->file = vfile;
+	kref_get(&vfile->ref);
 	INIT_WORK(&job->exec_work, job_execute);
 	INIT_WORK(&job->cleanup_work, job_cleanup_work);
-	init_completion(&job->timed_out);
 
 	ret = job_get_bos(job, file, args);
 	if (!ret)

@@ -6,10 +6,11 @@
 #ifndef _VPRIME_JOB_H_
 #define _VPRIME_JOB_H_
 
-#include <linux/completion.h>
 #include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
+#include <linux/kref.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <drm/gpu_scheduler.h>
@@ -28,6 +29,12 @@ struct vprime_device;
  * @fence_context: their fence context
  * @seqno: the last hardware fence's number
  * @delay_ms: extra time each job takes, to let ordering bugs show
+ * @has_timeout: jobs time out (job_timeout_ms is not 0): only then is
+ *	%VPRIME_CMD_HANG accepted
+ * @dying: the engine is being torn down: executions stop, new runs cancel
+ * @wq: woken when a job must stop (its timeout, @dying) and when the last
+ *	job is freed
+ * @live_jobs: jobs armed and not yet freed
  */
 struct vprime_engine {
 	struct drm_gpu_scheduler sched;
@@ -37,7 +44,22 @@ struct vprime_engine {
 	u64 fence_context;
 	atomic64_t seqno;
 	unsigned int delay_ms;
+	bool has_timeout;
+	bool dying;
+	wait_queue_head_t wq;
+	atomic_t live_jobs;
 };
+
+/*
+ * Bits of &vprime_job.flags: the hardware fence has been signalled (or is
+ * being); the job must stop (its timeout); its execution stopped for that.
+ */
+#define VPRIME_JOB_SIGNALLED	0
+#define VPRIME_JOB_STOP		1
+#define VPRIME_JOB_TIMED_OUT	2
+
+/* A file whose jobs timed out this many times is banned: SUBMIT fails with -EIO. */
+#define VPRIME_BAN_TIMEOUTS	3
 
 /**
  * struct vprime_job_bo - a buffer of a job, mapped for the engine
@@ -55,14 +77,14 @@ struct vprime_job_bo {
  * struct vprime_job - one submitted job
  * @base: the scheduler's job
  * @engine: the engine it runs on
+ * @file: the file that submitted it, referenced
  * @hw_fence: signalled when the engine has executed it; its release frees
  *	the job
  * @hw_fence_live: @hw_fence was initialised (the job ran)
- * @completed: bit 0: @hw_fence has been signalled (or is being)
+ * @flags: VPRIME_JOB_* bits
  * @rcu: frees the job after fence readers are done
  * @exec_work: executes the job on &vprime_engine.exec_wq
  * @cleanup_work: releases the job's buffers on &vprime_engine.cleanup_wq
- * @timed_out: completed by the timeout handler; a hung job waits for it
  * @bos: the buffers
  * @num_bos: their number
  * @cmds: the commands
@@ -71,13 +93,13 @@ struct vprime_job_bo {
 struct vprime_job {
 	struct drm_sched_job base;
 	struct vprime_engine *engine;
+	struct vprime_file *file;
 	struct dma_fence hw_fence;
 	bool hw_fence_live;
-	unsigned long completed;
+	unsigned long flags;
 	struct rcu_head rcu;
 	struct work_struct exec_work;
 	struct work_struct cleanup_work;
-	struct completion timed_out;
 	struct vprime_job_bo *bos;
 	unsigned int num_bos;
 	struct drm_vprime_cmd *cmds;
@@ -86,10 +108,15 @@ struct vprime_job {
 
 /**
  * struct vprime_file - what vprime keeps per open file
+ * @ref: the file and each of its jobs hold one: a job may outlive the file
  * @entity: the file's scheduler entity: its jobs run in submission order
+ * @timeouts: how many of its jobs timed out; at %VPRIME_BAN_TIMEOUTS the
+ *	file is banned
  */
 struct vprime_file {
+	struct kref ref;
 	struct drm_sched_entity entity;
+	atomic_t timeouts;
 };
 
 int vprime_engine_init(struct vprime_device *vdev, unsigned int delay_ms, long timeout);
@@ -98,11 +125,12 @@ int vprime_file_open(struct drm_device *drm, struct drm_file *file);
 void vprime_file_postclose(struct drm_device *drm, struct drm_file *file);
 int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_wait_idle_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+bool vprime_job_stopped(const struct vprime_job *job);
 
 /* vprime_engine.c */
 int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos,
 		     unsigned int num_bos);
 int vprime_surface_check(const struct drm_vprime_submit_bo *desc, size_t size);
-void vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos);
+int vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job *job);
 
 #endif /* _VPRIME_JOB_H_ */

@@ -103,7 +103,9 @@ static int vprime_plane_atomic_check(struct drm_plane *plane, struct vprime_atom
  * vprime storage, this instance's or another's, is pinned at its owner, so
  * that it is first placed for every device attached, this display's
  * included: scanning a buffer out on a 32-bit instance moves it below 4 GiB.
- * Another driver's dma-buf is pinned through this device's attachment.
+ * Another driver's dma-buf is pinned through this device's attachment
+ * when its exporter can move it (a dynamic one, attached dynamically); a
+ * static exporter's buffer never moves, and is attached statically.
  */
 static int pin_object(struct drm_gem_object *obj)
 {
@@ -112,6 +114,8 @@ static int pin_object(struct drm_gem_object *obj)
 
 	if (owner)
 		return vprime_bo_pin_waiting(owner);
+	if (!dma_buf_is_dynamic(obj->import_attach->dmabuf))
+		return 0;
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
 	if (ret)
 		return ret;
@@ -124,6 +128,8 @@ static void unpin_object(struct drm_gem_object *obj)
 {
 	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 
+	if (!owner && !dma_buf_is_dynamic(obj->import_attach->dmabuf))
+		return;
 	dma_resv_lock(obj->resv, NULL);
 	if (owner)
 		vprime_bo_unpin_locked(owner);

@@ -271,14 +271,10 @@ void vprime_job_checksum(struct vprime_job *job, uint32_t src, uint32_t x, uint3
 	cmd->dst_offset = offset;
 }
 
-void vprime_job_hang(struct vprime_job *job, uint32_t dst)
+void vprime_job_hang(struct vprime_job *job)
 {
-	struct drm_vprime_cmd *cmd = vprime_job_add_cmd(job, VPRIME_CMD_HANG);
-
-	/* A rectangle that would be valid, so that only the op is unusual. */
-	cmd->dst = dst;
-	cmd->width = 1;
-	cmd->height = 1;
+	/* Every field but the op must be 0. */
+	vprime_job_add_cmd(job, VPRIME_CMD_HANG);
 }
 
 void vprime_job_in_fence(struct vprime_job *job, int fence)

@@ -117,8 +117,11 @@ void vprime_job_copy(struct vprime_job *job, uint32_t src, uint32_t sx, uint32_t
 void vprime_job_checksum(struct vprime_job *job, uint32_t src, uint32_t x, uint32_t y,
 			 uint32_t w, uint32_t h, uint32_t dst, uint64_t offset);
 
-/* HANG: the job never completes and is timed out (its dst is buffer @dst). */
-void vprime_job_hang(struct vprime_job *job, uint32_t dst);
+/*
+ * HANG: the job never completes and is timed out (it still needs a buffer).
+ * Refused with EOPNOTSUPP when the module has no timeout (job_timeout_ms=0).
+ */
+void vprime_job_hang(struct vprime_job *job);
 
 /* Wait for the sync_file @fence first (VPRIME_SUBMIT_IN_FENCE_FD). */
 void vprime_job_in_fence(struct vprime_job *job, int fence);

@@ -23,7 +23,10 @@ extern "C" {
  * %DRM_COMMAND_BASE, as for every DRM driver.
  *
  * Every ioctl rejects unknown flags and non-zero padding with -EINVAL, so
- * that both can be given a meaning later without breaking old userspace.
+ * that both can be given a meaning later without breaking old userspace;
+ * SUBMIT does the same for the fields of a command its op does not use.
+ * An ioctl that waits and runs out of time fails with -ETIME, as the core's
+ * fence and syncobj waits do.
  */
 
 /**
@@ -199,7 +202,7 @@ struct drm_vprime_gem_unmap {
  * device and other devices hold mappings of it, the call waits for them to
  * unmap, interruptibly and for at most the module's map_wait_ms. Errors:
  * -EINVAL for non-zero flags; -ENOENT for an unknown handle; -EFAULT for a
- * bad @segments_ptr; -ETIMEDOUT when the other mappings stayed;
+ * bad @segments_ptr; -ETIME when the other mappings stayed;
  * -EBUSY when the storage is pinned where this device cannot reach it;
  * -EINTR or -ERESTARTSYS when interrupted; -ENOMEM.
  */
@@ -257,7 +260,9 @@ struct drm_vprime_submit_bo {
 #define VPRIME_CMD_CHECKSUM		3
 /**
  * define VPRIME_CMD_HANG - a command that never completes, as a faulty
- * shader would: the job times out and its fence carries -ETIMEDOUT
+ * shader would: the job times out and its fence carries -ETIMEDOUT. It uses
+ * no field; the job still needs a buffer. Refused with -EOPNOTSUPP when the
+ * device's jobs have no timeout (module parameter job_timeout_ms=0).
  */
 #define VPRIME_CMD_HANG			4
 
@@ -265,7 +270,8 @@ struct drm_vprime_submit_bo {
  * struct drm_vprime_cmd - one command of a job
  *
  * Buffers are named by their index in &drm_vprime_submit.bos_ptr; a
- * rectangle must lie inside its surface.
+ * rectangle must lie inside its surface. A field the op does not use (the
+ * ops that use it are listed with it) must be 0.
  */
 struct drm_vprime_cmd {
 	/** @op: a VPRIME_CMD_* value. */
@@ -276,7 +282,7 @@ struct drm_vprime_cmd {
 	__u32 src;
 	/** @dst: the destination buffer (FILL, COPY, CHECKSUM). */
 	__u32 dst;
-	/** @src_x: the source rectangle's left column. */
+	/** @src_x: the source rectangle's left column (COPY, CHECKSUM). */
 	__u32 src_x;
 	/** @src_y: its top row. */
 	__u32 src_y;
@@ -284,11 +290,11 @@ struct drm_vprime_cmd {
 	__u32 dst_x;
 	/** @dst_y: its top row. */
 	__u32 dst_y;
-	/** @width: the rectangle's width in pixels. */
+	/** @width: the rectangle's width in pixels (FILL, COPY, CHECKSUM). */
 	__u32 width;
 	/** @height: its height in rows. */
 	__u32 height;
-	/** @value: FILL's colour, ARGB8888, converted to @dst's format. */
+	/** @value: FILL's colour, ARGB8888, converted to @dst's format (FILL). */
 	__u32 value;
 	/** @pad: must be 0. */
 	__u32 pad;
@@ -332,6 +338,12 @@ struct drm_vprime_syncobj {
  * explicitly, @in_fence_fd and each of @in_syncobjs_ptr. Its own fence is
  * added to every buffer's reservation object (as a write or a read) and,
  * as asked, returned as a sync_file and put in a syncobj.
+ *
+ * The fence signals with an error when the job did not complete: that of a
+ * failed dependency; -ETIMEDOUT when the job was stopped after the module's
+ * job_timeout_ms (a job is stopped part way: its buffers may be partly
+ * written); -ECANCELED when it was not executed because its file was
+ * banned, or stopped because the module was unloading.
  */
 struct drm_vprime_submit {
 	/** @bos_ptr: a user pointer to @num_bos &struct drm_vprime_submit_bo. */
@@ -380,7 +392,12 @@ struct drm_vprime_wait_idle {
  * or syncobj handle; -EBADF or -EINVAL for a bad sync_file fd; -EFAULT for a
  * bad pointer; -ETIME when an in-syncobj's timeline point was not submitted
  * within the core's wait for it; -EINTR or a restart when interrupted;
- * -ENOMEM. A rejected job leaves nothing queued or referenced, with one
+ * -ENOMEM. -EINVAL also for a field a command does not use set (see
+ * &struct drm_vprime_cmd); -EOPNOTSUPP for %VPRIME_CMD_HANG when jobs have
+ * no timeout; -EIO when the file is banned: 3 of its jobs timed out, as GPU
+ * drivers ban a context that keeps hanging the GPU (other files are not
+ * affected; open the device again to submit). A rejected job leaves nothing
+ * queued or referenced, with one
  * exception: -ENOMEM for the out-fence's sync_file comes after the job was
  * queued (its fence is in the buffers and the out-syncobj).
  */
