@@ -1712,11 +1712,16 @@ static void op_munmap(struct rng *r)
 
 	if (!remove_slot(r, K_MAP, &s))
 		return;
-	/* sometimes only part of it: the rest stays until the process exits */
-	if (one_in(r, 8) && s.size > 4096)
-		count(OP_MUNMAP, munmap(s.addr, 4096));
-	else
+	/* sometimes only its first page: the rest goes back to the table */
+	if (one_in(r, 8) && s.size > 4096) {
+		int ret = munmap(s.addr, 4096);
+
+		count(OP_MUNMAP, ret);
+		if (!ret)
+			add_map((uint8_t *)s.addr + 4096, s.size - 4096, s.prot);
+	} else {
 		count(OP_MUNMAP, munmap(s.addr, s.size));
+	}
 }
 
 static void op_syncobj_destroy(struct rng *r)
