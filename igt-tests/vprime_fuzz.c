@@ -87,6 +87,8 @@ enum op { OPS(X_ENUM) OP_COUNT };
 #define X_NAME(n) #n,
 static const char *const op_names[] = { OPS(X_NAME) };
 
+#define ERRNO_SLOTS	140
+
 struct thread_state {
 	_Atomic int64_t op_start_ms;	/* 0: between operations */
 	_Atomic int op;
@@ -98,6 +100,7 @@ struct thread_state {
 struct shared {
 	struct {
 		_Atomic uint64_t calls, ok;
+		_Atomic uint32_t err[ERRNO_SLOTS];	/* failures by errno */
 	} ops[OP_COUNT];
 	_Atomic uint64_t signals, done_ops, roundtrips, must_fail_checks;
 	struct thread_state th[NPROC][2];
@@ -250,9 +253,15 @@ static void fuzz_fail(const char *fmt, ...)
 
 static void count(enum op op, int ret)
 {
+	int e = errno;
+
 	atomic_fetch_add_explicit(&sh->ops[op].calls, 1, memory_order_relaxed);
 	if (ret >= 0)
 		atomic_fetch_add_explicit(&sh->ops[op].ok, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&sh->ops[op].err[e > 0 && e < ERRNO_SLOTS ? e : 0], 1,
+					  memory_order_relaxed);
+	errno = e;
 }
 
 /* A uapi rule: a call with these arguments never succeeds. */
@@ -1646,15 +1655,22 @@ static void roundtrip(struct rng *r)
 	/* a job of vprime.1 writes, the exporter's mapping sees it */
 	{
 		struct vprime_job job;
+		int fence, status;
 		uint32_t b;
 
 		vprime_job_init(&job);
 		b = vprime_job_add_bo(&job, h[0], VPRIME_SUBMIT_BO_WRITE, 64, 64, 256,
 				      DRM_FORMAT_XRGB8888);
 		vprime_job_fill(&job, b, 0, 0, 64, 64, 0xff123456);
-		vprime_job_submit(fds[0], &job);
+		vprime_job_out_fence(&job);
+		fence = vprime_job_submit(fds[0], &job);
 		if (vprime_try_wait_idle(fds[0], h[0], 10000000000ll))
 			fuzz_fail("round trip: the fill of vprime.1 did not finish in 10 s");
+		status = sync_file_status(fence);
+		close(fence);
+		if (status != 1)
+			fuzz_fail("round trip: vprime.1's fill ended with status %d (%s)", status,
+				  status < 0 ? strerror(-status) : "not signalled");
 		for (size_t i = 0; i < 64 * 64; i++) {
 			uint32_t v;
 
@@ -2002,10 +2018,27 @@ static void dump_stacks(pid_t pid)
 
 static void print_op_counts(void)
 {
-	printf("operations per call (calls / succeeded):\n");
-	for (int i = 0; i < OP_COUNT; i++)
-		printf("  %-18s %10" PRIu64 " %10" PRIu64 "\n", op_names[i],
+	printf("operations per call (calls / succeeded / the commonest errors):\n");
+	for (int i = 0; i < OP_COUNT; i++) {
+		bool shown[ERRNO_SLOTS] = {};
+
+		printf("  %-18s %10" PRIu64 " %10" PRIu64, op_names[i],
 		       (uint64_t)sh->ops[i].calls, (uint64_t)sh->ops[i].ok);
+		for (int k = 0; k < 3; k++) {
+			int best = -1;
+
+			for (int e = 0; e < ERRNO_SLOTS; e++)
+				if (!shown[e] && sh->ops[i].err[e] &&
+				    (best < 0 || sh->ops[i].err[e] > sh->ops[i].err[best]))
+					best = e;
+			if (best < 0)
+				break;
+			shown[best] = true;
+			printf("  %s %u", best ? strerrorname_np(best) : "other",
+			       (unsigned int)sh->ops[i].err[best]);
+		}
+		printf("\n");
+	}
 	printf("  expected SIGSEGV/SIGBUS in mappings: %" PRIu64 "\n", (uint64_t)sh->signals);
 	printf("  must-fail rules checked: %" PRIu64 ", round trips: %" PRIu64 "\n",
 	       (uint64_t)sh->must_fail_checks, (uint64_t)sh->roundtrips);
