@@ -886,7 +886,7 @@ static void test_migrate_timeout(void)
 	t0 = now();
 	err = vprime_gem_try_map(sh.fd[STRICT], sh.handle[STRICT], NULL, NULL, &placement);
 	elapsed_ms = (now() - t0) * 1000;
-	vt_assert_f(err == ETIMEDOUT, "the strict map returned %d (%s), expected ETIMEDOUT\n",
+	vt_assert_f(err == ETIME, "the strict map returned %d (%s), expected ETIME\n",
 		    err, strerror(err));
 	vt_assert_f(elapsed_ms >= wait_ms * 0.9, "gave up after %.0f ms, map_wait_ms is "
 		    "%llu\n", elapsed_ms, (unsigned long long)wait_ms);
@@ -985,7 +985,7 @@ static void churn_round(const struct churn *ch, int i, struct churn_counts *cnt)
 
 	cnt->rounds++;
 	if (err) {
-		vt_assert_f(err == EINTR || err == ETIMEDOUT || err == EBUSY,
+		vt_assert_f(err == EINTR || err == ETIME || err == EBUSY,
 			    "vprime.%d's GEM_MAP: %s\n", ch->idx[i], strerror(err));
 		cnt->tolerated++;
 	} else {
@@ -1056,7 +1056,7 @@ static void test_concurrent(void)
 	}
 	close(pipefd[0]);
 	vtest_info("%u rounds over %d instances: %u maps, %u maps given up "
-		   "(EINTR/ETIMEDOUT/EBUSY)\n", sum.rounds, ch.n, sum.maps, sum.tolerated);
+		   "(EINTR/ETIME/EBUSY)\n", sum.rounds, ch.n, sum.maps, sum.tolerated);
 	vt_assert_lt(0, sum.maps);
 
 	info = vprime_gem_info(a, h);
@@ -1162,7 +1162,7 @@ static const struct vtest tests[] = {
 	      test_migrate),
 	VTEST("migrate-wait", "A map that must move the storage waits while another device "
 	      "holds a mapping, then moves it once that mapping goes.", test_migrate_wait),
-	VTEST("migrate-timeout", "A map that must move the storage fails with -ETIMEDOUT "
+	VTEST("migrate-timeout", "A map that must move the storage fails with -ETIME "
 	      "after map_wait_ms when another mapping stays, changing nothing.",
 	      test_migrate_timeout),
 	VTEST("refuse-impossible", "Importing into a contiguous instance a buffer larger than "

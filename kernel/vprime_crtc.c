@@ -14,6 +14,8 @@
  * refuses them because the CRTC has no async flip path.
  */
 
+#include <linux/math64.h>
+
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_managed.h>
@@ -23,11 +25,15 @@
 #include "vprime_compat.h"
 #include "vprime_kms.h"
 
-/* Record the vblank a pending CRC stands for and queue @state's composition. */
+/*
+ * Record the vblank a pending CRC stands for and queue @state's composition.
+ * The caller holds @out->lock, so @state is still the composer's state.
+ */
 static void queue_compose(struct vprime_output *out, struct vprime_crtc_state *state)
 {
 	u64 frame = drm_crtc_accurate_vblank_count(&out->crtc);
 
+	lockdep_assert_held(&out->lock);
 	spin_lock(&out->composer_lock);
 	if (!state->crc_pending)
 		state->frame_start = frame;
@@ -117,8 +123,9 @@ static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 		*vblank_time = ktime_sub(expires, out->period);
 		return true;
 	}
-	*vblank_time = ktime_add_ns(expires, ktime_to_ns(ktime_sub(now, expires)) /
-				    ktime_to_ns(out->period) * ktime_to_ns(out->period));
+	*vblank_time = ktime_add_ns(expires, div64_s64(ktime_to_ns(ktime_sub(now, expires)),
+						       ktime_to_ns(out->period)) *
+				    ktime_to_ns(out->period));
 	return true;
 }
 
@@ -220,16 +227,21 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc, struct vprime_atom
 	drm_crtc_vblank_off(crtc);
 }
 
-/* Keep the vblank timer from composing a state that is being replaced. */
-static void vprime_crtc_atomic_begin(struct drm_crtc *crtc, struct vprime_atomic_state *state)
-{
-	spin_lock_irq(&crtc_to_output(crtc)->lock);
-}
-
+/*
+ * Hand the vblank timer the new state and arm the commit's event for the
+ * next vblank, both under @out->lock, so that no vblank sends the event
+ * while the timer still composes the old state. The lock is taken here
+ * only: the helpers call every CRTC's atomic_begin before any atomic_flush,
+ * and a lock held from one to the other would nest the outputs' locks. The
+ * old state needs no lock until then: the tail's flush_work() waits for a
+ * composition the timer queued before the swap.
+ */
 static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic_state *state)
 {
 	struct vprime_output *out = crtc_to_output(crtc);
+	unsigned long flags;
 
+	spin_lock_irqsave(&out->lock, flags);
 	if (crtc->state->event) {
 		spin_lock(&crtc->dev->event_lock);
 		if (drm_crtc_vblank_get(crtc))
@@ -240,7 +252,7 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc, struct vprime_atomic
 		crtc->state->event = NULL;
 	}
 	out->composer_state = to_vprime_crtc_state(crtc->state);
-	spin_unlock_irq(&out->lock);
+	spin_unlock_irqrestore(&out->lock, flags);
 }
 
 /*
@@ -263,7 +275,6 @@ static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.mode_valid = vprime_crtc_mode_valid,
 	.atomic_check = vprime_crtc_atomic_check,
-	.atomic_begin = vprime_crtc_atomic_begin,
 	.atomic_flush = vprime_crtc_atomic_flush,
 	.atomic_enable = vprime_crtc_atomic_enable,
 	.atomic_disable = vprime_crtc_atomic_disable,
@@ -272,6 +283,16 @@ static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 static void destroy_compose_wq(struct drm_device *drm, void *wq)
 {
 	destroy_workqueue(wq);
+}
+
+/*
+ * Turning vblank off only tells the timer to stop (vprime_disable_vblank()):
+ * a callback already running re-arms it once more. Wait for it to be gone
+ * before the output's memory and the module are.
+ */
+static void cancel_vblank_timer(struct drm_device *drm, void *timer)
+{
+	hrtimer_cancel(timer);
 }
 
 /**
@@ -304,8 +325,13 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 	out->compose_line = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
 	if (!out->compose_row || !out->compose_line)
 		return -ENOMEM;
-	out->compose_wq = alloc_ordered_workqueue("vprime_compose", 0);
+	/* It signals writeback out-fences: it must make progress under reclaim. */
+	out->compose_wq = alloc_ordered_workqueue("vprime_compose", WQ_MEM_RECLAIM);
 	if (!out->compose_wq)
 		return -ENOMEM;
-	return drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+	ret = drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+	if (ret)
+		return ret;
+	/* Released before the workqueue the timer queues compositions on. */
+	return drmm_add_action_or_reset(drm, cancel_vblank_timer, &out->vblank_timer);
 }

@@ -159,7 +159,7 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
 				     vprime_map_wait_jiffies());
 	if (left <= 0)
-		return left ?: -ETIMEDOUT;
+		return left ?: -ETIME;
 	ret = vprime_bo_alloc_storage(bo, &moved, placement);
 	if (ret)
 		return ret;
@@ -188,7 +188,7 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
  *
  * Returns: 0; -EINVAL when no placement suits every device; -EBUSY when
  * the storage must move but is pinned or vmapped; -EAGAIN when it must move
- * but other devices have it mapped or jobs have it vmapped; -ETIMEDOUT or
+ * but other devices have it mapped or jobs have it vmapped; -ETIME or
  * -ERESTARTSYS when fences on it did not signal in time; -ENOSPC past the
  * device's memory limit; -ENOMEM. On error nothing has changed.
  */
@@ -254,18 +254,18 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
  * call would start a new deadline, so a caller under a stream of signals
  * would never time out.
  *
- * Returns: 0, -ETIMEDOUT at @deadline, or -EINTR on a fatal signal.
+ * Returns: 0, -ETIME at @deadline, or -EINTR on a fatal signal.
  */
 int vprime_bo_wait_unmapped(struct vprime_bo *bo, unsigned long deadline)
 {
 	long left = (long)(deadline - jiffies);
 
 	if (left <= 0)
-		return -ETIMEDOUT;
+		return -ETIME;
 	left = wait_event_killable_timeout(bo->unmap_wq, !atomic_read(&bo->dev_mappings), left);
 	if (left < 0)
 		return -EINTR;
-	return left ? 0 : -ETIMEDOUT;
+	return left ? 0 : -ETIME;
 }
 
 /**
@@ -306,7 +306,7 @@ struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo)
  * when it must move while other devices have it mapped, this waits for
  * them for at most map_wait_ms.
  *
- * Returns: 0, -ETIMEDOUT, -EINTR, or vprime_bo_pin_locked()'s error.
+ * Returns: 0, -ETIME, -EINTR, or vprime_bo_pin_locked()'s error.
  */
 int vprime_bo_pin_waiting(struct vprime_bo *bo)
 {

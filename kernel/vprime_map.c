@@ -324,7 +324,7 @@ static void put_user_map(struct vprime_bo *bo, struct drm_file *file)
  *   -EINVAL     flags set
  *   -ENOENT     no such handle, or it was closed meanwhile
  *   -EFAULT     segments_ptr not writable (the map is undone)
- *   -ETIMEDOUT  the storage must move and other mappings or fences stayed
+ *   -ETIME      the storage must move and other mappings or fences stayed
  *   -EBUSY      the storage must move and is pinned
  *   -ERANGE     a foreign buffer whose mapping this device cannot address
  *   -ENOSPC     past the device's memory limit, or too many maps held

@@ -232,11 +232,12 @@ uint32_t kms_add_fb_xrgb8888(int fd, uint32_t handle, uint32_t width, uint32_t h
 }
 
 /*
- * Detach every connector but @keep from @crtc. fbdev emulation leaves its
- * connector on the CRTC, and a writeback encoder need not be a clone of it
- * (6.1's vkms fails such a commit in its clone check).
+ * Detach every connector but @keep and @keep2 (0: none) from @crtc. fbdev
+ * emulation leaves its connector on the CRTC, and a writeback encoder need
+ * not be a clone of it (6.1's vkms fails such a commit in its clone check).
  */
-static void add_connectors_off(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t keep)
+static void add_connectors_off2(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t keep,
+				uint32_t keep2)
 {
 	drmModeRes *res = drmModeGetResources(fd);
 
@@ -244,11 +245,16 @@ static void add_connectors_off(drmModeAtomicReq *req, int fd, uint32_t crtc, uin
 	for (int i = 0; i < res->count_connectors; i++) {
 		uint32_t id = res->connectors[i];
 
-		if (id != keep &&
+		if (id != keep && id != keep2 &&
 		    prop_value(fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID") == crtc)
 			add_prop(req, fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
 	}
 	drmModeFreeResources(res);
+}
+
+static void add_connectors_off(drmModeAtomicReq *req, int fd, uint32_t crtc, uint32_t keep)
+{
+	add_connectors_off2(req, fd, crtc, keep, 0);
 }
 
 /* Whether @s sets the property @name itself. */
@@ -432,17 +438,22 @@ static void commit_frame(int fd, const struct wb_route *r,
 }
 
 /* Every plane of @crtc, every connector on it, its colour pipeline and the CRTC itself off. */
+static void add_crtc_off(drmModeAtomicReq *req, int fd, uint32_t crtc)
+{
+	add_connectors_off(req, fd, crtc, 0);
+	add_other_planes_off(req, fd, crtc, NULL, 0);
+	add_crtc_color(req, fd, crtc, NULL);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
+	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+}
+
 static void commit_off(int fd, uint32_t crtc)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	int ret;
 
 	vt_assert(req);
-	add_connectors_off(req, fd, crtc, 0);
-	add_other_planes_off(req, fd, crtc, NULL, 0);
-	add_crtc_color(req, fd, crtc, NULL);
-	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
-	add_prop(req, fd, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+	add_crtc_off(req, fd, crtc);
 	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
 	vt_assert_f(ret == 0, "atomic commit turning the CRTC off: %s\n", strerror(-ret));
 	drmModeAtomicFree(req);
@@ -481,6 +492,18 @@ void kms_capture_planes_color(int fd, const struct kms_plane_setup *setups, int 
 	/* The fb may go: the capture's handle and mapping keep the buffer. */
 	vt_assert_ok(drmModeRmFB(fd, out_fb));
 	out->handle = handle;
+}
+
+int kms_capture_crtc_index(int fd, uint32_t width, uint32_t height)
+{
+	struct wb_route route;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0,
+		     "no writeback connectors: %m\n");
+	find_writeback_route(fd, width, height, &route);
+	return route.crtc_index;
 }
 
 void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
@@ -622,6 +645,117 @@ void kms_output_planes(int fd, const struct kms_output *o,
 void kms_output_off(int fd, const struct kms_output *o)
 {
 	commit_off(fd, o->crtc);
+}
+
+/* The first writeback connector that can use CRTC @crtc_index and is not in @taken; 0 if none. */
+static uint32_t writeback_for(int fd, const drmModeRes *res, int crtc_index,
+			      const struct kms_output *taken, int n)
+{
+	uint32_t found = 0;
+
+	for (int i = 0; i < res->count_connectors && !found; i++) {
+		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
+		drmModeEncoder *e = NULL;
+		bool used = false;
+
+		for (int k = 0; k < n; k++)
+			used |= c && taken[k].writeback == c->connector_id;
+		if (c && !used && c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK &&
+		    c->count_encoders > 0)
+			e = drmModeGetEncoder(fd, c->encoders[0]);
+		if (e && (e->possible_crtcs & (1u << crtc_index)))
+			found = c->connector_id;
+		drmModeFreeEncoder(e);
+		drmModeFreeConnector(c);
+	}
+	return found;
+}
+
+/* The first CRTC index @enc can use that no output in @taken has; -1 if none. */
+static int free_crtc_for(const drmModeEncoder *enc, const drmModeRes *res,
+			 const struct kms_output *taken, int n)
+{
+	for (int i = 0; i < res->count_crtcs; i++) {
+		bool used = false;
+
+		for (int k = 0; k < n; k++)
+			used |= taken[k].crtc_index == i;
+		if (!used && (enc->possible_crtcs & (1u << i)))
+			return i;
+	}
+	return -1;
+}
+
+int kms_find_outputs(int fd, uint32_t w, uint32_t h, struct kms_output *outs, int max)
+{
+	drmModeRes *res;
+	int n = 0;
+
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0,
+		     "no atomic modesetting: %m\n");
+	vt_require_f(drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0,
+		     "no writeback connectors: %m\n");
+	res = drmModeGetResources(fd);
+	vt_assert_f(res, "KMS resources: %m\n");
+	for (int i = 0; i < res->count_connectors && n < max; i++) {
+		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
+		struct kms_output *o = &outs[n];
+		drmModeEncoder *enc = NULL;
+
+		vt_assert_f(c, "connector %u: %m\n", res->connectors[i]);
+		memset(o, 0, sizeof(*o));
+		if (c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK &&
+		    c->connection != DRM_MODE_DISCONNECTED && c->count_encoders > 0 &&
+		    find_mode(c, w, h, &o->mode))
+			enc = drmModeGetEncoder(fd, c->encoders[0]);
+		o->crtc_index = enc ? free_crtc_for(enc, res, outs, n) : -1;
+		if (o->crtc_index >= 0) {
+			o->crtc = res->crtcs[o->crtc_index];
+			o->connector = c->connector_id;
+			o->writeback = writeback_for(fd, res, o->crtc_index, outs, n);
+			n++;
+		}
+		drmModeFreeEncoder(enc);
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	return n;
+}
+
+void kms_req_modeset(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+		     bool writeback, uint32_t *blob)
+{
+	vt_assert_f(!writeback || o->writeback, "CRTC %u has no writeback connector\n", o->crtc);
+	vt_assert_eq(drmModeCreatePropertyBlob(fd, &o->mode, sizeof(o->mode), blob), 0);
+	add_connectors_off2(req, fd, o->crtc, o->connector, writeback ? o->writeback : 0);
+	add_prop(req, fd, o->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", *blob);
+	add_prop(req, fd, o->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
+	add_crtc_color(req, fd, o->crtc, NULL);
+	add_prop(req, fd, o->connector, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", o->crtc);
+	if (writeback)
+		add_prop(req, fd, o->writeback, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", o->crtc);
+}
+
+void kms_req_planes(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+		    const struct kms_plane_setup *setups, int n)
+{
+	add_planes(req, fd, o->crtc, o->crtc_index, setups, n);
+}
+
+void kms_req_writeback_job(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+			   uint32_t fb_id, int32_t *fence)
+{
+	const uint32_t type = DRM_MODE_OBJECT_CONNECTOR;
+
+	vt_assert_f(o->writeback, "CRTC %u has no writeback connector\n", o->crtc);
+	add_prop(req, fd, o->writeback, type, "WRITEBACK_FB_ID", fb_id);
+	add_prop(req, fd, o->writeback, type, "WRITEBACK_OUT_FENCE_PTR",
+		 (uint64_t)(uintptr_t)fence);
+}
+
+void kms_req_output_off(drmModeAtomicReq *req, int fd, const struct kms_output *o)
+{
+	add_crtc_off(req, fd, o->crtc);
 }
 
 void kms_capture_release(int fd, struct kms_capture *cap)

@@ -90,6 +90,13 @@ void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
 			uint32_t width, uint32_t height, struct kms_capture *out);
 
 /*
+ * The index of the CRTC kms_capture_planes() shows a @width x @height frame
+ * on (its planes and properties are that CRTC's). Sets the atomic and
+ * writeback caps; skips as kms_capture_planes() does.
+ */
+int kms_capture_crtc_index(int fd, uint32_t width, uint32_t height);
+
+/*
  * A CRTC's colour pipeline: blob ids for "DEGAMMA_LUT", "CTM" and
  * "GAMMA_LUT", 0 for a stage that is off. Every frame of this library sets
  * all three (off unless asked), where the CRTC has them.
@@ -108,6 +115,7 @@ struct kms_output {
 	uint32_t crtc, connector;
 	int crtc_index;
 	drmModeModeInfo mode;
+	uint32_t writeback;	/* kms_find_outputs(): a writeback connector of the CRTC, or 0 */
 };
 
 /*
@@ -147,6 +155,34 @@ int kms_output_try_planes(int fd, const struct kms_output *o,
 
 /* Turn every plane of the output's CRTC, its connectors and the CRTC off. */
 void kms_output_off(int fd, const struct kms_output *o);
+
+/*
+ * Every output of @fd that can be lit at once with a @width x @height mode:
+ * each non-writeback, not disconnected connector that has such a mode, with
+ * the first CRTC its encoder can use that no earlier output took, and a
+ * writeback connector of that CRTC no earlier output took (0 if none).
+ * Sets the atomic and writeback caps. Returns how many, at most @max.
+ */
+int kms_find_outputs(int fd, uint32_t width, uint32_t height, struct kms_output *outs,
+		     int max);
+
+/*
+ * Parts of one atomic request, for commits that drive several outputs at
+ * once. kms_req_modeset(): @o's connector alone on its CRTC (with its
+ * writeback connector when @writeback), lit with @o->mode, the colour
+ * pipeline off; the mode's blob in *@blob, to destroy after the commit.
+ * kms_req_planes(): @setups on @o's CRTC as kms_output_planes() puts them.
+ * kms_req_writeback_job(): a writeback job into @fb_id on @o's writeback
+ * connector, which the CRTC must have (or get in the same commit); its
+ * out-fence in *@fence. kms_req_output_off(): everything of @o's CRTC off.
+ */
+void kms_req_modeset(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+		     bool writeback, uint32_t *blob);
+void kms_req_planes(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+		    const struct kms_plane_setup *setups, int n);
+void kms_req_writeback_job(drmModeAtomicReq *req, int fd, const struct kms_output *o,
+			   uint32_t fb_id, int32_t *fence);
+void kms_req_output_off(drmModeAtomicReq *req, int fd, const struct kms_output *o);
 
 /* The first plane of @type that can feed CRTC index @crtc_index; 0 if none. */
 uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type);

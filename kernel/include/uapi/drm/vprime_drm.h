@@ -128,7 +128,7 @@ struct drm_vprime_gem_info {
  * struct drm_vprime_segment - one DMA segment of a device mapping
  */
 struct drm_vprime_segment {
-	/** @addr: the DMA address the device uses. */
+	/** @addr: the DMA address the device uses (0 without CAP_SYS_ADMIN). */
 	__u64 addr;
 	/** @len: the segment's length in bytes. */
 	__u64 len;
@@ -180,8 +180,12 @@ struct drm_vprime_gem_unmap {
  * define DRM_IOCTL_VPRIME_GEM_CREATE - create a buffer object
  *
  * Takes a &struct drm_vprime_gem_create. Errors: -EINVAL for a zero size, a
- * size larger than the machine's memory or one that overflows when rounded,
- * or non-zero flags; -ENOMEM when the object cannot be allocated.
+ * size that overflows when rounded, one larger than the module's
+ * mem_limit_mb (half of RAM by default), one this device could never place
+ * (over one page block or segment on a device that needs contiguous
+ * memory), or non-zero flags; -ENOSPC when the device's objects would take
+ * more than a quarter of its mmap offset space; -ENOMEM when the object
+ * cannot be allocated.
  */
 #define DRM_IOCTL_VPRIME_GEM_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_CREATE, struct drm_vprime_gem_create)
@@ -199,12 +203,18 @@ struct drm_vprime_gem_unmap {
  * define DRM_IOCTL_VPRIME_GEM_MAP - map a buffer object for this device
  *
  * Takes a &struct drm_vprime_gem_map. When the storage must move for this
- * device and other devices hold mappings of it, the call waits for them to
- * unmap, interruptibly and for at most the module's map_wait_ms. Errors:
- * -EINVAL for non-zero flags; -ENOENT for an unknown handle; -EFAULT for a
- * bad @segments_ptr; -ETIME when the other mappings stayed;
- * -EBUSY when the storage is pinned where this device cannot reach it;
- * -EINTR or -ERESTARTSYS when interrupted; -ENOMEM.
+ * device and other devices or jobs hold it, the call waits for them to let
+ * go, and for the fences of the buffer, for at most the module's
+ * map_wait_ms; the wait is killable, not interruptible. The segments'
+ * addresses are given to CAP_SYS_ADMIN only; other callers get 0 there,
+ * and the lengths. Errors: -EINVAL for non-zero flags; -ENOENT for an
+ * unknown handle, or one closed while the call waited; -EFAULT for a bad
+ * @segments_ptr; -ETIME when the other mappings or fences stayed; -EBUSY
+ * when the storage is pinned where this device cannot reach it; -ERANGE
+ * for another driver's buffer whose mapping this device cannot address
+ * (its DMA mask, largest segment or segment boundary); -ENOSPC past the
+ * module's mem_limit_mb, or when this file holds 65536 maps of the object;
+ * -EINTR on a fatal signal; -ENOMEM.
  */
 #define DRM_IOCTL_VPRIME_GEM_MAP \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_MAP, struct drm_vprime_gem_map)
