@@ -749,6 +749,7 @@ static void op_submit(struct rng *r, bool hang)
 	int d = dev_of(r, K_BO, vprime_slot, random_vprime_dev(r)), ret, in_idx = -1, nbos = 1 + below(r, 3);
 	struct slot fence_slot, sobj;
 	uint32_t ncmds = 1 + below(r, ARRAY_SIZE(cmds));
+	bool unused_set = false;
 
 	for (int i = 0; i < nbos; i++) {
 		uint64_t size;
@@ -795,6 +796,11 @@ static void op_submit(struct rng *r, bool hang)
 			c->dst_x = c->dst_y = 0;
 			c->dst_offset = bytes >= 4 ? 4 * below(r, bytes / 4) : 0;
 		}
+		/* a field the op does not use must be 0 */
+		if (c->op == VPRIME_CMD_FILL)
+			c->src = c->src_x = c->src_y = 0;
+		if (c->op != VPRIME_CMD_FILL)
+			c->value = 0;
 	}
 	if (hang) {
 		ncmds = 1;
@@ -825,7 +831,15 @@ static void op_submit(struct rng *r, bool hang)
 			c->dst_offset = c->op == VPRIME_CMD_CHECKSUM ? c->dst_offset + 2 : 0;
 			break;
 		case 6:
-			bos[0].height = 0x7fffffff;
+			if (one_in(r, 2)) {
+				bos[0].height = 0x7fffffff;
+			} else {	/* a field this op does not use */
+				if (c->op == VPRIME_CMD_FILL)
+					c->src_y = 1;
+				else
+					c->value = 1;
+				unused_set = true;
+			}
 			break;
 		default:
 			c->src = c->dst = nbos;				/* no such buffer */
@@ -910,6 +924,8 @@ static void op_submit(struct rng *r, bool hang)
 	    !s.num_cmds || s.num_cmds > VPRIME_SUBMIT_MAX_CMDS ||
 	    s.num_in_syncobjs > VPRIME_SUBMIT_MAX_SYNCOBJS)
 		must_fail(ret, "SUBMIT with padding or a count out of range");
+	if (unused_set)
+		must_fail(ret, "SUBMIT of a command with a field its op does not use");
 	if (ret)
 		return;
 	if (s.flags & VPRIME_SUBMIT_OUT_SYNCOBJ && s.out_syncobj.point) {
