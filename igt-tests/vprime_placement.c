@@ -70,23 +70,6 @@ static const char *placement_name(uint32_t placement)
 		    placement_name(_got), _got, placement_name(_want), _want);	\
 } while (0)
 
-/* Instances by what their limits allow. */
-
-static bool is_lenient(const struct vprime_limits *l)
-{
-	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary;
-}
-
-static bool is_dma32(const struct vprime_limits *l)
-{
-	return l->dma_bits == 32;
-}
-
-static bool is_contiguous(const struct vprime_limits *l)
-{
-	return l->contiguous;
-}
-
 static bool splits_segments(const struct vprime_limits *l)
 {
 	return (l->max_segment || l->seg_boundary) && !l->contiguous;
@@ -95,34 +78,7 @@ static bool splits_segments(const struct vprime_limits *l)
 /* A device that cannot reach scattered storage anywhere in memory. */
 static bool is_strict(const struct vprime_limits *l)
 {
-	return is_dma32(l) || is_contiguous(l);
-}
-
-typedef bool (*instance_match)(const struct vprime_limits *l);
-
-/* The first instance not in the mask @exclude for which @match holds; -1 if none. */
-static int find_instance(instance_match match, unsigned int exclude)
-{
-	int n = vprime_num_devices();
-
-	vt_assert_lte(n, MAX_INSTANCES);
-	for (int i = 0; i < n; i++) {
-		struct vprime_limits l = vprime_limits(i);
-
-		if (!(exclude & BIT(i)) && match(&l))
-			return i;
-	}
-	return -1;
-}
-
-/* find_instance(), skipping the subtest when there is none; @what says which. */
-static int require_instance(instance_match match, unsigned int exclude, const char *what)
-{
-	int i = find_instance(match, exclude);
-
-	vt_require_f(i >= 0, "needs %s among the module's instances (see the parameters "
-		     "dma_bits, max_segment, seg_boundary, contiguous)\n", what);
-	return i;
+	return vprime_is_dma32(l) || vprime_is_contiguous(l);
 }
 
 static unsigned int all_instances(void)
@@ -301,7 +257,7 @@ static void wait_child_ok(pid_t pid, const char *what)
 
 static void test_late_allocation(void)
 {
-	int exp = require_instance(is_lenient, 0, "a lenient instance");
+	int exp = vprime_require_instance(vprime_is_lenient, 0, "a lenient instance");
 	int n = vprime_num_devices(), fds[MAX_INSTANCES], first = -1, k = 0, a, dmabuf;
 	uint32_t hs[MAX_INSTANCES], h, num, placement, want = placement_for(all_instances());
 	struct drm_vprime_gem_info info;
@@ -415,7 +371,7 @@ static void dma32_own(void *arg)
 
 static void dma32_imported(void *arg)
 {
-	int idx = *(int *)arg, exp = require_instance(is_lenient, BIT(idx), "a lenient instance");
+	int idx = *(int *)arg, exp = vprime_require_instance(vprime_is_lenient, BIT(idx), "a lenient instance");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), d = vprime_open(idx, VPRIME_NODE_RENDER);
 	uint32_t h = vprime_gem_create(a, SZ_4M), hd, nd, na, placement;
 	struct drm_vprime_segment *sd, *sa;
@@ -446,7 +402,7 @@ static void dma32_imported(void *arg)
 
 static void test_dma32_no_bounce(void)
 {
-	int idx = require_instance(is_dma32, 0, "an instance with dma_bits 32");
+	int idx = vprime_require_instance(vprime_is_dma32, 0, "an instance with dma_bits 32");
 	uint64_t mem = mem_total_bytes();
 
 	vt_require_f(mem > SZ_4G, "needs more than 4 GiB of RAM for memory above 4 GiB "
@@ -478,7 +434,7 @@ static void contiguous_own(void *arg)
 
 static void contiguous_imported(void *arg)
 {
-	int idx = *(int *)arg, exp = require_instance(is_lenient, BIT(idx), "a lenient instance");
+	int idx = *(int *)arg, exp = vprime_require_instance(vprime_is_lenient, BIT(idx), "a lenient instance");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), c = vprime_open(idx, VPRIME_NODE_RENDER);
 	uint32_t h = vprime_gem_create(a, SZ_1M), hc, nc, na, placement;
 	struct drm_vprime_segment *sc, *sa;
@@ -508,7 +464,7 @@ static void contiguous_imported(void *arg)
 
 static void test_contiguous(void)
 {
-	int idx = require_instance(is_contiguous, 0, "an instance with contiguous=Y");
+	int idx = vprime_require_instance(vprime_is_contiguous, 0, "an instance with contiguous=Y");
 
 	vtest_dynamic("own", contiguous_own, &idx);
 	vtest_dynamic("imported", contiguous_imported, &idx);
@@ -542,7 +498,7 @@ static void split_own(void *arg)
 
 static void split_imported(void *arg)
 {
-	int idx = *(int *)arg, exp = require_instance(is_lenient, BIT(idx), "a lenient instance");
+	int idx = *(int *)arg, exp = vprime_require_instance(vprime_is_lenient, BIT(idx), "a lenient instance");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), s = vprime_open(idx, VPRIME_NODE_RENDER);
 	uint32_t h = vprime_gem_create(a, SZ_1M), hs, ns, na, placement;
 	struct drm_vprime_segment *ss, *sa;
@@ -570,8 +526,8 @@ static void split_imported(void *arg)
 static void split_contiguous_storage(void *arg)
 {
 	int idx = *(int *)arg;
-	int exp = require_instance(is_lenient, BIT(idx), "a lenient instance");
-	int cidx = require_instance(is_contiguous, BIT(idx) | BIT(exp),
+	int exp = vprime_require_instance(vprime_is_lenient, BIT(idx), "a lenient instance");
+	int cidx = vprime_require_instance(vprime_is_contiguous, BIT(idx) | BIT(exp),
 				    "an instance with contiguous=Y");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), s = vprime_open(idx, VPRIME_NODE_RENDER);
 	int c = vprime_open(cidx, VPRIME_NODE_RENDER);
@@ -596,7 +552,7 @@ static void split_contiguous_storage(void *arg)
 
 static void test_max_segment(void)
 {
-	int idx = require_instance(splits_segments, 0,
+	int idx = vprime_require_instance(splits_segments, 0,
 				   "a non-contiguous instance with max_segment or seg_boundary");
 
 	vtest_dynamic("own", split_own, &idx);
@@ -628,8 +584,8 @@ static void shared_setup(struct shared *sh, int strict, uint32_t seed)
 	struct drm_vprime_gem_info info;
 
 	sh->idx[STRICT] = strict;
-	sh->idx[EXP] = require_instance(is_lenient, BIT(strict), "a lenient instance");
-	sh->idx[LEN] = require_instance(is_lenient, BIT(strict) | BIT(sh->idx[EXP]),
+	sh->idx[EXP] = vprime_require_instance(vprime_is_lenient, BIT(strict), "a lenient instance");
+	sh->idx[LEN] = vprime_require_instance(vprime_is_lenient, BIT(strict) | BIT(sh->idx[EXP]),
 					"two lenient instances");
 	for (int i = 0; i < 3; i++) {
 		sh->fd[i] = vprime_open(sh->idx[i], VPRIME_NODE_RENDER);
@@ -743,7 +699,7 @@ static void migrate_to(void *arg)
 
 static void test_migrate(void)
 {
-	int dma32 = find_instance(is_dma32, 0), contig = find_instance(is_contiguous, 0);
+	int dma32 = vprime_find_instance(vprime_is_dma32, 0), contig = vprime_find_instance(vprime_is_contiguous, 0);
 
 	vt_require_f(dma32 >= 0 || contig >= 0, "needs an instance with dma_bits 32 or "
 		     "contiguous=Y\n");
@@ -809,7 +765,7 @@ static void assert_waited_and_notified(const struct shared *sh,
 static void test_migrate_wait(void)
 {
 	struct notice_counters counters;
-	int strict = require_instance(is_strict, 0, "an instance with dma_bits 32 or "
+	int strict = vprime_require_instance(is_strict, 0, "an instance with dma_bits 32 or "
 				      "contiguous=Y");
 	struct drm_vprime_gem_info before, info;
 	struct map_result r;
@@ -865,7 +821,7 @@ static void test_migrate_wait(void)
 
 static void test_migrate_timeout(void)
 {
-	int strict = require_instance(is_strict, 0, "an instance with dma_bits 32 or "
+	int strict = vprime_require_instance(is_strict, 0, "an instance with dma_bits 32 or "
 				      "contiguous=Y");
 	uint64_t wait_ms = map_wait_ms();
 	struct drm_vprime_gem_info before, info;
@@ -914,8 +870,8 @@ static void test_migrate_timeout(void)
 
 static void test_refuse_impossible(void)
 {
-	int cidx = require_instance(is_contiguous, 0, "an instance with contiguous=Y");
-	int exp = require_instance(is_lenient, BIT(cidx), "a lenient instance");
+	int cidx = vprime_require_instance(vprime_is_contiguous, 0, "an instance with contiguous=Y");
+	int exp = vprime_require_instance(vprime_is_lenient, BIT(cidx), "a lenient instance");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), c = vprime_open(cidx, VPRIME_NODE_RENDER);
 	int idx[2] = { exp, cidx };
 	long base[2] = { vprime_object_count(exp), vprime_object_count(cidx) };
@@ -1014,7 +970,7 @@ static void churn_child(const struct churn *ch, unsigned int seed, int out)
 
 static void test_concurrent(void)
 {
-	int exp = require_instance(is_lenient, 0, "a lenient instance");
+	int exp = vprime_require_instance(vprime_is_lenient, 0, "a lenient instance");
 	int n = vprime_num_devices(), all[MAX_INSTANCES], a, pipefd[2];
 	struct churn ch = { .seed = 0xc0c0a };
 	struct churn_counts cnt, sum = {};
@@ -1081,8 +1037,8 @@ static int gem_unmap_flags(int fd, uint32_t handle, uint32_t flags)
 
 static void test_map_invalid(void)
 {
-	int exp = require_instance(is_lenient, 0, "a lenient instance");
-	int imp = require_instance(is_lenient, BIT(exp), "two lenient instances");
+	int exp = vprime_require_instance(vprime_is_lenient, 0, "a lenient instance");
+	int imp = vprime_require_instance(vprime_is_lenient, BIT(exp), "two lenient instances");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), b = vprime_open(imp, VPRIME_NODE_RENDER);
 	int idx[2] = { exp, imp };
 	long base[2] = { vprime_object_count(exp), vprime_object_count(imp) };

@@ -46,60 +46,16 @@
 #define SZ_64K		(64u << 10)
 #define SZ_1M		(1u << 20)
 
-/* Instances by their limits: -1 when the module has none such. */
-static int find_instance(bool (*want)(const struct vprime_limits *l))
+static int need_instance(vprime_instance_match want, const char *what)
 {
-	int i, n = vprime_num_devices();
-
-	for (i = 0; i < n; i++) {
-		struct vprime_limits l = vprime_limits(i);
-
-		if (want(&l))
-			return i;
-	}
-	return -1;
-}
-
-static bool is_lenient(const struct vprime_limits *l)
-{
-	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary;
-}
-
-static bool is_dma32(const struct vprime_limits *l)
-{
-	return l->dma_bits == 32 && !l->contiguous;
-}
-
-static bool is_contiguous(const struct vprime_limits *l)
-{
-	return l->contiguous;
-}
-
-static int need_instance(bool (*want)(const struct vprime_limits *l), const char *what)
-{
-	int i = find_instance(want);
-
-	vt_require_f(i >= 0, "no %s vprime instance (module parameters)\n", what);
-	return i;
+	return vprime_require_instance(want, 0, what);
 }
 
 /* Two distinct lenient instances (an exporter and an importer). */
 static void two_lenient(int *a, int *b)
 {
-	int i, n = vprime_num_devices();
-
-	*a = *b = -1;
-	for (i = 0; i < n; i++) {
-		struct vprime_limits l = vprime_limits(i);
-
-		if (!is_lenient(&l))
-			continue;
-		if (*a < 0)
-			*a = i;
-		else if (*b < 0)
-			*b = i;
-	}
-	vt_require_f(*b >= 0, "fewer than two lenient vprime instances\n");
+	*a = need_instance(vprime_is_lenient, "a lenient instance");
+	*b = vprime_require_instance(vprime_is_lenient, 1u << *a, "two lenient instances");
 }
 
 static void param_write(const char *name, const char *value)
@@ -227,8 +183,8 @@ static void test_mmap_private_import(void)
  */
 static void test_dmabuf_mmap_follows_move(void)
 {
-	int lenient = need_instance(is_lenient, "lenient");
-	int low = need_instance(is_dma32, "32-bit");
+	int lenient = need_instance(vprime_is_lenient, "a lenient instance");
+	int low = need_instance(vprime_is_dma32, "a 32-bit instance");
 	int fa = vprime_open(lenient, VPRIME_NODE_RENDER);
 	int fl = vprime_open(low, VPRIME_NODE_RENDER);
 	uint32_t h = vprime_gem_create(fa, SZ_64K), imported, placement;
@@ -316,8 +272,8 @@ struct move_setup {
 
 static void move_setup(struct move_setup *s, uint32_t size)
 {
-	s->exporter = need_instance(is_lenient, "lenient");
-	s->low = need_instance(is_dma32, "32-bit");
+	s->exporter = need_instance(vprime_is_lenient, "a lenient instance");
+	s->low = need_instance(vprime_is_dma32, "a 32-bit instance");
 	s->fe = vprime_open(s->exporter, VPRIME_NODE_RENDER);
 	s->fl = vprime_open(s->low, VPRIME_NODE_RENDER);
 	s->h = vprime_gem_create(s->fe, size);
@@ -515,8 +471,8 @@ static void wait_fence(int fence)
  */
 static void test_import_after_finished_job(void)
 {
-	int lenient = need_instance(is_lenient, "lenient");
-	int low = need_instance(is_dma32, "32-bit");
+	int lenient = need_instance(vprime_is_lenient, "a lenient instance");
+	int low = need_instance(vprime_is_dma32, "a 32-bit instance");
 	int fe = vprime_open(lenient, VPRIME_NODE_RENDER);
 	int fl = vprime_open(low, VPRIME_NODE_RENDER);
 	uint32_t h = vprime_gem_create(fe, 256 * 256 * 4), imported, placement, i;
@@ -550,8 +506,8 @@ static void test_import_after_finished_job(void)
  */
 static void test_move_waits_for_fences(void)
 {
-	int lenient = need_instance(is_lenient, "lenient");
-	int low = need_instance(is_dma32, "32-bit");
+	int lenient = need_instance(vprime_is_lenient, "a lenient instance");
+	int low = need_instance(vprime_is_dma32, "a 32-bit instance");
 	int fe = vprime_open(lenient, VPRIME_NODE_RENDER);
 	int fl = vprime_open(low, VPRIME_NODE_RENDER);
 	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
@@ -675,7 +631,7 @@ static void test_static_import_ebusy(void)
 /* Sizes the contiguous instance can never place are refused at create. */
 static void test_create_unplaceable(void)
 {
-	int idx = need_instance(is_contiguous, "contiguous");
+	int idx = need_instance(vprime_is_contiguous, "a contiguous instance");
 	int fd = vprime_open(idx, VPRIME_NODE_RENDER);
 	int card = vprime_open(idx, VPRIME_NODE_CARD);
 	struct drm_vprime_gem_create c = { .size = 64ull << 20 };
@@ -939,7 +895,7 @@ static void test_jobs_charged(void)
  */
 static void test_foreign_import_limits(void)
 {
-	int low = need_instance(is_dma32, "32-bit");
+	int low = need_instance(vprime_is_dma32, "a 32-bit instance");
 	struct vprime_limits l = vprime_limits(low);
 	int vgem = vprime_open_other("vgem");
 	int fl = vprime_open(low, VPRIME_NODE_RENDER);

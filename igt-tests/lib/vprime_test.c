@@ -213,3 +213,42 @@ struct vprime_limits vprime_limits(int index)
 		    (unsigned long long)l.seg_boundary);
 	return l;
 }
+
+bool vprime_is_lenient(const struct vprime_limits *l)
+{
+	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary;
+}
+
+bool vprime_is_dma32(const struct vprime_limits *l)
+{
+	return l->dma_bits == 32;
+}
+
+bool vprime_is_contiguous(const struct vprime_limits *l)
+{
+	return l->contiguous;
+}
+
+int vprime_find_instance(vprime_instance_match match, unsigned int exclude)
+{
+	int n = vprime_num_devices();
+
+	vt_assert_lte(n, 32);
+	for (int i = 0; i < n; i++) {
+		struct vprime_limits l = vprime_limits(i);
+
+		if (!(exclude & (1u << i)) && match(&l))
+			return i;
+	}
+	return -1;
+}
+
+int vprime_require_instance(vprime_instance_match match, unsigned int exclude,
+			    const char *what)
+{
+	int i = vprime_find_instance(match, exclude);
+
+	vt_require_f(i >= 0, "needs %s among the module's instances (see the parameters "
+		     "dma_bits, max_segment, seg_boundary, contiguous)\n", what);
+	return i;
+}

@@ -76,4 +76,18 @@ struct vprime_limits {
  */
 struct vprime_limits vprime_limits(int index);
 
+/* Instances by what their limits allow. */
+bool vprime_is_lenient(const struct vprime_limits *l);	/* 64-bit, no segment limit */
+bool vprime_is_dma32(const struct vprime_limits *l);	/* a 32-bit DMA mask */
+bool vprime_is_contiguous(const struct vprime_limits *l);	/* needs one block */
+
+typedef bool (*vprime_instance_match)(const struct vprime_limits *l);
+
+/* The first instance not in the mask @exclude for which @match holds; -1 if none. */
+int vprime_find_instance(vprime_instance_match match, unsigned int exclude);
+
+/* vprime_find_instance(), skipping the test when there is none; @what says which. */
+int vprime_require_instance(vprime_instance_match match, unsigned int exclude,
+			    const char *what);
+
 #endif /* VPRIME_TEST_H */
