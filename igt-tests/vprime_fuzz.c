@@ -444,10 +444,24 @@ static void put(int idx)
 
 static void release(const struct slot *s);
 
-/* Put @s in the table; when it is full, release it. */
+/*
+ * Put @s in the table; when it is full, release it. A handle the table has
+ * already (an import of a buffer the file has a handle for gives that
+ * handle again) is not listed twice: a close of one copy would leave the
+ * other stale for good.
+ */
 static void add(const struct slot *s)
 {
 	pthread_mutex_lock(&table_lock);
+	if (s->kind == K_BO) {
+		for (int i = 0; i < NSLOTS; i++) {
+			if (table[i].kind == K_BO && table[i].dev == s->dev &&
+			    table[i].handle == s->handle) {
+				pthread_mutex_unlock(&table_lock);
+				return;
+			}
+		}
+	}
 	for (int i = 0; i < NSLOTS; i++) {
 		if (table[i].kind == K_FREE) {
 			table[i] = *s;
