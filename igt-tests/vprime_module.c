@@ -11,8 +11,10 @@
 #include <string.h>
 #include <poll.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -407,6 +409,68 @@ static void test_hang_without_timeout(void)
 	assert_devices_answer(num_devices);
 }
 
+/* Whether the running kernel is at least @major.@minor. */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	vt_assert_ok(uname(&u));
+	vt_assert(sscanf(u.release, "%d.%d", &ma, &mi) == 2);
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * A job's fence may outlive the module: in a sync_file, and in the
+ * reservation object of a foreign buffer the job wrote. Their last puts,
+ * and questions about their names, come after the unload and must not
+ * reach the module: its fence release did, and 7.2 oopsed in freed module
+ * memory. Only a core that detaches signalled fences from their driver
+ * (7.2 here) makes that possible; before, the core reads the ops of every
+ * fence, of every driver, on release (docs/security.md).
+ */
+static void test_fence_outlives_module(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	uint32_t vgem_handle, pitch, dst;
+	int fd, vgem, dmabuf, fence;
+	struct vprime_job job;
+	char params[512];
+	uint64_t size;
+	void *map;
+
+	vt_require_f(kernel_at_least(7, 2),
+		     "this kernel's dma-fence core reads a signalled fence's ops on release\n");
+	loaded_params(params, sizeof(params));
+	vgem = vprime_open_other("vgem");
+	vgem_handle = dumb_create_mapped(vgem, 64, 32, &pitch, &size, &map);
+	dmabuf = prime_export(vgem, vgem_handle, DRM_CLOEXEC | DRM_RDWR);
+
+	fd = vprime_open(0, VPRIME_NODE_RENDER);
+	vprime_job_init(&job);
+	dst = vprime_job_add_bo(&job, prime_import(fd, dmabuf), VPRIME_SUBMIT_BO_WRITE,
+				64, 32, pitch, DRM_FORMAT_XRGB8888);
+	vprime_job_fill(&job, dst, 0, 0, 64, 32, 0xff223344u);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, 20000) == POLLIN, "the job did not complete\n");
+	vt_assert_eq(sync_file_status(fence), 1);
+	vt_assert_eq(((uint32_t *)map)[0], 0xff223344u);
+	close(fd);
+
+	vt_assert_eq(unload(), 0);
+	vt_assert_eq(sync_file_status(fence), 1);	/* asks the fence its name */
+	close(fence);
+	munmap(map, size);
+	close(dmabuf);
+	gem_close(vgem, vgem_handle);	/* the last reference: the buffer's fences go */
+	close(vgem);
+
+	load(ko, params);
+	assert_devices_answer(num_devices);
+}
+
 static const struct vtest tests[] = {
 	VTEST("reload", "Unloading removes every vprime device and node; reloading brings "
 	      "back the same minors, three times in a row.", test_reload),
@@ -418,6 +482,9 @@ static const struct vtest tests[] = {
 	      test_unload_jobs_in_flight),
 	VTEST("hang-without-timeout", "Loaded with job_timeout_ms=0, SUBMIT refuses "
 	      "VPRIME_CMD_HANG with EOPNOTSUPP; other jobs run.", test_hang_without_timeout),
+	VTEST("fence-outlives-module", "A job's fences in a sync_file and in a foreign "
+	      "buffer's reservation object are released after the unload without calling "
+	      "into the module.", test_fence_outlives_module),
 };
 
 VTEST_MAIN("Unloading and reloading vprime.ko: every device goes away with the "

@@ -72,19 +72,18 @@ static const char *engine_fence_timeline_name(struct dma_fence *fence)
 	return "vprime-engine";
 }
 
-/* The job ends with its hardware fence, after an RCU grace period. */
-static void engine_fence_release(struct dma_fence *fence)
-{
-	struct vprime_job *job = container_of(fence, struct vprime_job, hw_fence);
-
-	kfree_rcu(job, rcu);
-}
-
+/*
+ * No release: dma_fence_free() frees the job, which starts with its
+ * hardware fence, after an RCU grace period. A fence may outlive the module
+ * (in a sync_file, or in a foreign buffer's reservation object) and its
+ * last put must not call into it.
+ */
 static const struct dma_fence_ops engine_fence_ops = {
 	.get_driver_name = engine_fence_driver_name,
 	.get_timeline_name = engine_fence_timeline_name,
-	.release = engine_fence_release,
 };
+
+static_assert(offsetof(struct vprime_job, hw_fence) == 0);
 
 /*
  * Signal the job's hardware fence with @error, once: the execution, run_job

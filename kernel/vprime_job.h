@@ -74,14 +74,15 @@ struct vprime_job_bo {
 
 /**
  * struct vprime_job - one submitted job
+ * @hw_fence: signalled when the engine has executed it. Its ops have no
+ *	release: the core frees it with kfree_rcu(), and so the job, which
+ *	starts with it. No vprime code runs for a fence that outlives the
+ *	module, and 7.2's core detaches it from vprime once signalled.
  * @base: the scheduler's job
  * @engine: the engine it runs on
  * @file: the file that submitted it, referenced
- * @hw_fence: signalled when the engine has executed it; its release frees
- *	the job
  * @hw_fence_live: @hw_fence was initialised (the job ran)
  * @flags: VPRIME_JOB_* bits
- * @rcu: frees the job after fence readers are done
  * @exec_work: executes the job on &vprime_engine.exec_wq
  * @cleanup_work: releases the job's buffers on &vprime_engine.cleanup_wq
  * @bos: the buffers
@@ -90,13 +91,12 @@ struct vprime_job_bo {
  * @num_cmds: their number
  */
 struct vprime_job {
+	struct dma_fence hw_fence;	/* first: the core frees it */
 	struct drm_sched_job base;
 	struct vprime_engine *engine;
 	struct vprime_file *file;
-	struct dma_fence hw_fence;
 	bool hw_fence_live;
 	unsigned long flags;
-	struct rcu_head rcu;
 	struct work_struct exec_work;
 	struct work_struct cleanup_work;
 	struct vprime_job_bo *bos;
