@@ -2539,6 +2539,132 @@ static void test_fbdev(void)
 	free(frame_b);
 }
 
+/* cursor-async */
+
+#define CURSOR_MOVES	40
+
+/* How many cursor moves CRTC index @crtc_index of vprime.0 applied without a commit. */
+static long async_updates(int crtc_index)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], line[128];
+	long value = -1;
+	FILE *f;
+
+	crc_dir(crtc_index, dir, sizeof(dir));
+	*strstr(dir, "/crtc-") = '\0';
+	snprintf(path, sizeof(path), "%s/vprime_display", dir);
+	f = fopen(path, "r");
+	vt_assert_f(f, "%s: %m\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		int crtc;
+		long n;
+
+		if (sscanf(line, "crtc %d: async_updates: %ld", &crtc, &n) == 2 &&
+		    crtc == crtc_index)
+			value = n;
+	}
+	fclose(f);
+	vt_assert_f(value >= 0, "%s has no line for CRTC index %d\n", path, crtc_index);
+	return value;
+}
+
+/* Write the next frame of @o back into @cap_fb (a commit of nothing else) and wait. */
+static void capture_next_frame(int fd, const struct kms_output *o, uint32_t cap_fb)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int32_t fence = -1;
+	int ret;
+
+	vt_assert(req);
+	kms_req_writeback_job(req, fd, o, cap_fb, &fence);
+	ret = drmModeAtomicCommit(fd, req, 0, NULL);
+	vt_assert_f(ret == 0, "the writeback commit: %s\n", strerror(-ret));
+	drmModeAtomicFree(req);
+	vt_assert_f(fence >= 0, "the writeback job returned no out-fence\n");
+	pfd.fd = fence;
+	vt_assert_f(poll(&pfd, 1, WRITEBACK_TIMEOUT_MS) == 1,
+		    "the writeback fence did not signal within %d ms\n", WRITEBACK_TIMEOUT_MS);
+	close(fence);
+}
+
+static void move_cursor(int fd, const struct kms_output *o, struct ref_plane *cursor,
+			int32_t x, int32_t y)
+{
+	int ret = drmModeMoveCursor(fd, o->crtc, x, y);
+
+	vt_assert_f(ret == 0, "moving the cursor to (%d, %d): %s\n", x, y, strerror(-ret));
+	cursor->x = x;
+	cursor->y = y;
+}
+
+/*
+ * Legacy cursor moves of a visible cursor are async updates: each is
+ * applied at once, without a commit (the debugfs count says so), and the
+ * next frame shows the cursor where the last move put it. A move off the
+ * screen and back takes ordinary commits, and shows right too.
+ */
+static void test_cursor_async(void)
+{
+	struct kms_plane_setup setups[2];
+	struct ref_plane planes[2];
+	struct kms_capture cap;
+	struct kms_output out;
+	struct fb primary, cursor;
+	drmModeAtomicReq *req;
+	uint32_t blob, cap_fb;
+	int fd = open_card();
+	long before;
+
+	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
+		     "vprime.0 has no output with writeback at %dx%d\n", W, H);
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
+	fb_fill(&primary, 0x3a0, false);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0x3a1, true);
+	cap_fb = capture_buffer(fd, &cap);
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
+	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor, 100, 100);
+	setups[0] = setup_of(&planes[0]);
+	setups[1] = setup_of(&planes[1]);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_modeset(req, fd, &out, true, &blob);
+	kms_req_planes(req, fd, &out, setups, 2);
+	vt_assert_eq(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL), 0);
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+
+	before = async_updates(out.crtc_index);
+	for (int i = 1; i <= CURSOR_MOVES; i++)
+		move_cursor(fd, &out, &planes[1], 100 + 7 * i, 100 + 5 * i);
+	vt_assert_eq(async_updates(out.crtc_index) - before, CURSOR_MOVES);
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "after the async moves");
+
+	/* Partly off the top left corner: still on screen, still async. */
+	move_cursor(fd, &out, &planes[1], -20, -30);
+	vt_assert_eq(async_updates(out.crtc_index) - before, CURSOR_MOVES + 1);
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "the cursor across the corner");
+
+	/* Wholly off the screen and back: ordinary commits. */
+	move_cursor(fd, &out, &planes[1], W + 10, 10);
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 1, NULL, 0, "the cursor off the screen");
+	move_cursor(fd, &out, &planes[1], W - 32, H - 32);
+	vt_assert_eq(async_updates(out.crtc_index) - before, CURSOR_MOVES + 1);
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "the cursor back on the screen");
+
+	kms_output_off(fd, &out);
+	vt_assert_eq(drmModeRmFB(fd, cap_fb), 0);
+	kms_capture_release(fd, &cap);
+	fb_release(fd, &cursor);
+	fb_release(fd, &primary);
+	close(fd);
+}
+
 static const struct vtest tests[] = {
 	VTEST("writeback-local", "vprime's own GEM object and dumb buffer, full screen: "
 	      "every pixel read back through writeback is the buffer's.",
@@ -2586,6 +2712,10 @@ static const struct vtest tests[] = {
 	VTEST("two-crtcs-stress", "two-crtcs at 240 Hz with 500 flips of both, the test "
 	      "and the vblank timers on one CPU (two CRTCs' locks once nested there).",
 	      test_two_crtcs_stress),
+	VTEST("cursor-async", "Legacy moves of a visible cursor are applied without a "
+	      "commit (async updates, counted in debugfs) and the next frame written back "
+	      "shows the cursor where the last one put it; moves off the screen and back "
+	      "take ordinary commits.", test_cursor_async),
 	VTEST("addfb-invalid", "ADDFB2 refuses a bad handle (-ENOENT), a short pitch, an "
 	      "unsupported format, a non-linear modifier and a buffer larger than its "
 	      "object (-EINVAL).", test_addfb_invalid),

@@ -95,6 +95,18 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 #define vprime_atomic_state	drm_atomic_state
 #endif
 
+/*
+ * &drm_plane_helper_funcs.atomic_async_check gained a @flip argument (an
+ * async page flip rather than a legacy cursor update) by 7.2.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define VPRIME_ASYNC_CHECK_FLIP_PARAM	, bool flip
+#define VPRIME_ASYNC_CHECK_FLIP		flip
+#else
+#define VPRIME_ASYNC_CHECK_FLIP_PARAM
+#define VPRIME_ASYNC_CHECK_FLIP		false
+#endif
+
 /* By 7.2 &drm_mode_config_funcs.fb_create also takes the format's info. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
 #define VPRIME_FB_CREATE_INFO_PARAM	const struct drm_format_info *info,

@@ -60,16 +60,39 @@ static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 }
 
 /*
- * The framebuffer pixel that @s shows at (@ox, @oy) of its on-screen
- * rectangle, as a 1x1 rectangle: the core's own rotation of the source
- * rectangle says where it is.
+ * Where a plane is, read once per frame: an async cursor update moves the
+ * cursor while frames are composed (vprime_plane.c).
  */
-static struct drm_rect source_pixel(const struct drm_plane_state *s, int ox, int oy)
+struct plane_place {
+	struct drm_rect src;
+	struct drm_rect dst;
+};
+
+static void read_places(struct vprime_output *out, const struct vprime_crtc_state *state,
+			struct plane_place *place)
+{
+	unsigned int i;
+
+	spin_lock_irq(&out->lock);
+	for (i = 0; i < state->num_planes; i++) {
+		place[i].src = state->planes[i]->base.src;
+		place[i].dst = state->planes[i]->base.dst;
+	}
+	spin_unlock_irq(&out->lock);
+}
+
+/*
+ * The framebuffer pixel that @s, at @place, shows at (@ox, @oy) of its
+ * on-screen rectangle, as a 1x1 rectangle: the core's own rotation of the
+ * source rectangle says where it is.
+ */
+static struct drm_rect source_pixel(const struct drm_plane_state *s,
+				    const struct plane_place *place, int ox, int oy)
 {
 	const struct drm_framebuffer *fb = s->fb;
-	struct drm_rect src = DRM_RECT_INIT(s->src.x1 >> 16, s->src.y1 >> 16,
-					    drm_rect_width(&s->src) >> 16,
-					    drm_rect_height(&s->src) >> 16);
+	struct drm_rect src = DRM_RECT_INIT(place->src.x1 >> 16, place->src.y1 >> 16,
+					    drm_rect_width(&place->src) >> 16,
+					    drm_rect_height(&place->src) >> 16);
 	struct drm_rect p;
 
 	drm_rect_rotate(&src, fb->width, fb->height, s->rotation);
@@ -78,20 +101,20 @@ static struct drm_rect source_pixel(const struct drm_plane_state *s, int ox, int
 	return p;
 }
 
-/* Blend plane @ps into row @y of the frame, @row, @width pixels wide. */
-static void blend_plane_row(const struct vprime_plane_state *ps, int y, u32 *row, u32 *line,
-			    int width)
+/* Blend plane @ps, at @place, into row @y of the frame, @row, @width pixels wide. */
+static void blend_plane_row(const struct vprime_plane_state *ps, const struct plane_place *place,
+			    int y, u32 *row, u32 *line, int width)
 {
 	const struct drm_plane_state *s = &ps->base;
-	const struct drm_rect *dst = &s->dst;
+	const struct drm_rect *dst = &place->dst;
 	int x1 = max(dst->x1, 0), x2 = min(dst->x2, width), i;
 	struct drm_rect first, next;
 
 	if (x1 >= x2)
 		return;
 	/* Along a screen row the source moves one pixel in x or in y. */
-	first = source_pixel(s, x1 - dst->x1, y - dst->y1);
-	next = source_pixel(s, x1 + 1 - dst->x1, y - dst->y1);
+	first = source_pixel(s, place, x1 - dst->x1, y - dst->y1);
+	next = source_pixel(s, place, x1 + 1 - dst->x1, y - dst->y1);
 	vprime_read_line(ps, first.x1, first.y1, next.x1 - first.x1, next.y1 - first.y1,
 			 x2 - x1, line);
 	for (i = 0; i < x2 - x1; i++)
@@ -109,17 +132,19 @@ static void compose(struct vprime_output *out, struct vprime_crtc_state *state, 
 	const struct drm_display_mode *mode = &state->base.mode;
 	int width = mode->hdisplay, height = mode->vdisplay, y;
 	u32 *row = out->compose_row, *line = out->compose_line;
+	struct plane_place place[VPRIME_PLANES_PER_CRTC];
 	unsigned int i;
 
 	*crc = 0;
+	read_places(out, state, place);
 	vprime_color_prepare(&out->color, &state->base);
 	for (y = 0; y < height; y++) {
 		memset32(row, 0xff000000, width);
 		for (i = 0; i < state->num_planes; i++) {
-			const struct drm_rect *dst = &state->planes[i]->base.dst;
+			const struct drm_rect *dst = &place[i].dst;
 
 			if (y >= dst->y1 && y < dst->y2)
-				blend_plane_row(state->planes[i], y, row, line, width);
+				blend_plane_row(state->planes[i], &place[i], y, row, line, width);
 		}
 		vprime_color_apply(&out->color, row, width);
 		if (writeback)

@@ -198,13 +198,17 @@ static int vprime_crtc_atomic_check(struct drm_crtc *crtc, struct vprime_atomic_
 	ret = vprime_color_atomic_check(crtc_state);
 	if (ret)
 		return ret;
-	ret = drm_atomic_add_affected_planes(state, crtc);
-	if (ret)
-		return ret;
+	/*
+	 * A plane the commit leaves alone is shown in its current state: the
+	 * CRTC's lock, held here, keeps it. Not adding every plane keeps a
+	 * legacy cursor move a one-plane commit, which can be async.
+	 */
 	vstate->num_planes = 0;
 	drm_for_each_plane_mask(plane, crtc->dev, crtc_state->plane_mask) {
 		ps = drm_atomic_get_new_plane_state(state, plane);
-		if (!ps || !ps->visible)
+		if (!ps)
+			ps = plane->state;
+		if (!ps->visible)
 			continue;
 		if (WARN_ON(vstate->num_planes == VPRIME_PLANES_PER_CRTC))
 			return -EINVAL;

@@ -14,6 +14,9 @@
  * contiguous segments, pins, vmaps, userspace maps and migrations, where an
  * import comes from, and every device attached to it with its maps, pins,
  * the segments of its newest mapping and its constraints.
+ *
+ * vprime_display has a line per CRTC: how many cursor moves were applied
+ * as async updates, without a commit.
  */
 
 #include <linux/debugfs.h>
@@ -26,6 +29,7 @@
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"
+#include "vprime_kms.h"
 #include "include/uapi/drm/vprime_drm.h"
 
 static void show_constraints(struct seq_file *m, const struct vprime_constraints *c)
@@ -97,6 +101,18 @@ static int objects_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(objects);
 
+static int display_show(struct seq_file *m, void *unused)
+{
+	struct vprime_device *vdev = m->private;
+	unsigned int i;
+
+	for (i = 0; i < vdev->num_outputs; i++)
+		seq_printf(m, "crtc %u: async_updates: %lld\n", i,
+			   (long long)atomic64_read(&vdev->outputs[i].async_updates));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(display);
+
 /**
  * vprime_debugfs_init - &drm_driver.debugfs_init
  * @minor: the DRM minor whose debugfs directory gets the files
@@ -105,4 +121,6 @@ void vprime_debugfs_init(struct drm_minor *minor)
 {
 	debugfs_create_file("vprime_objects", 0444, minor->debugfs_root,
 			    to_vprime_device(minor->dev), &objects_fops);
+	debugfs_create_file("vprime_display", 0444, minor->debugfs_root,
+			    to_vprime_device(minor->dev), &display_fops);
 }

@@ -111,7 +111,9 @@ struct vprime_color {
  * @vblank_timer: simulates vblank at the mode's refresh rate
  * @vblank_on: the timer should run (it stops itself when this is false)
  * @period: the frame duration
- * @lock: protects @composer_state against the vblank timer
+ * @lock: protects @composer_state against the vblank timer, and the place
+ *	of its planes (src and dst) against async cursor updates
+ * @async_updates: cursor moves applied without a commit
  * @composer_lock: protects the CRC fields of the composer's state
  * @composer_state: the state the vblank timer composes
  * @crc_enabled: a CRC source is set
@@ -129,7 +131,8 @@ struct vprime_output {
 	struct hrtimer vblank_timer;
 	bool vblank_on;
 	ktime_t period;
-	spinlock_t lock; /* protects composer_state */
+	spinlock_t lock; /* protects composer_state, its planes' src and dst */
+	atomic64_t async_updates;
 	spinlock_t composer_lock; /* protects the CRC fields of the state */
 	struct vprime_crtc_state *composer_state;
 	bool crc_enabled;

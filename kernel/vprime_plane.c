@@ -189,9 +189,63 @@ static void vprime_plane_atomic_update(struct drm_plane *plane, struct vprime_at
 {
 }
 
+/*
+ * A legacy cursor update that only moves a visible cursor is applied at
+ * once, without a commit tail or a vblank: the composer reads the cursor's
+ * place at the start of each frame. Anything else (another framebuffer,
+ * size, rotation or blending, or a cursor going on or off the screen) takes
+ * the ordinary commit.
+ */
+static int vprime_plane_atomic_async_check(struct drm_plane *plane,
+					   struct vprime_atomic_state *state
+					   VPRIME_ASYNC_CHECK_FLIP_PARAM)
+{
+	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state, plane);
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+
+	if (plane->type != DRM_PLANE_TYPE_CURSOR || VPRIME_ASYNC_CHECK_FLIP)
+		return -EINVAL;
+	if (!old->visible || !new->visible || !new->fb || new->fb != old->fb)
+		return -EINVAL;
+	if (new->crtc != old->crtc || new->rotation != old->rotation ||
+	    new->alpha != old->alpha || new->pixel_blend_mode != old->pixel_blend_mode ||
+	    new->normalized_zpos != old->normalized_zpos)
+		return -EINVAL;
+	/* The clipped rectangles may change size at the screen's edges. */
+	if (new->crtc_w != old->crtc_w || new->crtc_h != old->crtc_h ||
+	    new->src_w != old->src_w || new->src_h != old->src_h)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Move the cursor in the state the composer reads. The framebuffer is the
+ * same (vprime_plane_atomic_async_check()), so the new state keeps its own
+ * mapping for cleanup_fb to drop.
+ */
+static void vprime_plane_atomic_async_update(struct drm_plane *plane,
+					     struct vprime_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct drm_plane_state *cur = plane->state;
+	struct vprime_output *out = crtc_to_output(cur->crtc);
+
+	spin_lock_irq(&out->lock);
+	cur->crtc_x = new->crtc_x;
+	cur->crtc_y = new->crtc_y;
+	cur->src_x = new->src_x;
+	cur->src_y = new->src_y;
+	cur->src = new->src;
+	cur->dst = new->dst;
+	spin_unlock_irq(&out->lock);
+	atomic64_inc(&out->async_updates);
+}
+
 static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
 	.atomic_check = vprime_plane_atomic_check,
 	.atomic_update = vprime_plane_atomic_update,
+	.atomic_async_check = vprime_plane_atomic_async_check,
+	.atomic_async_update = vprime_plane_atomic_async_update,
 	.prepare_fb = vprime_plane_prepare_fb,
 	.cleanup_fb = vprime_plane_cleanup_fb,
 };
