@@ -47,6 +47,10 @@ static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 	u32 a = mul_div255(pa, a8), out = 0;
 	int shift;
 
+	/* Opaque over anything, in every mode: the source itself. */
+	if (a == 255)
+		return src | 0xff000000;
+
 	for (shift = 0; shift < 24; shift += 8) {
 		u32 s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
 
@@ -57,6 +61,13 @@ static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 		out |= min(s + mul_div255(d, 255 - a), 255u) << shift;
 	}
 	return out | 0xff000000;
+}
+
+/* Whether every pixel of @s covers what is below it: no blending to do. */
+static bool plane_is_opaque(const struct drm_plane_state *s)
+{
+	return s->alpha == DRM_BLEND_ALPHA_OPAQUE &&
+	       (s->pixel_blend_mode == DRM_MODE_BLEND_PIXEL_NONE || !s->fb->format->has_alpha);
 }
 
 /*
@@ -117,6 +128,11 @@ static void blend_plane_row(const struct vprime_plane_state *ps, const struct pl
 	next = source_pixel(s, place, x1 + 1 - dst->x1, y - dst->y1);
 	vprime_read_line(ps, first.x1, first.y1, next.x1 - first.x1, next.y1 - first.y1,
 			 x2 - x1, line);
+	if (plane_is_opaque(s)) {
+		for (i = 0; i < x2 - x1; i++)
+			row[x1 + i] = line[i] | 0xff000000;
+		return;
+	}
 	for (i = 0; i < x2 - x1; i++)
 		row[x1 + i] = blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode, s->alpha);
 }

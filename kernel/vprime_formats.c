@@ -229,8 +229,11 @@ static u32 read_nv12_pixel(const struct vprime_plane_state *ps, const struct yuv
 void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int dy,
 		      int count, u32 *argb)
 {
-	u32 format = ps->base.fb->format->format;
+	const struct drm_framebuffer *fb = ps->base.fb;
+	u32 format = fb->format->format;
 	const struct yuv_coeffs *k;
+	ptrdiff_t step;
+	const u8 *p;
 	int i;
 
 	if (format == DRM_FORMAT_NV12) {
@@ -239,8 +242,22 @@ void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int d
 			argb[i] = read_nv12_pixel(ps, k, sx, sy);
 		return;
 	}
-	for (i = 0; i < count; i++, sx += dx, sy += dy)
-		argb[i] = vprime_packed_to_argb(plane_pixel(ps, 0, sx, sy), format);
+	/* Packed: the address moves by one step a pixel, the format is chosen once a row. */
+	p = plane_pixel(ps, 0, sx, sy);
+	step = dx * fb->format->cpp[0] + dy * (ptrdiff_t)fb->pitches[0];
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+		for (i = 0; i < count; i++, p += step)
+			argb[i] = get_unaligned_le32(p) | 0xff000000;
+		break;
+	case DRM_FORMAT_ARGB8888:
+		for (i = 0; i < count; i++, p += step)
+			argb[i] = get_unaligned_le32(p);
+		break;
+	default:
+		for (i = 0; i < count; i++, p += step)
+			argb[i] = vprime_packed_to_argb(p, format);
+	}
 }
 
 /**
