@@ -30,6 +30,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
 
@@ -118,6 +119,8 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	int ret;
 
+	if (vprime_should_fail(VPRIME_FAULT_STORAGE_ALLOC))
+		return -ENOMEM;
 	if (!vprime_storage_charge(bo->base.size)) {
 		ret = -ENOSPC;
 		goto err;
@@ -164,6 +167,11 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 	ret = vprime_bo_alloc_storage(bo, &moved, placement);
 	if (ret)
 		return ret;
+	/* A copy engine would fail for want of resources. */
+	if (vprime_should_fail(VPRIME_FAULT_MIGRATE_COPY)) {
+		vprime_bo_free_storage(bo, &moved);
+		return -ENOMEM;
+	}
 	vprime_bo_zap_cpu_mappings(bo);
 	vprime_storage_copy(&moved, &bo->storage);
 	vprime_bo_free_storage(bo, &bo->storage);
