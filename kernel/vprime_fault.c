@@ -62,6 +62,7 @@ struct vprime_fault_point vprime_fault_points[VPRIME_FAULT_COUNT] = {
 	VPRIME_FAULT_POINT(VPRIME_FAULT_JOB_EXEC, "job_exec"),
 	VPRIME_FAULT_POINT(VPRIME_FAULT_SCANOUT_PIN, "scanout_pin"),
 	VPRIME_FAULT_POINT(VPRIME_FAULT_ATTACH, "attach"),
+	VPRIME_FAULT_POINT(VPRIME_FAULT_EXPORT, "export"),
 };
 
 /* The sweeps armed now: while there are none, points skip the lookup. */

@@ -27,6 +27,7 @@ struct dentry;
  * @VPRIME_FAULT_SCANOUT_PIN: pinning a framebuffer for scanout (-ENOMEM)
  * @VPRIME_FAULT_ATTACH: a device attaching to a vprime dma-buf, or vprime
  *	attaching to one it imports (-ENOMEM)
+ * @VPRIME_FAULT_EXPORT: exporting an object as a dma-buf (-ENOMEM)
  * @VPRIME_FAULT_COUNT: the number of points
  */
 enum vprime_fault_id {
@@ -39,6 +40,7 @@ enum vprime_fault_id {
 	VPRIME_FAULT_JOB_EXEC,
 	VPRIME_FAULT_SCANOUT_PIN,
 	VPRIME_FAULT_ATTACH,
+	VPRIME_FAULT_EXPORT,
 	VPRIME_FAULT_COUNT
 };
 

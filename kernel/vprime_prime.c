@@ -284,6 +284,8 @@ struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags)
 	exp_info.flags = flags;
 	exp_info.priv = obj;
 	exp_info.resv = obj->resv;
+	if (vprime_should_fail(VPRIME_FAULT_EXPORT))
+		return ERR_PTR(-ENOMEM);
 	dmabuf = drm_gem_dmabuf_export(obj->dev, &exp_info);
 	if (!IS_ERR(dmabuf))
 		atomic_inc(&to_vprime_device(obj->dev)->live.dmabufs);
