@@ -52,7 +52,7 @@
 
 static const char *const points[] = {
 	"storage_alloc", "sgt_build", "dma_map", "migrate_copy", "fence_alloc",
-	"job_alloc", "job_exec", "scanout_pin", "attach", "export",
+	"job_alloc", "job_exec", "scanout_pin", "attach", "export", "vmap",
 };
 #define NUM_POINTS	ARRAY_SIZE(points)
 
@@ -759,13 +759,18 @@ static void test_map(void)
 
 struct submit_ctx {
 	int fd, fence;
-	uint32_t h, in, out;
+	uint32_t src, h, in, out;
+	uint32_t *src_map;
 };
 
+/* A source the CPU wrote; the destination is new, allocated by the job. */
 static void submit_prepare(void *arg)
 {
 	struct submit_ctx *c = arg;
 
+	c->src = vprime_gem_create(c->fd, FB_W * FB_H * 4);
+	c->src_map = map_handle(c->fd, c->src, FB_W * FB_H * 4);
+	pattern_fill(c->src_map, FB_W * FB_H * 4, 0x5eb);
 	vt_assert_eq(drmSyncobjCreate(c->fd, DRM_SYNCOBJ_CREATE_SIGNALED, &c->in), 0);
 	vt_assert_eq(drmSyncobjCreate(c->fd, 0, &c->out), 0);
 }
@@ -775,15 +780,18 @@ static int submit_run(void *arg)
 	struct submit_ctx *c = arg;
 	struct drm_vprime_submit args;
 	struct vprime_job job;
-	uint32_t b;
+	uint32_t s, d;
 	int err = create(c->fd, FB_W * FB_H * 4, &c->h);
 
 	if (err)
 		return err;
 	vprime_job_init(&job);
-	b = vprime_job_add_bo(&job, c->h, VPRIME_SUBMIT_BO_WRITE, FB_W, FB_H, FB_W * 4,
+	s = vprime_job_add_bo(&job, c->src, VPRIME_SUBMIT_BO_READ, FB_W, FB_H, FB_W * 4,
 			      DRM_FORMAT_XRGB8888);
-	vprime_job_fill(&job, b, 0, 0, FB_W, FB_H, JOB_COLOR);
+	d = vprime_job_add_bo(&job, c->h, VPRIME_SUBMIT_BO_WRITE, FB_W, FB_H, FB_W * 4,
+			      DRM_FORMAT_XRGB8888);
+	vprime_job_copy(&job, s, 0, 0, d, 0, 0, FB_W, FB_H / 2);
+	vprime_job_fill(&job, d, 0, FB_H / 2, FB_W, FB_H / 2, JOB_COLOR);
 	vprime_job_in_syncobj(&job, c->in, 0);
 	vprime_job_out_syncobj(&job, c->out, 1);
 	vprime_job_out_fence(&job);
@@ -823,9 +831,12 @@ static void submit_verify(void *arg)
 	uint64_t value = 0;
 	uint32_t *view = map_handle(c->fd, c->h, FB_W * FB_H * 4);
 
-	for (int i = 0; i < FB_W * FB_H; i++)
-		vt_assert_f((view[i] & 0xffffff) == (JOB_COLOR & 0xffffff),
-			    "pixel %d is %#x, not %#x\n", i, view[i], JOB_COLOR);
+	for (int i = 0; i < FB_W * FB_H; i++) {
+		uint32_t want = i < FB_W * FB_H / 2 ? c->src_map[i] : JOB_COLOR;
+
+		vt_assert_f((view[i] & 0xffffff) == (want & 0xffffff),
+			    "pixel %d is %#x, not %#x\n", i, view[i], want);
+	}
 	munmap(view, FB_W * FB_H * 4);
 	vt_assert_eq(drmSyncobjQuery(c->fd, &c->out, &value, 1), 0);
 	vt_assert_eq(value, 1);
@@ -842,12 +853,14 @@ static void submit_undo(void *arg)
 		drmSyncobjDestroy(c->fd, c->out);
 	c->in = c->out = 0;
 	close_handle(c->fd, &c->h);
+	unmap_mem((void **)&c->src_map, FB_W * FB_H * 4);
+	close_handle(c->fd, &c->src);
 }
 
 static void test_submit(void)
 {
 	static const char *const expect[] = {
-		"job_alloc", "storage_alloc", "fence_alloc", "job_exec", NULL,
+		"job_alloc", "storage_alloc", "vmap", "fence_alloc", "job_exec", NULL,
 	};
 	const struct path p = {
 		.name = "submit", .prepare = submit_prepare, .run = submit_run,
@@ -983,7 +996,7 @@ static void atomic_verify(void *arg)
 
 static void test_atomic_import(void)
 {
-	static const char *const expect[] = { "scanout_pin", NULL };
+	static const char *const expect[] = { "scanout_pin", "vmap", NULL };
 	const struct path p = {
 		.name = "atomic-import", .prepare = import_fb_prepare, .run = atomic_run,
 		.failed = atomic_failed, .verify = atomic_verify, .undo = import_fb_undo,
@@ -1081,7 +1094,7 @@ static void writeback_undo(void *arg)
 
 static void test_writeback(void)
 {
-	static const char *const expect[] = { "scanout_pin", "storage_alloc", NULL };
+	static const char *const expect[] = { "scanout_pin", "storage_alloc", "vmap", NULL };
 	const struct path p = {
 		.name = "writeback", .prepare = writeback_prepare, .run = writeback_run,
 		.failed = writeback_failed, .verify = writeback_verify, .undo = writeback_undo,
@@ -1099,7 +1112,7 @@ static void test_writeback(void)
 
 static const char *const burst_points[] = {
 	"storage_alloc", "sgt_build", "dma_map", "fence_alloc", "job_alloc", "job_exec",
-	"attach", "export",
+	"attach", "export", "vmap",
 };
 #define BURST_TIMES	8
 

@@ -28,6 +28,8 @@ struct dentry;
  * @VPRIME_FAULT_ATTACH: a device attaching to a vprime dma-buf, or vprime
  *	attaching to one it imports (-ENOMEM)
  * @VPRIME_FAULT_EXPORT: exporting an object as a dma-buf (-ENOMEM)
+ * @VPRIME_FAULT_VMAP: mapping storage into the kernel, for a job, the
+ *	display or an importer's vmap (-ENOMEM)
  * @VPRIME_FAULT_COUNT: the number of points
  */
 enum vprime_fault_id {
@@ -41,6 +43,7 @@ enum vprime_fault_id {
 	VPRIME_FAULT_SCANOUT_PIN,
 	VPRIME_FAULT_ATTACH,
 	VPRIME_FAULT_EXPORT,
+	VPRIME_FAULT_VMAP,
 	VPRIME_FAULT_COUNT
 };
 

@@ -413,7 +413,9 @@ int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map)
 		ret = vprime_bo_place_locked(bo, NULL, false);
 		if (ret)
 			return ret;
-		bo->vaddr = vmap(bo->storage.pages, vprime_bo_num_pages(bo), VM_MAP, PAGE_KERNEL);
+		if (!vprime_should_fail(VPRIME_FAULT_VMAP))
+			bo->vaddr = vmap(bo->storage.pages, vprime_bo_num_pages(bo), VM_MAP,
+					 PAGE_KERNEL);
 		if (!bo->vaddr)
 			return -ENOMEM;
 	}
