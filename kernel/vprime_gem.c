@@ -562,27 +562,37 @@ static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map 
 	return ret;
 }
 
-/* &drm_gem_object_funcs.vmap, for the display and the fbdev client. */
+/*
+ * &drm_gem_object_funcs.vmap, for the display and the fbdev client. Storage
+ * of a vprime instance, this one's or another's behind an import, is
+ * mapped at its owner directly (the import shares its reservation lock),
+ * as jobs do: the dma-buf core WARNs when an exporter's vmap fails, and
+ * this one can fail for want of memory (the storage may be allocated
+ * here). Only another driver's buffer goes through dma_buf_vmap().
+ */
 static int vprime_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 	int ret;
 
-	if (drm_gem_is_imported(obj))
+	if (!owner)
 		return vprime_gem_vmap_foreign_locked(obj->import_attach->dmabuf, map);
 	vprime_compat_vmap_lock(obj->resv);
-	ret = vprime_bo_vmap_locked(to_vprime_bo(obj), map);
+	ret = vprime_bo_vmap_locked(owner, map);
 	vprime_compat_vmap_unlock(obj->resv);
 	return ret;
 }
 
 static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
-	if (drm_gem_is_imported(obj)) {
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+
+	if (!owner) {
 		dma_buf_vunmap(obj->import_attach->dmabuf, map);
 		return;
 	}
 	vprime_compat_vmap_lock(obj->resv);
-	vprime_bo_vunmap_locked(to_vprime_bo(obj), map);
+	vprime_bo_vunmap_locked(owner, map);
 	vprime_compat_vmap_unlock(obj->resv);
 }
 
