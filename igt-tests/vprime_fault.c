@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -63,6 +64,7 @@ static int nth_fd = -1;
 struct nth_state {
 	long hits;
 	int failed;			/* index in points[], or -1 */
+	long armed;			/* sweeps armed in the system */
 	long point_hits[NUM_POINTS];
 };
 
@@ -106,6 +108,8 @@ static void nth_read(struct nth_state *st)
 			continue;
 		if (!strcmp(name, "hits")) {
 			st->hits = atol(value);
+		} else if (!strcmp(name, "armed")) {
+			st->armed = atol(value);
 		} else if (!strcmp(name, "failed")) {
 			st->failed = point_index(value);
 			vt_assert_f(st->failed >= 0 || !strcmp(value, "-"),
@@ -1248,6 +1252,128 @@ static void test_random_burst(void)
 	close(fd);
 }
 
+/* The sweep is the arming thread's alone */
+
+/* A new object mapped for the device: storage_alloc, sgt_build, dma_map. */
+static int map_new(int fd)
+{
+	uint32_t h;
+	int err = create(fd, SZ_64K, &h);
+
+	if (err)
+		return err;
+	err = vprime_gem_try_map(fd, h, NULL, NULL, NULL);
+	if (!err)
+		vprime_gem_unmap(fd, h);
+	gem_close(fd, h);
+	return err;
+}
+
+static void *map_new_thread(void *arg)
+{
+	return (void *)(intptr_t)map_new(*(int *)arg);
+}
+
+static void test_nth_isolation(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_RENDER);
+	struct nth_state st;
+	pthread_t thread;
+	void *ret;
+	pid_t pid;
+	int status;
+
+	nth_open();
+	nth_arm(1);
+	/* Another thread of this process, and another process, do not fail. */
+	vt_assert_eq(pthread_create(&thread, NULL, map_new_thread, &fd), 0);
+	vt_assert_eq(pthread_join(thread, &ret), 0);
+	vt_assert_f(!ret, "another thread's map failed: %s\n", strerror((intptr_t)ret));
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (!pid)
+		_exit(map_new(fd));
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && !WEXITSTATUS(status),
+		    "another process's map failed: status %#x\n", status);
+	nth_read(&st);
+	vt_assert_eq(st.hits, 0);
+	vt_assert_eq(st.armed, 1);
+	/* This thread does. */
+	vt_assert_eq(map_new(fd), ENOMEM);
+	nth_read(&st);
+	vt_assert_eq(st.hits, 1);
+	vt_assert_f(st.failed == point_index("storage_alloc"), "failed point %d\n", st.failed);
+	nth_arm(-1);
+	vt_assert_eq(map_new(fd), 0);
+
+	/* A process that armed a sweep and exited leaves nothing armed. */
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (!pid) {
+		close(nth_fd);
+		nth_open();
+		nth_arm(1);
+		_exit(map_new(fd) == ENOMEM ? 0 : 1);
+	}
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && !WEXITSTATUS(status), "the child's sweep: %#x\n",
+		    status);
+	nth_read(&st);
+	vt_assert_eq(st.armed, 0);
+	for (int i = 0; i < 4; i++)
+		vt_assert_eq(map_new(fd), 0);
+	close(fd);
+}
+
+/* The delays: set through debugfs, a frame still comes out right */
+
+static void delay_write(const char *name, unsigned int value)
+{
+	char path[128], buf[32];
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vprime/delay/%s", name);
+	fd = open(path, O_WRONLY);
+	vt_require_f(fd >= 0, "no %s: %m\n", path);
+	len = snprintf(buf, sizeof(buf), "%u\n", value);
+	vt_assert_f(write(fd, buf, len) == len, "writing %s: %m\n", path);
+	close(fd);
+}
+
+static void test_delays(void)
+{
+	struct kms_ctx c = {};
+	char param[32];
+	pid_t pid;
+	int status;
+
+	/* job_cleanup_ms is the module parameter job_cleanup_delay_ms. */
+	delay_write("job_cleanup_ms", 7);
+	vt_assert(vprime_param("job_cleanup_delay_ms", 0, param, sizeof(param)));
+	delay_write("job_cleanup_ms", 0);
+	vt_assert_f(!strcmp(param, "7"), "job_cleanup_delay_ms is %s\n", param);
+
+	kms_setup(&c);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (!pid) {
+		delay_write("compose_ms", 30);
+		delay_write("vblank_us", 2000);
+		writeback_prepare(&c);
+		vt_assert_eq(writeback_run(&c), 0);
+		writeback_verify(&c);
+		writeback_undo(&c);
+		_exit(0);
+	}
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	delay_write("compose_ms", 0);
+	delay_write("vblank_us", 0);
+	vt_assert_f(WIFEXITED(status) && !WEXITSTATUS(status),
+		    "a writeback with compose and vblank delays: status %#x\n", status);
+	kms_teardown(&c);
+}
+
 static const struct vtest tests[] = {
 	VTEST("create", "GEM_CREATE and the first write: each failure is SIGBUS, nothing leaks",
 	      test_create),
@@ -1264,6 +1390,10 @@ static const struct vtest tests[] = {
 	      test_writeback),
 	VTEST("random-burst", "Random failures through the fault_attr files: nothing leaks",
 	      test_random_burst),
+	VTEST("nth-isolation", "A sweep fails only the thread that armed it, and ends with it",
+	      test_nth_isolation),
+	VTEST("delays", "The compose and vblank delays slow a writeback but keep it right; "
+	      "job_cleanup_ms is the module parameter", test_delays),
 };
 
 VTEST_MAIN("vprime's failure paths, through its fault-injection points", tests)

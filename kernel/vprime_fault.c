@@ -18,7 +18,8 @@
  * - fault/nth: the deterministic sweep of one task. A thread opens it and
  *   writes N: from then on the points it hits are counted, and the N-th
  *   fails (0: count only, a negative number: stop). Reading the same open
- *   file gives the hits, the point that failed and the hits per point.
+ *   file gives the hits, the point that failed, the sweeps armed in the
+ *   system and the hits per point.
  *   Only the thread that wrote is affected; closing the file (the thread's
  *   exit does) stops the sweep. Work a job does on the engine's workqueue
  *   is attributed to the task that submitted it: the job keeps the task's
@@ -304,7 +305,10 @@ static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, 
 	return len;
 }
 
-/* "hits: H\nfailed: NAME|-\n" and a line "NAME: HITS" per point. */
+/*
+ * "hits: H\nfailed: NAME|-\narmed: A\n" (A: the sweeps armed in the
+ * system) and a line "NAME: HITS" per point.
+ */
 static ssize_t nth_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
 {
 	struct vprime_fault_nth *n = file->private_data;
@@ -313,8 +317,9 @@ static ssize_t nth_read(struct file *file, char __user *buf, size_t len, loff_t 
 	int i;
 
 	spin_lock(&nth_lock);
-	off = scnprintf(text, sizeof(text), "hits: %lu\nfailed: %s\n", n->hits,
-			n->failed >= 0 ? vprime_fault_points[n->failed].name : "-");
+	off = scnprintf(text, sizeof(text), "hits: %lu\nfailed: %s\narmed: %d\n", n->hits,
+			n->failed >= 0 ? vprime_fault_points[n->failed].name : "-",
+			atomic_read(&vprime_fault_nth_armed));
 	for (i = 0; i < VPRIME_FAULT_COUNT; i++)
 		off += scnprintf(text + off, sizeof(text) - off, "%s: %lu\n",
 				 vprime_fault_points[i].name, n->point_hits[i]);
