@@ -393,4 +393,28 @@ static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
 }
 #endif
 
+/*
+ * Fault injection. Where the kernel has CONFIG_FAULT_INJECTION_DEBUG_FS (the
+ * debug kernel), each vprime point is a &struct fault_attr, decided by
+ * should_fail() and configured through fault_create_debugfs_attr()'s files;
+ * elsewhere (Debian's kernels) by vprime_fault.c's small stand-in with the
+ * same files and semantics (probability, interval, times, space, verbose).
+ */
+#if IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+#include <linux/fault-inject.h>
+#define VPRIME_HAS_FAULT_ATTR			1
+#define vprime_fault_attr			fault_attr
+#define VPRIME_FAULT_ATTR_INITIALIZER		FAULT_ATTR_INITIALIZER
+#define vprime_compat_should_fail(attr)		should_fail((attr), 1)
+#define vprime_compat_fault_debugfs(name, parent, attr) \
+	((void)fault_create_debugfs_attr((name), (parent), (attr)))
+#else
+#define VPRIME_HAS_FAULT_ATTR			0
+#define vprime_fault_attr			vprime_fault_attr_fallback
+#define VPRIME_FAULT_ATTR_INITIALIZER		VPRIME_FAULT_ATTR_FALLBACK_INITIALIZER
+#define vprime_compat_should_fail(attr)		vprime_fault_fallback_should_fail(attr)
+#define vprime_compat_fault_debugfs(name, parent, attr) \
+	vprime_fault_fallback_debugfs((name), (parent), (attr))
+#endif
+
 #endif /* _VPRIME_COMPAT_H_ */

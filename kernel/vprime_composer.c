@@ -32,6 +32,7 @@
 #include <drm/drm_rect.h>
 #include <drm/drm_vblank.h>
 
+#include "vprime_fault.h"
 #include "vprime_kms.h"
 
 static u32 mul_div255(u32 a, u32 b)
@@ -187,6 +188,7 @@ void vprime_compose_worker(struct work_struct *work)
 	u64 frame_start, frame_end;
 	u32 crc;
 
+	vprime_fault_delay(VPRIME_DELAY_COMPOSE);
 	spin_lock_irq(&out->composer_lock);
 	frame_start = state->frame_start;
 	frame_end = state->frame_end;

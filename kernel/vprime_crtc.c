@@ -23,6 +23,7 @@
 #include <drm/drm_vblank.h>
 
 #include "vprime_compat.h"
+#include "vprime_fault.h"
 #include "vprime_kms.h"
 
 /*
@@ -53,6 +54,7 @@ static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
 		return HRTIMER_NORESTART;
 	cookie = dma_fence_begin_signalling();
 	hrtimer_forward_now(timer, out->period);
+	vprime_fault_delay(VPRIME_DELAY_VBLANK);
 
 	/*
 	 * The work is queued under the lock the commit swaps composer_state

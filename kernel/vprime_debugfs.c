@@ -9,7 +9,9 @@
  * vprime_objects, in each of the device's DRM debugfs directories, shows who
  * is using what. Its first line counts the device's objects and bytes, and
  * the storage allocations, migrations, bytes moved and waits so far, so that
- * a test can compare them before and after. The second gives the device's
+ * a test can compare them before and after, and what the device holds now:
+ * attachments to its exports, device mappings of its storage, jobs, exported
+ * dma-bufs and pages of storage. The second gives the device's
  * own DMA constraints. Then each object: its placement, pages, physically
  * contiguous segments, pins, vmaps, userspace maps and migrations, where an
  * import comes from, and every device attached to it with its maps, pins,
@@ -82,14 +84,17 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld\n",
+	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld attachments: %d mappings: %d jobs: %d dmabufs: %d pages: %lld\n",
 		   count, bytes, (long long)atomic64_read(&vdev->storage_bytes),
 		   (long long)atomic64_read(&vdev->stats.allocations),
 		   (long long)atomic64_read(&vdev->stats.migrations),
 		   (long long)atomic64_read(&vdev->stats.bytes_moved),
 		   (long long)atomic64_read(&vdev->stats.waits),
 		   (long long)atomic64_read(&vdev->stats.invalidations_sent),
-		   (long long)atomic64_read(&vdev->stats.invalidations));
+		   (long long)atomic64_read(&vdev->stats.invalidations),
+		   atomic_read(&vdev->live.attachments), atomic_read(&vdev->live.mappings),
+		   atomic_read(&vdev->live.jobs), atomic_read(&vdev->live.dmabufs),
+		   (long long)atomic64_read(&vdev->storage_bytes) >> PAGE_SHIFT);
 	vprime_constraints_of_device(vdev->drm.dev, &c);
 	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
 	show_constraints(m, &c);

@@ -50,6 +50,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "vprime_gem.h"
 #include "include/uapi/drm/vprime_drm.h"
 
@@ -353,11 +354,13 @@ static int __init vprime_init(void)
 		return -EINVAL;
 	}
 
+	vprime_fault_init();
 	for (i = 0; i < num_devices; i++) {
 		struct vprime_device *vdev = vprime_device_create(i);
 
 		if (IS_ERR(vdev)) {
 			vprime_destroy_all();
+			vprime_fault_fini();
 			return PTR_ERR(vdev);
 		}
 		vprime_devices[i] = vdev;
@@ -368,6 +371,7 @@ static int __init vprime_init(void)
 static void __exit vprime_exit(void)
 {
 	vprime_destroy_all();
+	vprime_fault_fini();
 }
 
 module_init(vprime_init);

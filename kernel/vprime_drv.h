@@ -47,6 +47,21 @@ struct vprime_stats {
 };
 
 /**
+ * struct vprime_live - what a device holds now, shown in debugfs so that a
+ *	test can check that a failed call left nothing behind
+ * @attachments: devices attached to this device's exported objects
+ * @mappings: device mappings (sg_tables) of this device's storage
+ * @jobs: jobs allocated and not yet freed
+ * @dmabufs: dma-bufs this device exported and that are not yet released
+ */
+struct vprime_live {
+	atomic_t attachments;
+	atomic_t mappings;
+	atomic_t jobs;
+	atomic_t dmabufs;
+};
+
+/**
  * struct vprime_device - one vprime instance
  * @drm: the DRM device; its card and render nodes are this instance's
  * @index: the instance number, 0 .. num_devices - 1
@@ -56,6 +71,7 @@ struct vprime_stats {
  * @object_bytes: the size of every live object, own and imported
  * @storage_bytes: the backing storage this device's objects hold
  * @stats: counters
+ * @live: what it holds now
  * @dma_parms: the device's segment limits, from the module parameters
  * @contiguous: the device needs physically contiguous buffers
  * @outputs: the display's CRTCs and what hangs off them
@@ -71,6 +87,7 @@ struct vprime_device {
 	atomic64_t object_bytes;
 	atomic64_t storage_bytes;
 	struct vprime_stats stats;
+	struct vprime_live live;
 	struct device_dma_parameters dma_parms;
 	bool contiguous;
 	struct vprime_output outputs[VPRIME_MAX_CRTCS];

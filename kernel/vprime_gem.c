@@ -30,6 +30,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
 
@@ -118,6 +119,8 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	int ret;
 
+	if (vprime_should_fail(VPRIME_FAULT_STORAGE_ALLOC))
+		return -ENOMEM;
 	if (!vprime_storage_charge(bo->base.size)) {
 		ret = -ENOSPC;
 		goto err;
@@ -164,6 +167,11 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 	ret = vprime_bo_alloc_storage(bo, &moved, placement);
 	if (ret)
 		return ret;
+	/* A copy engine would fail for want of resources. */
+	if (vprime_should_fail(VPRIME_FAULT_MIGRATE_COPY)) {
+		vprime_bo_free_storage(bo, &moved);
+		return -ENOMEM;
+	}
 	vprime_bo_zap_cpu_mappings(bo);
 	vprime_storage_copy(&moved, &bo->storage);
 	vprime_bo_free_storage(bo, &bo->storage);
@@ -405,7 +413,9 @@ int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map)
 		ret = vprime_bo_place_locked(bo, NULL, false);
 		if (ret)
 			return ret;
-		bo->vaddr = vmap(bo->storage.pages, vprime_bo_num_pages(bo), VM_MAP, PAGE_KERNEL);
+		if (!vprime_should_fail(VPRIME_FAULT_VMAP))
+			bo->vaddr = vmap(bo->storage.pages, vprime_bo_num_pages(bo), VM_MAP,
+					 PAGE_KERNEL);
 		if (!bo->vaddr)
 			return -ENOMEM;
 	}
@@ -552,27 +562,37 @@ static int vprime_gem_vmap_foreign(struct drm_gem_object *obj, struct iosys_map 
 	return ret;
 }
 
-/* &drm_gem_object_funcs.vmap, for the display and the fbdev client. */
+/*
+ * &drm_gem_object_funcs.vmap, for the display and the fbdev client. Storage
+ * of a vprime instance, this one's or another's behind an import, is
+ * mapped at its owner directly (the import shares its reservation lock),
+ * as jobs do: the dma-buf core WARNs when an exporter's vmap fails, and
+ * this one can fail for want of memory (the storage may be allocated
+ * here). Only another driver's buffer goes through dma_buf_vmap().
+ */
 static int vprime_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 	int ret;
 
-	if (drm_gem_is_imported(obj))
+	if (!owner)
 		return vprime_gem_vmap_foreign_locked(obj->import_attach->dmabuf, map);
 	vprime_compat_vmap_lock(obj->resv);
-	ret = vprime_bo_vmap_locked(to_vprime_bo(obj), map);
+	ret = vprime_bo_vmap_locked(owner, map);
 	vprime_compat_vmap_unlock(obj->resv);
 	return ret;
 }
 
 static void vprime_gem_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
-	if (drm_gem_is_imported(obj)) {
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+
+	if (!owner) {
 		dma_buf_vunmap(obj->import_attach->dmabuf, map);
 		return;
 	}
 	vprime_compat_vmap_lock(obj->resv);
-	vprime_bo_vunmap_locked(to_vprime_bo(obj), map);
+	vprime_bo_vunmap_locked(owner, map);
 	vprime_compat_vmap_unlock(obj->resv);
 }
 

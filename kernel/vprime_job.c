@@ -54,6 +54,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "vprime_gem.h"
 #include "vprime_job.h"
 
@@ -132,6 +133,9 @@ static int job_run_cmds(struct vprime_job *job)
 
 	if (file_banned(job->file))
 		return -ECANCELED;
+	/* As a GPU fault would: the job's fences carry the error. */
+	if (vprime_should_fail_tagged(VPRIME_FAULT_JOB_EXEC, job->fault_tag))
+		return -EIO;
 	if (engine->delay_ms)
 		wait_event_timeout(engine->wq, vprime_job_stopped(job),
 				   msecs_to_jiffies(engine->delay_ms));
@@ -242,6 +246,7 @@ static void job_release_bos(struct vprime_job *job)
 
 static void job_free(struct vprime_job *job)
 {
+	atomic_dec(&container_of(job->engine, struct vprime_device, engine)->live.jobs);
 	job_release_bos(job);
 	kref_put(&job->file->ref, file_release);
 	if (job->hw_fence_live)
@@ -252,20 +257,13 @@ static void job_free(struct vprime_job *job)
 
 /*
  * Tests open the window between a job's fence and the release of its
- * buffers on purpose: nothing may fail because a finished job still holds
- * them.
+ * buffers on purpose (VPRIME_DELAY_JOB_CLEANUP, the parameter
+ * job_cleanup_delay_ms): nothing may fail because a finished job still
+ * holds them.
  */
-static unsigned int job_cleanup_delay_ms;
-module_param(job_cleanup_delay_ms, uint, 0600);
-MODULE_PARM_DESC(job_cleanup_delay_ms,
-		 "Testing: delay the release of finished jobs' buffers, in ms (default 0)");
-
 static void job_cleanup_work(struct work_struct *work)
 {
-	unsigned int delay = READ_ONCE(job_cleanup_delay_ms);
-
-	if (delay)
-		msleep(delay);
+	vprime_fault_delay(VPRIME_DELAY_JOB_CLEANUP);
 	job_free(container_of(work, struct vprime_job, cleanup_work));
 }
 
@@ -590,6 +588,8 @@ static int outputs_prepare(struct job_outputs *out, struct drm_file *file,
 		if (!out->syncobj)
 			return -ENOENT;
 		if (args->out_syncobj.point) {
+			if (vprime_should_fail(VPRIME_FAULT_FENCE_ALLOC))
+				return -ENOMEM;
 			out->chain = dma_fence_chain_alloc();
 			if (!out->chain)
 				return -ENOMEM;
@@ -704,11 +704,15 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 	if (file_banned(vfile))
 		return -EIO;
 	/* Queued jobs are the client's memory: charge them to its cgroup. */
+	if (vprime_should_fail(VPRIME_FAULT_JOB_ALLOC))
+		return -ENOMEM;
 	job = kzalloc_obj(*job, GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return -ENOMEM;
+	atomic_inc(&to_vprime_device(drm)->live.jobs);
 	job->engine = &to_vprime_device(drm)->engine;
 	job->file = vfile;
+	job->fault_tag = vprime_fault_tag();
 	kref_get(&vfile->ref);
 	INIT_WORK(&job->exec_work, job_execute);
 	INIT_WORK(&job->cleanup_work, job_cleanup_work);
@@ -716,6 +720,9 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 	ret = job_get_bos(job, file, args);
 	if (!ret)
 		ret = job_get_cmds(job, args);
+	/* drm_sched_job_init() allocates the job's scheduler fences. */
+	if (!ret && vprime_should_fail(VPRIME_FAULT_FENCE_ALLOC))
+		ret = -ENOMEM;
 	if (!ret)
 		ret = vprime_compat_sched_job_init(&job->base, &vfile->entity, file,
 						   vprime_compat_client_id(file));

@@ -89,6 +89,8 @@ struct vprime_job_bo {
  * @num_bos: their number
  * @cmds: the commands
  * @num_cmds: their number
+ * @fault_tag: the submitting task's fault-injection sweep, if it has one
+ *	(vprime_fault_tag()): the execution's injection point counts for it
  */
 struct vprime_job {
 	struct dma_fence hw_fence;	/* first: the core frees it */
@@ -103,6 +105,7 @@ struct vprime_job {
 	unsigned int num_bos;
 	struct drm_vprime_cmd *cmds;
 	unsigned int num_cmds;
+	u64 fault_tag;
 };
 
 /**

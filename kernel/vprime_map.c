@@ -165,6 +165,7 @@ static int map_for_device_locked(struct vprime_bo *bo)
 	sgt = vprime_storage_map(&bo->storage, dev, &c, DMA_BIDIRECTIONAL);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
+	atomic_inc(&to_vprime_device(bo->base.dev)->live.mappings);
 	atomic_inc(&bo->dev_mappings);
 	bo->sgt = sgt;
 	return 0;
@@ -180,6 +181,7 @@ static void unmap_for_device_locked(struct vprime_bo *bo)
 			dma_buf_unpin(attach);
 	} else {
 		vprime_storage_unmap(bo->sgt, bo->base.dev->dev, DMA_BIDIRECTIONAL);
+		atomic_dec(&to_vprime_device(bo->base.dev)->live.mappings);
 		vprime_bo_mapping_dropped(bo);
 	}
 	bo->sgt = NULL;
@@ -328,6 +330,8 @@ static void put_user_map(struct vprime_bo *bo, struct drm_file *file)
  *   -EBUSY      the storage must move and is pinned
  *   -ERANGE     a foreign buffer whose mapping this device cannot address
  *   -ENOSPC     past the device's memory limit, or too many maps held
+ *   -EINTR      a fatal signal
+ *   -ENOMEM     out of memory: for the storage, its move or its mapping
  */
 int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {

@@ -37,6 +37,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "vprime_placement.h"
 #include "include/uapi/drm/vprime_drm.h"
 
@@ -337,7 +338,8 @@ unsigned int vprime_storage_segments(const struct vprime_storage *s)
  * @c: @dev's own constraints: they shape the segments
  * @dir: the direction of the transfer
  *
- * Returns: an sg_table mapped for @dev, or an ERR_PTR().
+ * Returns: an sg_table mapped for @dev, or an ERR_PTR(): -ENOMEM, or
+ * dma_map_sgtable()'s error.
  */
 struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct device *dev,
 				    const struct vprime_constraints *c,
@@ -346,6 +348,8 @@ struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct devic
 	struct sg_table *sgt;
 	int ret;
 
+	if (vprime_should_fail(VPRIME_FAULT_SGT_BUILD))
+		return ERR_PTR(-ENOMEM);
 	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -353,7 +357,11 @@ struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct devic
 	if (ret)
 		goto err_free;
 	walk_segments(s, c, sgt);
-	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	/* As an IOMMU or swiotlb out of space would. */
+	if (vprime_should_fail(VPRIME_FAULT_DMA_MAP))
+		ret = -ENOMEM;
+	else
+		ret = dma_map_sgtable(dev, sgt, dir, 0);
 	if (ret)
 		goto err_table;
 	return sgt;

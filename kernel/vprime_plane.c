@@ -33,6 +33,7 @@
 #include <drm/drm_managed.h>
 
 #include "vprime_compat.h"
+#include "vprime_fault.h"
 #include "vprime_gem.h"
 #include "vprime_kms.h"
 
@@ -112,6 +113,8 @@ static int pin_object(struct drm_gem_object *obj)
 	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 	int ret;
 
+	if (vprime_should_fail(VPRIME_FAULT_SCANOUT_PIN))
+		return -ENOMEM;
 	if (owner)
 		return vprime_bo_pin_waiting(owner);
 	if (!dma_buf_is_dynamic(obj->import_attach->dmabuf))

@@ -33,6 +33,7 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "vprime_gem.h"
 
 static const struct dma_buf_attach_ops vprime_importer_ops;
@@ -40,6 +41,11 @@ static const struct dma_buf_attach_ops vprime_importer_ops;
 static struct vprime_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
 {
 	return to_vprime_bo(dmabuf->priv);
+}
+
+static struct vprime_device *dmabuf_to_vdev(struct dma_buf *dmabuf)
+{
+	return to_vprime_device(dmabuf_to_bo(dmabuf)->base.dev);
 }
 
 /*
@@ -54,6 +60,8 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 	struct vprime_attachment *va;
 	int ret;
 
+	if (vprime_should_fail(VPRIME_FAULT_ATTACH))
+		return -ENOMEM;
 	va = kzalloc_obj(*va, GFP_KERNEL);
 	if (!va)
 		return -ENOMEM;
@@ -70,6 +78,7 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 	if (ret)
 		goto err_free;
 	attach->priv = va;
+	atomic_inc(&dmabuf_to_vdev(dmabuf)->live.attachments);
 	return 0;
 
 err_free:
@@ -86,6 +95,7 @@ static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *att
 	dma_resv_unlock(dmabuf->resv);
 	WARN_ON(va->map_count || va->pins);
 	kfree(va);
+	atomic_dec(&dmabuf_to_vdev(dmabuf)->live.attachments);
 }
 
 /*
@@ -142,6 +152,7 @@ static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 	va->sgt = sgt;
 	va->map_count++;
 	atomic_inc(&bo->dev_mappings);
+	atomic_inc(&dmabuf_to_vdev(attach->dmabuf)->live.mappings);
 	return sgt;
 }
 
@@ -157,6 +168,7 @@ static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt
 	if (!WARN_ON(!va->map_count))
 		va->map_count--;
 	vprime_storage_unmap(sgt, attach->dev, dir);
+	atomic_dec(&dmabuf_to_vdev(attach->dmabuf)->live.mappings);
 	vprime_bo_mapping_dropped(bo);
 }
 
@@ -219,6 +231,13 @@ static void vunmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
 	vprime_compat_vmap_unlock(dmabuf->resv);
 }
 
+/* The last reference to the dma-buf is gone: so may be the object's and device's. */
+static void release_vprime(struct dma_buf *dmabuf)
+{
+	atomic_dec(&dmabuf_to_vdev(dmabuf)->live.dmabufs);
+	drm_gem_dmabuf_release(dmabuf);
+}
+
 static const struct dma_buf_ops vprime_dmabuf_ops = {
 	.attach = attach_vprime,
 	.detach = detach_vprime,
@@ -226,7 +245,7 @@ static const struct dma_buf_ops vprime_dmabuf_ops = {
 	.unpin = unpin_vprime,
 	.map_dma_buf = map_vprime,
 	.unmap_dma_buf = unmap_vprime,
-	.release = drm_gem_dmabuf_release,
+	.release = release_vprime,
 	.begin_cpu_access = begin_cpu_vprime,
 	.end_cpu_access = end_cpu_vprime,
 	.mmap = mmap_vprime,
@@ -258,13 +277,19 @@ bool vprime_bo_is_exported_by_vprime(struct dma_buf *dma_buf)
 struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dma_buf *dmabuf;
 
 	exp_info.ops = &vprime_dmabuf_ops;
 	exp_info.size = obj->size;
 	exp_info.flags = flags;
 	exp_info.priv = obj;
 	exp_info.resv = obj->resv;
-	return drm_gem_dmabuf_export(obj->dev, &exp_info);
+	if (vprime_should_fail(VPRIME_FAULT_EXPORT))
+		return ERR_PTR(-ENOMEM);
+	dmabuf = drm_gem_dmabuf_export(obj->dev, &exp_info);
+	if (!IS_ERR(dmabuf))
+		atomic_inc(&to_vprime_device(obj->dev)->live.dmabufs);
+	return dmabuf;
 }
 
 /*
@@ -306,7 +331,9 @@ static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
 	bo = vprime_bo_create(drm, dma_buf->size);
 	if (IS_ERR(bo))
 		return ERR_CAST(bo);
-	if (dma_buf_is_dynamic(dma_buf))
+	if (vprime_should_fail(VPRIME_FAULT_ATTACH))
+		attach = ERR_PTR(-ENOMEM);
+	else if (dma_buf_is_dynamic(dma_buf))
 		attach = dma_buf_dynamic_attach(dma_buf, drm->dev, &vprime_importer_ops, bo);
 	else
 		attach = dma_buf_attach(dma_buf, drm->dev);
@@ -330,7 +357,7 @@ static struct drm_gem_object *vprime_import_attach(struct drm_device *drm,
  * object attached to @dma_buf, or an ERR_PTR(): the exporter's refusal of
  * the attachment (vprime's: -EINVAL when no placement suits this device and
  * the others, -EBUSY when the storage is pinned where this device cannot
- * reach it).
+ * reach it), -ENOMEM.
  */
 struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dma_buf)

@@ -353,7 +353,9 @@ struct drm_vprime_syncobj {
  * failed dependency; -ETIMEDOUT when the job was stopped after the module's
  * job_timeout_ms (a job is stopped part way: its buffers may be partly
  * written); -ECANCELED when it was not executed because its file was
- * banned, or stopped because the module was unloading.
+ * banned, or stopped because the module was unloading; -EIO when its
+ * execution failed (only the job_exec fault-injection point does that, as
+ * a GPU fault would).
  */
 struct drm_vprime_submit {
 	/** @bos_ptr: a user pointer to @num_bos &struct drm_vprime_submit_bo. */
