@@ -96,15 +96,18 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 #endif
 
 /*
- * &drm_plane_helper_funcs.atomic_async_check gained a @flip argument (an
- * async page flip rather than a legacy cursor update) by 7.2.
+ * &drm_plane_helper_funcs.atomic_async_check gained a @flip argument by 7.2
+ * (an async page flip, which vprime refuses, rather than a legacy cursor
+ * update): the callback is declared with VPRIME_ASYNC_CHECK_ARGS and tests
+ * VPRIME_ASYNC_CHECK_FLIP.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
-#define VPRIME_ASYNC_CHECK_FLIP_PARAM	, bool flip
-#define VPRIME_ASYNC_CHECK_FLIP		flip
+#define VPRIME_ASYNC_CHECK_ARGS	\
+	struct drm_plane *plane, struct vprime_atomic_state *state, bool flip
+#define VPRIME_ASYNC_CHECK_FLIP	flip
 #else
-#define VPRIME_ASYNC_CHECK_FLIP_PARAM
-#define VPRIME_ASYNC_CHECK_FLIP		false
+#define VPRIME_ASYNC_CHECK_ARGS	struct drm_plane *plane, struct vprime_atomic_state *state
+#define VPRIME_ASYNC_CHECK_FLIP	false
 #endif
 
 /* By 7.2 &drm_mode_config_funcs.fb_create also takes the format's info. */

@@ -199,9 +199,7 @@ static void vprime_plane_atomic_update(struct drm_plane *plane, struct vprime_at
  * size, rotation or blending, or a cursor going on or off the screen) takes
  * the ordinary commit.
  */
-static int vprime_plane_atomic_async_check(struct drm_plane *plane,
-					   struct vprime_atomic_state *state
-					   VPRIME_ASYNC_CHECK_FLIP_PARAM)
+static int vprime_plane_atomic_async_check(VPRIME_ASYNC_CHECK_ARGS)
 {
 	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state, plane);
 	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
