@@ -13,7 +13,6 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,50 +94,6 @@ static const char *module_path(void)
 	return ko;
 }
 
-static int unload(void)
-{
-	return syscall(SYS_delete_module, "vprime", O_NONBLOCK) ? -errno : 0;
-}
-
-/*
- * The parameters the module was loaded with, as "name=value ..." from
- * sysfs, so that a reload gives every instance its constraints back.
- */
-static void loaded_params(char *params, size_t len)
-{
-	static const char *const names[] = {
-		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
-		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms",
-	};
-	size_t used = 0;
-
-	params[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char path[96], value[128] = "";
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/module/vprime/parameters/%s", names[i]);
-		f = fopen(path, "r");
-		vt_assert_f(f, "%s: %m\n", path);
-		vt_assert(fgets(value, sizeof(value), f));
-		fclose(f);
-		value[strcspn(value, "\n")] = '\0';
-		used += snprintf(params + used, len - used, "%s%s=%s", used ? " " : "",
-				 names[i], value);
-		vt_assert(used < len);
-	}
-}
-
-static void load(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-
-	vt_assert_f(fd >= 0, "open %s: %m\n", ko);
-	vt_assert_f(syscall(SYS_finit_module, fd, params, 0) == 0,
-		     "finit_module(%s, %s): %m\n", ko, params);
-	close(fd);
-}
-
 static void assert_same_minors(const struct minors *a, const struct minors *b)
 {
 	vt_assert_eq(a->count, b->count);
@@ -146,18 +101,6 @@ static void assert_same_minors(const struct minors *a, const struct minors *b)
 		vt_assert_f(!strcmp(a->names[i], b->names[i]),
 			     "minor %d was %s, now %s: a device was not freed\n",
 			     i, a->names[i], b->names[i]);
-}
-
-static void assert_devices_answer(int num_devices)
-{
-	for (int i = 0; i < num_devices; i++) {
-		char name[32];
-		int fd = vprime_open(i, VPRIME_NODE_RENDER);
-
-		vprime_driver_name(fd, name, sizeof(name));
-		vt_assert_f(!strcmp(name, "vprime"), "vprime.%d answers '%s'\n", i, name);
-		close(fd);
-	}
 }
 
 /*
@@ -173,22 +116,22 @@ static void reload_cycles(int cycles)
 	char params[512];
 	struct stat st;
 
-	loaded_params(params, sizeof(params));
+	vprime_loaded_params(params, sizeof(params));
 	vprime_minors(&before);
 	vt_assert_eq(before.count, 2 * num_devices);
 
 	for (int c = 0; c < cycles; c++) {
-		vt_assert_eq(unload(), 0);
+		vt_assert_eq(vprime_unload(), 0);
 		vt_assert_f(stat("/sys/module/vprime", &st) && errno == ENOENT,
 			     "/sys/module/vprime still exists after unload\n");
 		vprime_minors(&now);
 		vt_assert_f(now.count == 0, "%d vprime minors left after unload\n", now.count);
 		vt_assert_eq(stale_bus_devices(), 0);
 
-		load(ko, params);
+		vprime_load(ko, params);
 		vprime_minors(&now);
 		assert_same_minors(&before, &now);
-		assert_devices_answer(num_devices);
+		vprime_assert_devices_answer(num_devices);
 	}
 }
 
@@ -204,14 +147,14 @@ static void test_unload_while_open(void)
 	int fd = vprime_open(num_devices - 1, VPRIME_NODE_CARD);
 	char name[32], params[512];
 
-	loaded_params(params, sizeof(params));
-	vt_assert_eq(unload(), -EAGAIN);
+	vprime_loaded_params(params, sizeof(params));
+	vt_assert_eq(vprime_unload(), -EAGAIN);
 	vprime_driver_name(fd, name, sizeof(name));
 	vt_assert_f(!strcmp(name, "vprime"), "answers '%s'\n", name);
 	close(fd);
-	vt_assert_eq(unload(), 0);
-	load(ko, params);
-	assert_devices_answer(num_devices);
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
 }
 
 /* @params ("name=value ...") with @name's value replaced by @value. */
@@ -254,7 +197,7 @@ static int unload_bounded(int timeout_ms)
 	pid = fork();
 	vt_assert(pid >= 0);
 	if (pid == 0)
-		_exit(-unload() & 0xff);
+		_exit(-vprime_unload() & 0xff);
 	while (!(r = waitpid(pid, &status, WNOHANG)) && now() < end)
 		usleep(10 * 1000);
 	vt_assert_f(r == pid, "unloading the module did not return within %d ms\n", timeout_ms);
@@ -340,7 +283,7 @@ static void test_unload_jobs_in_flight(void)
 	for (int i = 0; i < num_devices && slow < 0; i++)
 		if (vprime_param_u64("job_delay_ms", i))
 			slow = i;
-	loaded_params(params, sizeof(params));
+	vprime_loaded_params(params, sizeof(params));
 	vprime_minors(&before);
 
 	submit_jobs_and_exit(0, slow);
@@ -350,10 +293,10 @@ static void test_unload_jobs_in_flight(void)
 		    now_minors.count);
 	vt_assert_eq(stale_bus_devices(), 0);
 
-	load(ko, params);
+	vprime_load(ko, params);
 	vprime_minors(&now_minors);
 	assert_same_minors(&before, &now_minors);
-	assert_devices_answer(num_devices);
+	vprime_assert_devices_answer(num_devices);
 	fd = vprime_open(0, VPRIME_NODE_RENDER);
 	vprime_job_init(&job);
 	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
@@ -379,11 +322,11 @@ static void test_hang_without_timeout(void)
 	struct vprime_job job;
 	int fd, fence, err;
 
-	loaded_params(params, sizeof(params));
+	vprime_loaded_params(params, sizeof(params));
 	strcpy(no_timeout, params);
 	set_param(no_timeout, sizeof(no_timeout), "job_timeout_ms", "0");
-	vt_assert_eq(unload(), 0);
-	load(ko, no_timeout);
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, no_timeout);
 	vt_assert_eq(vprime_param_u64("job_timeout_ms", 0), 0);
 
 	fd = vprime_open(0, VPRIME_NODE_RENDER);
@@ -404,9 +347,9 @@ static void test_hang_without_timeout(void)
 	close(fence);
 	close(fd);
 
-	vt_assert_eq(unload(), 0);
-	load(ko, params);
-	assert_devices_answer(num_devices);
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
 }
 
 /* Whether the running kernel is at least @major.@minor. */
@@ -442,7 +385,7 @@ static void test_fence_outlives_module(void)
 
 	vt_require_f(kernel_at_least(7, 2),
 		     "this kernel's dma-fence core reads a signalled fence's ops on release\n");
-	loaded_params(params, sizeof(params));
+	vprime_loaded_params(params, sizeof(params));
 	vgem = vprime_open_other("vgem");
 	vgem_handle = dumb_create_mapped(vgem, 64, 32, &pitch, &size, &map);
 	dmabuf = prime_export(vgem, vgem_handle, DRM_CLOEXEC | DRM_RDWR);
@@ -459,7 +402,7 @@ static void test_fence_outlives_module(void)
 	vt_assert_eq(((uint32_t *)map)[0], 0xff223344u);
 	close(fd);
 
-	vt_assert_eq(unload(), 0);
+	vt_assert_eq(vprime_unload(), 0);
 	vt_assert_eq(sync_file_status(fence), 1);	/* asks the fence its name */
 	close(fence);
 	munmap(map, size);
@@ -467,8 +410,8 @@ static void test_fence_outlives_module(void)
 	gem_close(vgem, vgem_handle);	/* the last reference: the buffer's fences go */
 	close(vgem);
 
-	load(ko, params);
-	assert_devices_answer(num_devices);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
 }
 
 static const struct vtest tests[] = {

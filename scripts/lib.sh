@@ -37,6 +37,19 @@ apt_mirror() {
 	} | grep -E "/debian${1:-}/?\$" | head -n 1
 }
 
+# suite_sources SUITE: the one-line apt sources of Debian release SUITE
+# (main, and its security updates but for sid), from this machine's
+# configuration, as mkchroot gives them to a chroot.
+suite_sources() {
+	local m sm
+	m=${MIRROR:-$(apt_mirror)}
+	[ -n "$m" ] || die "no Debian mirror in this machine's apt configuration; set MIRROR="
+	sm=${SECMIRROR:-$(apt_mirror -security)}
+	sm=${sm:-${m%/debian*}/debian-security}
+	echo "deb $m $1 main"
+	[ "$1" = sid ] || echo "deb $sm $1-security main"
+}
+
 # A private apt state that knows bookworm, trixie and sid (binaries and
 # sources) without touching the machine's own apt configuration.
 APT_DIR=$VPRIME_CACHE/apt

@@ -178,15 +178,50 @@ subtest_args() {
 	done
 }
 
-# test_plan: "NAME<TAB>COMMAND" for every selected test, in run order: our
-# IGT tests (meson's registered tests), the libdrm series' test on each
-# libdrm (get_libdrm), then upstream IGT's on vprime.
+# dkms_check TAG: if the dkms test is selected, vprime installed with DKMS
+# for TAG (scripts/dkms-check, in TAG's build chroot with dkms): its lines
+# dkms/TAG/{build,vermagic,remove} go to the host results, and the VM's dkms
+# test loads the module it installed (DKMS_KO[TAG]), or fails saying why
+# (DKMS_WHY[TAG]).
+# A kernel built here (6.12-debug) has no headers package: the host lines
+# and the VM's test skip (DKMS_SKIP[TAG]).
+declare -A DKMS_KO=() DKMS_WHY=() DKMS_SKIP=()
+dkms_check() {
+	local tag=$1 dir=$RESULTS/host/dkms-$1 rc=0
+	selected dkms || return 0
+	log "installing vprime with DKMS for $tag"
+	timed "dkms on $tag" "$VPRIME_TOP/scripts/dkms-check" "$tag" "$dir" || rc=$?
+	if [ -s "$dir/results" ]; then
+		cat "$dir/results" >> "$RESULTS/host/results.txt"
+	else
+		record "$RESULTS/host/results.txt" fail "dkms/$tag/build" \
+			"dkms-check stopped (status $rc), see $dir/log"
+	fi
+	if [ $rc = 0 ] && [ -e "$dir/vprime.ko" ]; then
+		DKMS_KO[$tag]=$dir/vprime.ko
+	elif [ $rc = 3 ]; then
+		DKMS_SKIP[$tag]=$(head -n 1 "$dir/log")
+	else
+		DKMS_WHY[$tag]="dkms-check failed on the host (dkms/$tag/* in results/host), see $dir/log"
+	fi
+}
+
+# test_plan [TAG]: "NAME<TAB>COMMAND" for every selected test, in run order:
+# our IGT tests (meson's registered tests), the libdrm series' test on each
+# libdrm (get_libdrm), then upstream IGT's on vprime. TAG: the kernel the
+# plan is for (the dkms test's module is that kernel's).
 test_plan() {
-	local name cmd
+	local name cmd tag=${1:-}
 	while IFS=$'\t' read -r name cmd; do
 		if selected "$name"; then
 			# The weston test runs Weston from its chroot (get_weston).
 			[ "$name" != weston ] || cmd="WESTON_ROOT=$(printf %q "${WESTON_ROOT:-}") $cmd"
+			# The dkms test loads what dkms_check installed.
+			if [ "$name" = dkms ] && [ -n "$tag" ]; then
+				cmd="VPRIME_DKMS_KO=$(printf %q "${DKMS_KO[$tag]:-}") $cmd"
+				cmd="VPRIME_DKMS_WHY=$(printf %q "${DKMS_WHY[$tag]:-dkms-check did not run}") $cmd"
+				cmd="VPRIME_DKMS_SKIP=$(printf %q "${DKMS_SKIP[$tag]:-}") $cmd"
+			fi
 			printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
 		fi
 	done < <(python3 - "$BUILD" <<-'PY'
@@ -250,7 +285,8 @@ run_suite() {
 		record "$dir/results.txt" fail "$tag/boot" "vprime.ko did not build"
 		return 0
 	fi
-	test_plan > "$dir/plan"
+	dkms_check "$tag"
+	test_plan "$tag" > "$dir/plan"
 	log "running $(wc -l < "$dir/plan") test programs on $tag"
 	# The VM sees the results folder as /mnt, the rest of this machine read-only.
 	boot_vm "$tag" "$dir" -- "$VPRIME_TOP/scripts/guest-tests" /mnt/plan /mnt/results.txt || rc=$?

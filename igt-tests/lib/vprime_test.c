@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include <xf86drm.h>
 
@@ -251,4 +252,56 @@ int vprime_require_instance(vprime_instance_match match, unsigned int exclude,
 	vt_require_f(i >= 0, "needs %s among the module's instances (see the parameters "
 		     "dma_bits, max_segment, seg_boundary, contiguous)\n", what);
 	return i;
+}
+
+int vprime_unload(void)
+{
+	return syscall(SYS_delete_module, "vprime", O_NONBLOCK) ? -errno : 0;
+}
+
+void vprime_loaded_params(char *params, size_t len)
+{
+	static const char *const names[] = {
+		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
+		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms",
+	};
+	size_t used = 0;
+
+	params[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char path[96], value[128] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/module/vprime/parameters/%s", names[i]);
+		f = fopen(path, "r");
+		vt_assert_f(f, "%s: %m\n", path);
+		vt_assert(fgets(value, sizeof(value), f));
+		fclose(f);
+		value[strcspn(value, "\n")] = '\0';
+		used += snprintf(params + used, len - used, "%s%s=%s", used ? " " : "",
+				 names[i], value);
+		vt_assert(used < len);
+	}
+}
+
+void vprime_load(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+
+	vt_assert_f(fd >= 0, "open %s: %m\n", ko);
+	vt_assert_f(syscall(SYS_finit_module, fd, params, 0) == 0,
+		     "finit_module(%s, %s): %m\n", ko, params);
+	close(fd);
+}
+
+void vprime_assert_devices_answer(int num_devices)
+{
+	for (int i = 0; i < num_devices; i++) {
+		char name[32];
+		int fd = vprime_open(i, VPRIME_NODE_RENDER);
+
+		vprime_driver_name(fd, name, sizeof(name));
+		vt_assert_f(!strcmp(name, "vprime"), "vprime.%d answers '%s'\n", i, name);
+		close(fd);
+	}
 }

@@ -90,4 +90,20 @@ int vprime_find_instance(vprime_instance_match match, unsigned int exclude);
 int vprime_require_instance(vprime_instance_match match, unsigned int exclude,
 			    const char *what);
 
+/* Unload vprime (delete_module, not waiting): 0, or -errno (-EAGAIN while in use). */
+int vprime_unload(void);
+
+/*
+ * The parameters the loaded vprime was given, as "name=value ..." read back
+ * from sysfs, in @params: loaded with them again, every instance gets its
+ * constraints back.
+ */
+void vprime_loaded_params(char *params, size_t len);
+
+/* Load the module file @ko with @params ("name=value ..."); fails the test if it cannot. */
+void vprime_load(const char *ko, const char *params);
+
+/* Each of the instances 0 to @num_devices - 1 answers DRM_IOCTL_VERSION as "vprime". */
+void vprime_assert_devices_answer(int num_devices);
+
 #endif /* VPRIME_TEST_H */
