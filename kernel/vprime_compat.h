@@ -110,6 +110,17 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 #define VPRIME_ASYNC_CHECK_FLIP	false
 #endif
 
+/*
+ * 7.2's fences take NULL for a lock of their own, which lives as long as
+ * the fence; a job's fence may outlive its engine (and the module).
+ * Before, every fence locks a spinlock of its driver's.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define vprime_fence_lock(lock)	((void)(lock), NULL)
+#else
+#define vprime_fence_lock(lock)	(lock)
+#endif
+
 /* By 7.2 &drm_mode_config_funcs.fb_create also takes the format's info. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
 #define VPRIME_FB_CREATE_INFO_PARAM	const struct drm_format_info *info,

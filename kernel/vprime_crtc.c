@@ -53,8 +53,8 @@ static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
 	if (!READ_ONCE(out->vblank_on))
 		return HRTIMER_NORESTART;
 	cookie = dma_fence_begin_signalling();
-	hrtimer_forward_now(timer, out->period);
 	vprime_fault_delay(VPRIME_DELAY_VBLANK);
+	hrtimer_forward_now(timer, out->period);
 
 	/*
 	 * The work is queued under the lock the commit swaps composer_state

@@ -20,13 +20,14 @@
  *   fails (0: count only, a negative number: stop). Reading the same open
  *   file gives the hits, the point that failed, the sweeps armed in the
  *   system and the hits per point.
- *   Only the thread that wrote is affected; closing the file (the thread's
- *   exit does) stops the sweep. Work a job does on the engine's workqueue
- *   is attributed to the task that submitted it: the job keeps the task's
- *   sweep tag (vprime_fault_tag()).
+ *   Only the thread that wrote is affected; closing the file stops the
+ *   sweep (a thread's exit closes it only if no other task shares the
+ *   fd). Work a job does on the engine's workqueue is attributed to the
+ *   task that submitted it: the job keeps the task's sweep tag
+ *   (vprime_fault_tag()).
  * - delay/: job_cleanup_ms (also the module parameter job_cleanup_delay_ms),
- *   compose_ms, and vblank_us (a busy wait in the vblank timer, at most
- *   20 ms), to open race windows.
+ *   compose_ms (each at most 10 s), and vblank_us (a busy wait in the
+ *   vblank timer, at most 2 ms), to open race windows.
  *
  * A point costs two reads while no sweep is armed and its probability is 0.
  */
@@ -47,8 +48,13 @@
 
 #include "vprime_fault.h"
 
-/* The longest busy wait the vblank delay makes. */
-#define VPRIME_VBLANK_DELAY_MAX_US	20000u
+/*
+ * The longest busy wait the vblank delay makes: half the shortest frame
+ * (240 Hz), so the timer is never due again when its callback returns.
+ */
+#define VPRIME_VBLANK_DELAY_MAX_US	2000u
+/* The longest sleep the other delays make. */
+#define VPRIME_DELAY_MAX_MS		10000u
 
 #define VPRIME_FAULT_POINT(id, n) \
 	[id] = { .name = (n), .attr = VPRIME_FAULT_ATTR_INITIALIZER }
@@ -135,7 +141,7 @@ static bool nth_hit(enum vprime_fault_id id, u64 tag)
 	if (n) {
 		n->hits++;
 		n->point_hits[id]++;
-		if (n->hits == n->nth) {
+		if (n->nth && n->hits == n->nth) {
 			n->failed = id;
 			fail = true;
 		}
@@ -194,7 +200,7 @@ void __vprime_fault_delay(enum vprime_delay_id id, unsigned int value)
 	if (id == VPRIME_DELAY_VBLANK)
 		udelay(min(value, VPRIME_VBLANK_DELAY_MAX_US));
 	else
-		msleep(value);
+		msleep(min(value, VPRIME_DELAY_MAX_MS));
 }
 
 /**
@@ -223,7 +229,7 @@ bool vprime_fault_fallback_should_fail(struct vprime_fault_attr_fallback *attr)
 	if (atomic_read(&attr->times) != -1)
 		atomic_add_unless(&attr->times, -1, 0);
 	if (READ_ONCE(attr->verbose)) {
-		pr_notice("vprime: FAULT_INJECTION: forcing a failure\n");
+		pr_notice_ratelimited("vprime: FAULT_INJECTION: forcing a failure\n");
 		if (READ_ONCE(attr->verbose) > 1)
 			dump_stack();
 	}

@@ -176,7 +176,7 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 	int error = sched_job->s_fence->finished.error;
 	bool cookie = dma_fence_begin_signalling();
 
-	dma_fence_init(&job->hw_fence, &engine_fence_ops, &engine->fence_lock,
+	dma_fence_init(&job->hw_fence, &engine_fence_ops, vprime_fence_lock(&engine->fence_lock),
 		       engine->fence_context, atomic64_inc_return(&engine->seqno));
 	job->hw_fence_live = true;
 	if (!error && READ_ONCE(engine->dying))

@@ -25,7 +25,8 @@ struct vprime_device;
  * @sched: the DRM GPU scheduler that orders its jobs
  * @exec_wq: the ordered workqueue jobs execute on, one at a time
  * @cleanup_wq: releases finished jobs' buffers, away from the scheduler
- * @fence_lock: the lock of the engine's hardware fences
+ * @fence_lock: the lock of the engine's hardware fences, before 7.2 (whose
+ *	fences have their own: vprime_fence_lock())
  * @fence_context: their fence context
  * @seqno: the last hardware fence's number
  * @delay_ms: extra time each job takes, to let ordering bugs show
@@ -76,8 +77,9 @@ struct vprime_job_bo {
  * struct vprime_job - one submitted job
  * @hw_fence: signalled when the engine has executed it. Its ops have no
  *	release: the core frees it with kfree_rcu(), and so the job, which
- *	starts with it. No vprime code runs for a fence that outlives the
- *	module, and 7.2's core detaches it from vprime once signalled.
+ *	starts with it. On 7.2 the core detaches a signalled fence from
+ *	vprime, and its lock is its own, so it may outlive the module; 6.1's
+ *	and 6.12's cores read its ops on every release.
  * @base: the scheduler's job
  * @engine: the engine it runs on
  * @file: the file that submitted it, referenced

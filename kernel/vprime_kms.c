@@ -33,14 +33,17 @@
  * flush arms the commit's event, which then comes at the first vblank with
  * its time (committing the planes first sent it at once, stamped with the
  * time the CRTC last went off). The composer must be done with the old
- * states before their framebuffers are unmapped. Up to hw_done the commit
+ * states before their framebuffers are unmapped: not only the old CRTC
+ * state's frame, but every frame queued before the swap, since an older
+ * CRTC state may show a plane state this commit frees (a CRTC state keeps
+ * the current state of the planes a commit leaves alone). Up to hw_done the commit
  * is on the way to signalling its flip events and out-fences: it neither
  * allocates nor takes a reservation lock, and says so to lockdep.
  */
 static void vprime_atomic_commit_tail(struct vprime_atomic_state *old_state)
 {
 	struct drm_device *drm = old_state->dev;
-	struct drm_crtc_state *old_crtc_state;
+	struct drm_crtc_state *old_crtc_state __maybe_unused;
 	struct drm_crtc *crtc;
 	bool cookie;
 	int i;
@@ -54,7 +57,7 @@ static void vprime_atomic_commit_tail(struct vprime_atomic_state *old_state)
 	dma_fence_end_signalling(cookie);
 	drm_atomic_helper_wait_for_flip_done(drm, old_state);
 	for_each_old_crtc_in_state(old_state, crtc, old_crtc_state, i)
-		flush_work(&to_vprime_crtc_state(old_crtc_state)->compose_work);
+		flush_workqueue(crtc_to_output(crtc)->compose_wq);
 	drm_atomic_helper_cleanup_planes(drm, old_state);
 }
 
