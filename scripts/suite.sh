@@ -281,7 +281,7 @@ summarize() {
 	failed=$(cat "${files[@]}" 2>/dev/null | awk -F'\t' '$1 == "fail" { print "  FAIL " $2 "  (" $3 ")" }')
 	[ -z "$failed" ] || { echo "Failures:"; echo "$failed"; echo; }
 	for d in "$@"; do
-		[ -e "$d/results.txt" ] && printf '%-5s %s\n' "$(basename "$d"):" "$(count "$d/results.txt")"
+		[ -e "$d/results.txt" ] && printf '%-7s %s\n' "$(basename "$d"):" "$(count "$d/results.txt")"
 	done
 	log "total time $((SECONDS - t_start))s"
 	count "${files[@]}"
