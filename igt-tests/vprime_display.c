@@ -26,6 +26,7 @@
 #include <math.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 #include <linux/fb.h>
@@ -1987,6 +1989,132 @@ static void test_two_crtcs_stress(void)
 	two_crtcs(STRESS_FLIPS, STRESS_HZ, true);
 }
 
+/*
+ * vblank-on-off: every vblank wait turns the CRTC's vblank on and, with the
+ * core's vblankoffdelay at -1, off again, while a SCHED_FIFO process on the
+ * same CPU, woken as the wait starts, preempts it after a delay that sweeps
+ * the time turning vblank on takes, and holds the CPU for longer than a
+ * frame. On PREEMPT_RT the core enables vblank under sleeping locks: the
+ * waiter is preempted there, after the timer started and before the core
+ * sampled the vblank time. The timestamps must still increase, or the count
+ * jumps by billions and the wait (and any armed event) never ends: the core
+ * gives up on a vblank wait after 3 s with -EBUSY.
+ */
+#define ON_OFF_WAITS	1000
+#define ON_OFF_SECONDS	90
+#define ON_OFF_HOLD	0.012	/* s: longer than a frame at 240 Hz, or at 85 */
+#define ON_OFF_OFFDELAY	"/sys/module/drm/parameters/vblankoffdelay"
+
+/* For each delay read from @rfd: sleep that long, then spin ON_OFF_HOLD s. */
+static void fifo_preemptor(int rfd)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	long ns;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(1);
+	while (read(rfd, &ns, sizeof(ns)) == sizeof(ns)) {
+		struct timespec nap = { ns / 1000000000, ns % 1000000000 };
+		double until;
+
+		nanosleep(&nap, NULL);
+		until = monotonic_now() + ON_OFF_HOLD;
+		while (monotonic_now() < until)
+			;
+	}
+	_exit(0);
+}
+
+static void test_vblank_on_off(void)
+{
+	char saved[32] = "";
+	struct kms_output out;
+	struct kms_plane_setup s;
+	drmModeAtomicReq *req;
+	unsigned int prev, waits = 0, seed = 1;
+	double start, span = 0;
+	struct fb fb;
+	cpu_set_t set;
+	uint32_t blob;
+	FILE *f;
+	pid_t pid;
+	int fd = open_card(), status, pipefd[2];
+
+	f = fopen(ON_OFF_OFFDELAY, "r");
+	vt_require_f(f, "no %s: %m\n", ON_OFF_OFFDELAY);
+	vt_assert(fgets(saved, sizeof(saved), f));
+	fclose(f);
+	f = fopen(ON_OFF_OFFDELAY, "w");
+	vt_require_f(f, "%s is not writable: %m\n", ON_OFF_OFFDELAY);
+	vt_assert(fputs("-1", f) >= 0 && fclose(f) == 0);
+
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	vt_assert_f(sched_setaffinity(0, sizeof(set), &set) == 0, "affinity: %m\n");
+	vt_assert_eq(kms_find_outputs(fd, W, H, &out, 1), 1);
+	out.mode = dmt_1024x768();
+	out.mode.clock = 65000 * STRESS_HZ / 60;
+	out.mode.vrefresh = STRESS_HZ;
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0x0ff0, false);
+	s = primary_setup(&fb);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_modeset(req, fd, &out, false, &blob);
+	kms_req_planes(req, fd, &out, &s, 1);
+	vt_assert_ok(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL));
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+
+	/* How long turning vblank on and off takes: the span the delays sweep. */
+	for (int i = 0; i < 10; i++) {
+		double t0 = monotonic_now();
+
+		prev = wait_vblank(fd, out.crtc_index, 0).reply.sequence;
+		span += (monotonic_now() - t0) / 10;
+	}
+	vt_assert(pipe(pipefd) == 0);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		close(pipefd[1]);
+		fifo_preemptor(pipefd[0]);
+	}
+	close(pipefd[0]);
+	start = monotonic_now();
+	while (waits < ON_OFF_WAITS && monotonic_now() - start < ON_OFF_SECONDS) {
+		drmVBlank vbl = {
+			.request = {
+				.type = DRM_VBLANK_RELATIVE | vblank_crtc(out.crtc_index),
+				.sequence = 1,
+			},
+		};
+		long ns = (long)(span * 1e9 * (rand_r(&seed) % 1000) / 1000);
+		int ret;
+
+		vt_assert(write(pipefd[1], &ns, sizeof(ns)) == sizeof(ns));
+		ret = drmWaitVBlank(fd, &vbl);
+		vt_assert_f(ret == 0, "vblank wait %u (after sequence %u): %m\n", waits, prev);
+		vt_assert_f(vbl.reply.sequence - prev >= 1 && vbl.reply.sequence - prev < 1u << 23,
+			    "vblank wait %u: sequence %u after %u\n", waits, vbl.reply.sequence,
+			    prev);
+		prev = vbl.reply.sequence;
+		waits++;
+	}
+	close(pipefd[1]);
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the SCHED_FIFO process failed (status 0x%x)\n", status);
+	vtest_info("%u vblank waits, each turning vblank on and off; preempted up to "
+		   "%.0f us into each\n", waits, span * 1e6);
+
+	f = fopen(ON_OFF_OFFDELAY, "w");
+	vt_assert(f && fputs(saved, f) >= 0 && fclose(f) == 0);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
 /* addfb-invalid */
 
 struct addfb_case {
@@ -2716,6 +2844,10 @@ static const struct vtest tests[] = {
 	      "commit (async updates, counted in debugfs) and the next frame written back "
 	      "shows the cursor where the last one put it; moves off the screen and back "
 	      "take ordinary commits.", test_cursor_async),
+	VTEST("vblank-on-off", "1000 vblank waits at 240 Hz, each turning vblank on and "
+	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
+	      "on the same CPU: every wait ends, one or more vblanks on.",
+	      test_vblank_on_off),
 	VTEST("addfb-invalid", "ADDFB2 refuses a bad handle (-ENOENT), a short pitch, an "
 	      "unsupported format, a non-linear modifier and a buffer larger than its "
 	      "object (-EINVAL).", test_addfb_invalid),

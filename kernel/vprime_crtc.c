@@ -98,36 +98,48 @@ static void vprime_disable_vblank(struct drm_crtc *crtc)
 }
 
 /*
- * The time of the last vblank, as hardware would latch it. The timer is
- * moved forward before vblank is handled, as hardware updates its
- * registers before raising the interrupt: the vblank was one period before
- * the timer's next expiry. Outside the timer, the timer may be late (under
- * load, or emulation): a vblank whose expiry has passed has happened even
- * though its callback has not run yet. Counting it when an event is armed
- * (drm_crtc_accurate_vblank_count()) makes a flip issued after it complete
- * at the next vblank, not at this one with a time before the flip; the
- * late callback then finds no new vblank to report.
+ * The time of the last vblank, as hardware would latch it: the last tick of
+ * the timer's schedule (its expiry plus or minus whole periods) at or before
+ * now. The timer is moved forward before vblank is handled, as hardware
+ * updates its registers before raising the interrupt, so in the callback
+ * that is one period before the next expiry. Outside the timer, the timer
+ * may be late (under load, or emulation): a vblank whose expiry has passed
+ * has happened even though its callback has not run yet. Counting it when
+ * an event is armed (drm_crtc_accurate_vblank_count()) makes a flip issued
+ * after it complete at the next vblank, not at this one with a time before
+ * the flip; the late callback then finds no new vblank to report.
+ *
+ * The core samples this under its vblank time lock, so every sample is
+ * later than the one before, and so is the tick it returns: the vblank
+ * count never goes back. That holds from the moment the timer is started,
+ * before the core marks vblank enabled and takes its first sample: the
+ * sample is the start (the tick one period before the first expiry), not
+ * the time of the sample. On PREEMPT_RT the core enables vblank under
+ * sleeping locks; preempted there for longer than a period, a sample of the
+ * current time was later than the first tick the callback then reported,
+ * and the count jumped by billions: armed events and vblank waits never
+ * ended (vprime_display/vblank-on-off).
  */
 static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 					ktime_t *vblank_time, bool in_vblank_irq)
 {
 	struct vprime_output *out = crtc_to_output(crtc);
-	struct drm_vblank_crtc *vblank = drm_crtc_vblank_crtc(crtc);
-	ktime_t expires = READ_ONCE(out->vblank_timer.node.expires);
-	ktime_t now;
+	s64 period = ktime_to_ns(out->period);
+	ktime_t now = ktime_get();
+	ktime_t expires;
+	s64 since, ticks;
 
-	if (!READ_ONCE(vblank->enabled)) {
-		*vblank_time = ktime_get();
+	lockdep_assert_held(&crtc->dev->vblank_time_lock);
+	if (!READ_ONCE(out->vblank_on) || period <= 0) {
+		*vblank_time = now;
 		return true;
 	}
-	now = ktime_get();
-	if (in_vblank_irq || ktime_before(now, expires) || !out->period) {
-		*vblank_time = ktime_sub(expires, out->period);
-		return true;
-	}
-	*vblank_time = ktime_add_ns(expires, div64_s64(ktime_to_ns(ktime_sub(now, expires)),
-						       ktime_to_ns(out->period)) *
-				    ktime_to_ns(out->period));
+	expires = READ_ONCE(out->vblank_timer.node.expires);
+	since = ktime_to_ns(ktime_sub(now, expires));
+	ticks = div64_s64(since, period);
+	if (ticks * period > since)
+		ticks--;	/* rounded toward zero: take the tick before */
+	*vblank_time = ktime_add(expires, ns_to_ktime(ticks * period));
 	return true;
 }
 

@@ -6,7 +6,8 @@
 
 VPRIME_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VPRIME_CACHE=${VPRIME_CACHE:-$HOME/.cache/vprime}
-VPRIME_TAGS="6.1 6.12 7.2"
+# 7.2-rt is Debian's PREEMPT_RT flavour of 7.2 (linux-image-rt-amd64).
+VPRIME_TAGS="6.1 6.12 7.2 7.2-rt"
 # Kernels built here with lockdep, KASAN, kmemleak... (get-debug-kernel):
 # about an hour to build, so never part of a default run.
 VPRIME_DEBUG_TAGS="6.12-debug"
@@ -20,10 +21,23 @@ suite_of() {
 	case $1 in
 	6.1) echo bookworm ;;
 	6.12 | 6.12-debug) echo trixie ;;
-	7.2) echo sid ;;
+	7.2 | 7.2-rt) echo sid ;;
 	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS $VPRIME_DEBUG_TAGS)" ;;
 	esac
 }
+
+# flavour_of TAG: the Debian kernel flavour of TAG (the X of linux-image-X,
+# its metapackage): rt-amd64 for TAG-rt, PREEMPT_RT; amd64 otherwise.
+flavour_of() {
+	case $1 in
+	*-rt) echo rt-amd64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+# base_of TAG: the kernel version of TAG without its flavour or build (7.2
+# for 7.2-rt, 6.12 for 6.12-debug): the linux-source-X.Y it comes from.
+base_of() { echo "${1%%-*}"; }
 
 # apt_mirror [SUFFIX]: the first Debian archive URI in this machine's apt
 # configuration (one-line and deb822 formats) whose path ends in /debian$SUFFIX.
