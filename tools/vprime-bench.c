@@ -48,6 +48,7 @@
 #define FENCE_MS	20000
 
 static int reps = 5;
+static int compose_frames = 30, vblank_frames = 600;
 static const char *only;
 static bool failed;
 
@@ -137,6 +138,8 @@ static void run_reps(const char *label, bench_fn fn, int nvals, struct target *c
 					snprintf(s->why, sizeof(s->why), "%s: %s", t[i]->name,
 						 why[0] ? why : strerror(-ret));
 					s->unsupported = ret == -EOPNOTSUPP;
+					if (k == 0)
+						fprintf(stderr, "bench: %s: %s\n", label, s->why);
 				} else {
 					s->v[s->n++] = vals[k];
 				}
@@ -259,9 +262,24 @@ static struct row *add_row(const char *metric, const char *unit, const struct se
 	return r;
 }
 
+/*
+ * Whether --only (comma-separated prefixes) selects @metric, or some metric
+ * whose name starts with @metric.
+ */
 static bool wanted(const char *metric)
 {
-	return !only || !strncmp(metric, only, strlen(only));
+	size_t a = strlen(metric);
+
+	if (!only)
+		return true;
+	for (const char *p = only; *p;) {
+		size_t b = strcspn(p, ",");
+
+		if (b && !strncmp(metric, p, a < b ? a : b))
+			return true;
+		p += b + (p[b] == ',');
+	}
+	return false;
 }
 
 /* ---- small helpers ---- */
@@ -1447,7 +1465,9 @@ static void usage(FILE *out)
 		"  Measure vprime against vgem, vkms and plain memory in this boot.\n"
 		"  --reps N       repetitions of each metric (default 5, at most %d)\n"
 		"  --json FILE    write the results there as a JSON list\n"
-		"  --only PREFIX  only the metrics whose names start with PREFIX\n",
+		"  --only P[,P]   only the metrics whose names start with one of these\n"
+		"  --frames N     frames of each composition repetition (default 30)\n"
+		"  --vblank-frames N  frames of each missed_vblanks run (default 600)\n",
 		tool_name, MAX_REPS);
 }
 
@@ -1457,6 +1477,8 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "frames", required_argument, NULL, 'f' },
+		{ "vblank-frames", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1465,7 +1487,7 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	tool_name = "vprime-bench";
-	while ((c = getopt_long(argc, argv, "r:j:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:j:o:f:v:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			reps = atoi(optarg);
@@ -1477,6 +1499,16 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			only = optarg;
+			break;
+		case 'f':
+			compose_frames = atoi(optarg);
+			if (compose_frames < 1)
+				usage_exit(usage, false);
+			break;
+		case 'v':
+			vblank_frames = atoi(optarg);
+			if (vblank_frames < 2)
+				usage_exit(usage, false);
 			break;
 		case 'h':
 			usage_exit(usage, true);
@@ -1557,6 +1589,8 @@ int main(int argc, char **argv)
 			char name[48];
 
 			snprintf(name, sizeof(name), "migration_%uM", mib[i]);
+			if (!wanted(name))
+				continue;
 			if (strict_instance < 0) {
 				snprintf(s[0][0].why, sizeof(s[0][0].why),
 					 "no 32-bit vprime instance (dma_bits=32)");
@@ -1612,34 +1646,39 @@ int main(int argc, char **argv)
 		static const int planes[] = { 1, 3, 4 };
 
 		for (size_t i = 0; i < sizeof(planes) / sizeof(planes[0]); i++) {
-			struct target v = { "vprime.0", K_NONE, 0, planes[i], 30 };
-			struct target k = { "vkms", K_NONE, 0, planes[i], 30 };
+			struct target v = { "vprime.0", K_NONE, 0, planes[i], compose_frames };
+			struct target k = { "vkms", K_NONE, 0, planes[i], compose_frames };
 			struct target *t[] = { &v, &k };
 			char name[48], label[48];
 
 			snprintf(name, sizeof(name), "compose_%dplane%s", planes[i],
 				 planes[i] > 1 ? "s" : "");
-			if (wanted("compose")) {
+			snprintf(label, sizeof(label), "missed_vblanks_%dplane%s", planes[i],
+				 planes[i] > 1 ? "s" : "");
+			if (wanted(name)) {
+				struct row *r;
+
 				run_reps(name, bench_compose, 1, t, 2, s);
-				add_row(name, "frames/s", &s[0][0], &s[1][0], "vkms", NULL, NULL,
-					G_GE, 2.0, planes[i] == 1 ? "1920x1080 XRGB8888 primary, "
-					"flipped every frame, each frame written back; 30 frames" :
-					"the primary, a moving 64x64 ARGB8888 cursor and 640x360 "
-					"ARGB8888 overlay(s), each frame written back; 30 frames");
+				r = add_row(name, "frames/s", &s[0][0], &s[1][0], "vkms", NULL, NULL,
+					    G_GE, 2.0, planes[i] == 1 ? "1920x1080 XRGB8888 primary, "
+					    "flipped every frame, each frame written back" :
+					    "the primary, a moving 64x64 ARGB8888 cursor and "
+					    "640x360 ARGB8888 overlay(s), each frame written back");
+				note_add(r, "%d frames a repetition", compose_frames);
 			}
-			if (wanted("missed_vblanks")) {
+			if (wanted(label)) {
 				int saved = reps;
 
-				v.frames = k.frames = 600;
+				v.frames = k.frames = vblank_frames;
 				reps = 1;
-				snprintf(label, sizeof(label), "missed_vblanks_%dplane%s", planes[i],
-					 planes[i] > 1 ? "s" : "");
-				run_reps(label, bench_compose, 2, t, 2, m);
+				run_reps(label, bench_compose, 3, t, 2, m);
 				reps = saved;
-				add_row(label, "vblanks", &m[0][1], &m[1][1], "vkms", NULL, NULL,
-					G_ZERO, 0, "600 frames flipped back to back, each written "
-					"back: vblanks that passed without a flip (event sequence "
-					"numbers vs flips completed); one run");
+				note_add(add_row(label, "vblanks", &m[0][1], &m[1][1], "vkms", NULL,
+						 NULL, G_ZERO, 0, NULL),
+					 "%d frames flipped back to back, each written back: vblanks "
+					 "that passed without a flip (event sequence numbers vs flips "
+					 "completed); one run; vblanks elapsed: vprime %.0f, vkms %.0f",
+					 vblank_frames, stats_of(&m[0][2]).med, stats_of(&m[1][2]).med);
 			}
 		}
 	}
