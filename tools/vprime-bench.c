@@ -955,7 +955,6 @@ out:
 #define OVL_H	360
 #define CUR_SZ	64
 #define MAX_PLANES	4
-#define SETTLE_US	5000
 
 struct kms {
 	int fd;
@@ -1135,6 +1134,38 @@ static void kfb_destroy(const struct kms *k, struct kfb *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * After a writeback job's fence: drop the fb it wrote, wait until the job
+ * let go of it too (the fb id stops resolving when its last reference goes),
+ * and make a new fb of the same buffer for the next job.
+ *
+ * vkms turns its composer off when it cleans a signalled writeback job up,
+ * from a workqueue (vkms_wb_cleanup_job(): vkms_set_composer(false), a flag,
+ * not a count): a commit made before that cleanup ran has its own job
+ * switched off before it is composed, and its fence never signals. Both
+ * drivers are driven the same way.
+ */
+static int writeback_done(const struct kms *k, struct kfb *f)
+{
+	uint32_t handles[4] = { f->handle }, pitches[4] = { f->pitch }, offsets[4] = { 0 };
+	double limit = now() + FENCE_MS / 1000.0;
+	drmModeFBPtr fb;
+
+	if (drmModeRmFB(k->fd, f->fb))
+		return -errno;
+	while ((fb = drmModeGetFB(k->fd, f->fb))) {
+		if (fb->handle && fb->handle != f->handle)	/* GETFB made one */
+			gem_close(k->fd, fb->handle);
+		drmModeFreeFB(fb);
+		if (now() > limit)
+			return -ETIME;
+		usleep(200);
+	}
+	f->fb = 0;
+	return drmModeAddFB2(k->fd, CW, CH, DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+			     &f->fb, 0) ? -errno : 0;
+}
+
 struct flip_state {
 	unsigned int seq;
 	bool done;
@@ -1293,19 +1324,20 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			snprintf(why, len, "frame %d: flip event: %s", f, strerror(-ret));
 			break;
 		}
-		ret = f == 0 || !t->flips_only ? wait_fence(fence) : 0;
-		if (ret) {
-			snprintf(why, len, "frame %d: writeback fence: %s", f, strerror(-ret));
-			break;
+		if (f == 0 || !t->flips_only) {
+			ret = wait_fence(fence);
+			if (ret) {
+				snprintf(why, len, "frame %d: writeback fence: %s", f,
+					 strerror(-ret));
+				break;
+			}
+			ret = writeback_done(&k, &wb[f % 2]);
+			if (ret) {
+				snprintf(why, len, "frame %d: the writeback job was not cleaned "
+					 "up: %s", f, strerror(-ret));
+				break;
+			}
 		}
-		/*
-		 * vkms signals a writeback job, then cleans it up from a
-		 * workqueue, and that cleanup turns its composer off: a next
-		 * commit made before it ran has its writeback job never
-		 * composed. Give the cleanup time to run, on both drivers.
-		 */
-		if (f == 0 || !t->flips_only)
-			usleep(SETTLE_US);
 		if (f == 0) {
 			t0 = now();
 			first_seq = prev_seq = flip.seq;
