@@ -2793,6 +2793,111 @@ static void test_cursor_async(void)
 	close(fd);
 }
 
+/* cursor-change-held-frame */
+
+#define HELD_FRAME_MS	3000
+
+/* Set the driver's injectable delay @name (docs/testing.md), in its unit. */
+static void delay_set(const char *name, unsigned int value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vprime/delay/%s", name);
+	f = fopen(path, "w");
+	vt_require_f(f, "%s: %m\n", path);
+	vt_assert_f(fprintf(f, "%u\n", value) > 0 && fclose(f) == 0, "writing %s: %m\n", path);
+}
+
+/* Commit @req nonblocking with a page-flip event, and wait for the event. */
+static void commit_and_wait_event(int fd, drmModeAtomicReq *req, const char *what)
+{
+	drmEventContext ev = { .version = 2, .page_flip_handler = NULL };
+	int ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT,
+				      NULL);
+
+	vt_assert_f(ret == 0, "%s: %s\n", what, strerror(-ret));
+	vt_assert_f(event_pending(fd, WRITEBACK_TIMEOUT_MS), "%s: no event\n", what);
+	vt_assert_eq(drmHandleEvent(fd, &ev), 0);
+}
+
+/*
+ * A frame held in the compose queue while later commits free what it shows.
+ * A writeback job's frame is held back (the compose delay); a flip of the
+ * primary plane alone waits for it in its commit tail; meanwhile a new
+ * cursor image (an ordinary commit) frees the cursor state the held frame
+ * still shows. That commit must wait for the held frame too: the frame
+ * then shows the old cursor (and the kernel reads no freed or unmapped
+ * memory, which KASAN or an oops would show).
+ */
+static void test_cursor_change_held_frame(void)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct kms_plane_setup setups[2];
+	struct fb primary[2], cursor[2];
+	struct ref_plane planes[2];
+	struct kms_capture cap;
+	struct kms_output out;
+	drmModeAtomicReq *req;
+	uint32_t blob, cap_fb, plane;
+	int32_t fence = -1;
+	int fd = open_card();
+
+	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
+		     "vprime.0 has no output with writeback at %dx%d\n", W, H);
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary[i]);
+		fb_fill(&primary[i], 0x3b0 + i, false);
+		fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor[i]);
+		fb_fill(&cursor[i], 0x3b2 + i, true);
+	}
+	cap_fb = capture_buffer(fd, &cap);
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary[0], 0, 0);
+	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor[0], 200, 150);
+	setups[0] = setup_of(&planes[0]);
+	setups[1] = setup_of(&planes[1]);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_modeset(req, fd, &out, true, &blob);
+	kms_req_planes(req, fd, &out, setups, 2);
+	vt_assert_eq(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL), 0);
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+
+	delay_set("compose_ms", HELD_FRAME_MS);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_writeback_job(req, fd, &out, cap_fb, &fence);
+	commit_and_wait_event(fd, req, "the writeback commit");
+	drmModeAtomicFree(req);
+
+	plane = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	vt_assert(drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane,
+		  DRM_MODE_OBJECT_PLANE, "FB_ID"), primary[1].fb_id) > 0);
+	commit_and_wait_event(fd, req, "the flip of the primary plane");
+	drmModeAtomicFree(req);
+
+	vt_assert_eq(drmModeSetCursor(fd, out.crtc, cursor[1].handle, 64, 64), 0);
+	vt_assert_f(fence >= 0, "the writeback job returned no out-fence\n");
+	pfd.fd = fence;
+	vt_assert_f(poll(&pfd, 1, HELD_FRAME_MS + WRITEBACK_TIMEOUT_MS) == 1,
+		    "the held writeback frame did not come\n");
+	close(fence);
+	delay_set("compose_ms", 0);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "the held frame");
+
+	kms_output_off(fd, &out);
+	vt_assert_eq(drmModeRmFB(fd, cap_fb), 0);
+	kms_capture_release(fd, &cap);
+	for (int i = 0; i < 2; i++) {
+		fb_release(fd, &cursor[i]);
+		fb_release(fd, &primary[i]);
+	}
+	close(fd);
+}
+
 static const struct vtest tests[] = {
 	VTEST("writeback-local", "vprime's own GEM object and dumb buffer, full screen: "
 	      "every pixel read back through writeback is the buffer's.",
@@ -2848,6 +2953,10 @@ static const struct vtest tests[] = {
 	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
 	      "on the same CPU: every wait ends, one or more vblanks on.",
 	      test_vblank_on_off),
+	VTEST("cursor-change-held-frame", "A writeback frame held in the compose queue "
+	      "(compose delay) while a flip and a new cursor image free the plane states it "
+	      "shows: the frame comes, right, and nothing freed is read.",
+	      test_cursor_change_held_frame),
 	VTEST("addfb-invalid", "ADDFB2 refuses a bad handle (-ENOENT), a short pitch, an "
 	      "unsupported format, a non-linear modifier and a buffer larger than its "
 	      "object (-EINVAL).", test_addfb_invalid),
