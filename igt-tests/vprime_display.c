@@ -2669,6 +2669,25 @@ static void test_fbdev(void)
 
 /* cursor-async */
 
+/* Light @o with its writeback connector and @planes, in one blocking modeset. */
+static void light_with_writeback(int fd, const struct kms_output *o, const struct ref_plane *planes,
+				 int n)
+{
+	struct kms_plane_setup setups[MAX_PLANES];
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t blob;
+
+	vt_assert(req && n <= MAX_PLANES);
+	for (int i = 0; i < n; i++)
+		setups[i] = setup_of(&planes[i]);
+	kms_req_modeset(req, fd, o, true, &blob);
+	kms_req_planes(req, fd, o, setups, n);
+	vt_assert_eq(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL), 0);
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+}
+
+
 #define CURSOR_MOVES	40
 
 /* How many cursor moves CRTC index @crtc_index of vprime.0 applied without a commit. */
@@ -2734,13 +2753,11 @@ static void move_cursor(int fd, const struct kms_output *o, struct ref_plane *cu
  */
 static void test_cursor_async(void)
 {
-	struct kms_plane_setup setups[2];
 	struct ref_plane planes[2];
 	struct kms_capture cap;
 	struct kms_output out;
 	struct fb primary, cursor;
-	drmModeAtomicReq *req;
-	uint32_t blob, cap_fb;
+	uint32_t cap_fb;
 	int fd = open_card();
 	long before;
 
@@ -2753,15 +2770,7 @@ static void test_cursor_async(void)
 	cap_fb = capture_buffer(fd, &cap);
 	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
 	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor, 100, 100);
-	setups[0] = setup_of(&planes[0]);
-	setups[1] = setup_of(&planes[1]);
-	req = drmModeAtomicAlloc();
-	vt_assert(req);
-	kms_req_modeset(req, fd, &out, true, &blob);
-	kms_req_planes(req, fd, &out, setups, 2);
-	vt_assert_eq(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL), 0);
-	drmModeAtomicFree(req);
-	drmModeDestroyPropertyBlob(fd, blob);
+	light_with_writeback(fd, &out, planes, 2);
 
 	before = async_updates(out.crtc_index);
 	for (int i = 1; i <= CURSOR_MOVES; i++)
@@ -2833,13 +2842,12 @@ static void commit_and_wait_event(int fd, drmModeAtomicReq *req, const char *wha
 static void test_cursor_change_held_frame(void)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	struct kms_plane_setup setups[2];
 	struct fb primary[2], cursor[2];
 	struct ref_plane planes[2];
 	struct kms_capture cap;
 	struct kms_output out;
 	drmModeAtomicReq *req;
-	uint32_t blob, cap_fb, plane;
+	uint32_t cap_fb, plane;
 	int32_t fence = -1;
 	int fd = open_card();
 
@@ -2854,15 +2862,7 @@ static void test_cursor_change_held_frame(void)
 	cap_fb = capture_buffer(fd, &cap);
 	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary[0], 0, 0);
 	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor[0], 200, 150);
-	setups[0] = setup_of(&planes[0]);
-	setups[1] = setup_of(&planes[1]);
-	req = drmModeAtomicAlloc();
-	vt_assert(req);
-	kms_req_modeset(req, fd, &out, true, &blob);
-	kms_req_planes(req, fd, &out, setups, 2);
-	vt_assert_eq(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL), 0);
-	drmModeAtomicFree(req);
-	drmModeDestroyPropertyBlob(fd, blob);
+	light_with_writeback(fd, &out, planes, 2);
 
 	delay_set("compose_ms", HELD_FRAME_MS);
 	req = drmModeAtomicAlloc();

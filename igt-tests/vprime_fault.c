@@ -135,22 +135,6 @@ struct counts {
 	long dmabufs;
 };
 
-static void read_header(int index, char *line, size_t len)
-{
-	char devname[32], node[64], path[128];
-	FILE *f;
-
-	snprintf(devname, sizeof(devname), "vprime.%d", index);
-	vt_assert_f(vprime_node_path(devname, VPRIME_NODE_CARD, node, sizeof(node)),
-		    "no card node for %s\n", devname);
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/vprime_objects",
-		 node + strlen("/dev/dri/card"));
-	f = fopen(path, "r");
-	vt_require_f(f, "cannot read %s (debugfs): %m\n", path);
-	vt_assert_f(fgets(line, len, f), "%s is empty\n", path);
-	fclose(f);
-}
-
 static long header_value(const char *line, const char *key)
 {
 	char k[64];
@@ -190,7 +174,7 @@ static void counts_read(struct counts *c)
 	if (c->ndev > MAX_DEV)
 		c->ndev = MAX_DEV;
 	for (int d = 0; d < c->ndev; d++) {
-		read_header(d, line, sizeof(line));
+		vprime_objects_header(d, line, sizeof(line));
 		for (size_t k = 0; k < ARRAY_SIZE(count_keys); k++)
 			c->v[d][k] = header_value(line, count_keys[k]);
 	}

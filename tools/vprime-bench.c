@@ -39,6 +39,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "display.h"
 #include "tool.h"
 
 #define MAX_REPS	32
@@ -973,36 +974,6 @@ struct kms {
 	int num_overlays;
 };
 
-/* The id of property @name of a KMS object, or 0. */
-static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name, uint64_t *value)
-{
-	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
-	uint32_t id = 0;
-
-	for (uint32_t i = 0; props && i < props->count_props && !id; i++) {
-		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
-
-		if (p && !strcmp(p->name, name)) {
-			id = p->prop_id;
-			if (value)
-				*value = props->prop_values[i];
-		}
-		drmModeFreeProperty(p);
-	}
-	drmModeFreeObjectProperties(props);
-	return id;
-}
-
-static int add(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type, const char *name,
-	       uint64_t value)
-{
-	uint32_t id = prop_id(fd, obj, type, name, NULL);
-
-	if (!id)
-		return -ENOENT;
-	return drmModeAtomicAddProperty(req, obj, id, value) < 0 ? -ENOMEM : 0;
-}
-
 /* The first writeback connector with a CW x CH mode, its CRTC and that CRTC's planes. */
 static int kms_find(struct kms *k)
 {
@@ -1046,7 +1017,7 @@ static int kms_find(struct kms *k)
 		uint64_t type;
 
 		if (p && (p->possible_crtcs & (1u << k->crtc_index)) &&
-		    prop_id(k->fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type)) {
+		    display_prop_id(k->fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type)) {
 			if (type == DRM_PLANE_TYPE_PRIMARY && !k->primary)
 				k->primary = p->plane_id;
 			else if (type == DRM_PLANE_TYPE_CURSOR && !k->cursor)
@@ -1066,18 +1037,18 @@ static int add_plane(drmModeAtomicReq *req, const struct kms *k, uint32_t plane,
 	const uint32_t P = DRM_MODE_OBJECT_PLANE;
 	int fd = k->fd, ret;
 
-	ret = add(req, fd, plane, P, "FB_ID", fb);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_ID", fb ? k->crtc : 0);
+	ret = display_add_prop(req, fd, plane, P, "FB_ID", fb);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_ID", fb ? k->crtc : 0);
 	if (!fb)
 		return ret;
-	ret = ret ?: add(req, fd, plane, P, "SRC_X", 0);
-	ret = ret ?: add(req, fd, plane, P, "SRC_Y", 0);
-	ret = ret ?: add(req, fd, plane, P, "SRC_W", (uint64_t)w << 16);
-	ret = ret ?: add(req, fd, plane, P, "SRC_H", (uint64_t)h << 16);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_X", (uint64_t)(int64_t)x);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_Y", (uint64_t)(int64_t)y);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_W", w);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_H", h);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_X", 0);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_Y", 0);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_W", (uint64_t)w << 16);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_H", (uint64_t)h << 16);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_X", (uint64_t)(int64_t)x);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_Y", (uint64_t)(int64_t)y);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_W", w);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_H", h);
 	return ret;
 }
 
@@ -1091,9 +1062,9 @@ static int add_connectors_off(drmModeAtomicReq *req, const struct kms *k, uint32
 		uint32_t id = res->connectors[i];
 		uint64_t on = 0;
 
-		if (id != keep && prop_id(k->fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", &on) &&
+		if (id != keep && display_prop_id(k->fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", &on) &&
 		    on == k->crtc)
-			ret = add(req, k->fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
+			ret = display_add_prop(req, k->fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
 	}
 	drmModeFreeResources(res);
 	return ret;
@@ -1295,9 +1266,9 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			ret = drmModeCreatePropertyBlob(k.fd, &k.mode, sizeof(k.mode), &blob) ?
 			      -errno : 0;
 			ret = ret ?: add_connectors_off(req, &k, k.writeback);
-			ret = ret ?: add(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
-			ret = ret ?: add(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
-			ret = ret ?: add(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
+			ret = ret ?: display_add_prop(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
+			ret = ret ?: display_add_prop(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
+			ret = ret ?: display_add_prop(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
 					 "CRTC_ID", k.crtc);
 			for (int i = 0; i < novl && !ret; i++)
 				ret = add_plane(req, &k, k.overlays[i], ovl[i].fb, 100 + 400 * i,
@@ -1311,9 +1282,9 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 					       (f * 5) % (CH - CUR_SZ), CUR_SZ, CUR_SZ);
 		fence = -1;
 		if (f == 0 || !t->flips_only) {
-			ret = ret ?: add(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
+			ret = ret ?: display_add_prop(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
 					 "WRITEBACK_FB_ID", wb[f % 2].fb);
-			ret = ret ?: add(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
+			ret = ret ?: display_add_prop(req, k.fd, k.writeback, DRM_MODE_OBJECT_CONNECTOR,
 					 "WRITEBACK_OUT_FENCE_PTR", (uint64_t)(uintptr_t)&fence);
 		}
 		if (ret) {
@@ -1372,8 +1343,8 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		for (int i = 0; i < novl && i < k.num_overlays; i++)
 			off = off ?: add_plane(req, &k, k.overlays[i], 0, 0, 0, 0, 0);
 		off = off ?: add_connectors_off(req, &k, 0);
-		off = off ?: add(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
-		off = off ?: add(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+		off = off ?: display_add_prop(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
+		off = off ?: display_add_prop(req, k.fd, k.crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
 		if (!off)
 			drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
 		drmModeAtomicFree(req);

@@ -107,8 +107,7 @@ void vprime_driver_name(int fd, char *name, size_t len)
 	vt_assert_ok(ioctl(fd, DRM_IOCTL_VERSION, &v));
 }
 
-/* The first line of instance @index's debugfs vprime_objects, in @line. */
-static void objects_header(int index, char *line, size_t len)
+void vprime_objects_header(int index, char *line, size_t len)
 {
 	char devname[32], node[64], path[128];
 	FILE *f;
@@ -130,7 +129,7 @@ long vprime_debugfs_counter(int index, const char *name)
 	char line[512], key[64], *at;
 	long value = -1;
 
-	objects_header(index, line, sizeof(line));
+	vprime_objects_header(index, line, sizeof(line));
 	snprintf(key, sizeof(key), "%s: ", name);
 	at = strstr(line, key);
 	vt_assert_f(at && (at == line || at[-1] == ' ') &&

@@ -43,6 +43,9 @@ void vprime_driver_name(int fd, char *name, size_t len);
  */
 long vprime_object_count(int index);
 
+/* The first line of instance @index's debugfs vprime_objects (its counters), in @line. */
+void vprime_objects_header(int index, char *line, size_t len);
+
 /*
  * A counter of the first line of instance @index's vprime_objects
  * ("objects", "allocations", "migrations", "waits", "invalidations", ...).

@@ -46,9 +46,8 @@ int add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height, uint32_t fo
 	       -errno : 0;
 }
 
-/* The id of property @name of a KMS object, or 0. */
-static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
-			uint64_t *value)
+uint32_t display_prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
+			 uint64_t *value)
 {
 	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
 	uint32_t id = 0;
@@ -67,10 +66,10 @@ static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
 	return id;
 }
 
-static int add(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type, const char *name,
-	       uint64_t value)
+int display_add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
+		     const char *name, uint64_t value)
 {
-	uint32_t id = prop_id(fd, obj, type, name, NULL);
+	uint32_t id = display_prop_id(fd, obj, type, name, NULL);
 
 	if (!id)
 		return -ENOENT;
@@ -131,7 +130,7 @@ static uint32_t find_plane(int fd, int index, uint32_t type)
 		drmModePlane *p = drmModeGetPlane(fd, res->planes[i]);
 
 		if (p && (p->possible_crtcs & (1u << index)) &&
-		    prop_id(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &t) && t == type)
+		    display_prop_id(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &t) && t == type)
 			found = p->plane_id;
 		drmModeFreePlane(p);
 	}
@@ -148,18 +147,18 @@ static int add_plane(drmModeAtomicReq *req, int fd, const struct route *r,
 
 	if (!plane)
 		return -ENODEV;
-	ret = add(req, fd, plane, P, "FB_ID", s->fb);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_ID", s->fb ? r->crtc : 0);
-	ret = ret ?: add(req, fd, plane, P, "SRC_X", 0);
-	ret = ret ?: add(req, fd, plane, P, "SRC_Y", 0);
-	ret = ret ?: add(req, fd, plane, P, "SRC_W", (uint64_t)s->w << 16);
-	ret = ret ?: add(req, fd, plane, P, "SRC_H", (uint64_t)s->h << 16);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_X", (uint64_t)(int64_t)s->x);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_Y", (uint64_t)(int64_t)s->y);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_W", s->w);
-	ret = ret ?: add(req, fd, plane, P, "CRTC_H", s->h);
-	if (!ret && prop_id(fd, plane, P, "alpha", NULL))
-		ret = add(req, fd, plane, P, "alpha", s->alpha ? s->alpha : 0xffff);
+	ret = display_add_prop(req, fd, plane, P, "FB_ID", s->fb);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_ID", s->fb ? r->crtc : 0);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_X", 0);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_Y", 0);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_W", (uint64_t)s->w << 16);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "SRC_H", (uint64_t)s->h << 16);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_X", (uint64_t)(int64_t)s->x);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_Y", (uint64_t)(int64_t)s->y);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_W", s->w);
+	ret = ret ?: display_add_prop(req, fd, plane, P, "CRTC_H", s->h);
+	if (!ret && display_prop_id(fd, plane, P, "alpha", NULL))
+		ret = display_add_prop(req, fd, plane, P, "alpha", s->alpha ? s->alpha : 0xffff);
 	return ret;
 }
 
@@ -173,9 +172,9 @@ static int add_connectors_off(drmModeAtomicReq *req, int fd, uint32_t crtc, uint
 		uint32_t id = res->connectors[i];
 		uint64_t on = 0;
 
-		if (id != keep && prop_id(fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", &on) &&
+		if (id != keep && display_prop_id(fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", &on) &&
 		    on == crtc)
-			ret = add(req, fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
+			ret = display_add_prop(req, fd, id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
 	}
 	drmModeFreeResources(res);
 	return ret;
@@ -201,11 +200,11 @@ static int commit_frame(int fd, const struct route *r, const struct plane_setup 
 		return -ENOMEM;
 	ret = drmModeCreatePropertyBlob(fd, &r->mode, sizeof(r->mode), &blob) ? -errno : 0;
 	ret = ret ?: add_connectors_off(req, fd, r->crtc, r->writeback);
-	ret = ret ?: add(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
-	ret = ret ?: add(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
-	ret = ret ?: add(req, fd, r->writeback, C, "CRTC_ID", r->crtc);
-	ret = ret ?: add(req, fd, r->writeback, C, "WRITEBACK_FB_ID", out_fb);
-	ret = ret ?: add(req, fd, r->writeback, C, "WRITEBACK_OUT_FENCE_PTR",
+	ret = ret ?: display_add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
+	ret = ret ?: display_add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
+	ret = ret ?: display_add_prop(req, fd, r->writeback, C, "CRTC_ID", r->crtc);
+	ret = ret ?: display_add_prop(req, fd, r->writeback, C, "WRITEBACK_FB_ID", out_fb);
+	ret = ret ?: display_add_prop(req, fd, r->writeback, C, "WRITEBACK_OUT_FENCE_PTR",
 			 (uint64_t)(uintptr_t)fence);
 	for (int i = 0; i < n && !ret; i++)
 		ret = add_plane(req, fd, r, &planes[i]);
@@ -230,8 +229,8 @@ static int commit_off(int fd, const struct route *r, const struct plane_setup *p
 		ret = add_plane(req, fd, r, &off);
 	}
 	ret = ret ?: add_connectors_off(req, fd, r->crtc, 0);
-	ret = ret ?: add(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
-	ret = ret ?: add(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+	ret = ret ?: display_add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
+	ret = ret ?: display_add_prop(req, fd, r->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
 	if (ret) {
 		drmModeAtomicFree(req);
 		return ret;

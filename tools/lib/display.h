@@ -41,6 +41,13 @@ int add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height, uint32_t fo
  * in a @width x @height mode, capture one frame into @out, and turn the
  * CRTC off again. @fd must be a card node that is (or can become) master.
  */
+/* The id of property @name of KMS object @obj (of @type), its value in *@value; 0 if none. */
+uint32_t display_prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
+			 uint64_t *value);
+/* Add property @name of @obj to @req: 0, -ENOENT (no such property) or -ENOMEM. */
+int display_add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
+		     const char *name, uint64_t value);
+
 int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t width,
 		    uint32_t height, struct frame *out);
 void frame_release(int fd, struct frame *f);
