@@ -109,9 +109,10 @@ static void vprime_disable_vblank(struct drm_crtc *crtc)
  * after it complete at the next vblank, not at this one with a time before
  * the flip; the late callback then finds no new vblank to report.
  *
- * The core samples this under its vblank time lock, so every sample is
- * later than the one before, and so is the tick it returns: the vblank
- * count never goes back. That holds from the moment the timer is started,
+ * The core counts vblanks from samples it takes under its vblank time
+ * lock (drm_crtc_next_vblank_start() also asks, unlocked, for a deadline
+ * hint), so every counted sample is later than the one before, and so is
+ * the tick it returns: the vblank count never goes back. That holds from the moment the timer is started,
  * before the core marks vblank enabled and takes its first sample: the
  * sample is the start (the tick one period before the first expiry), not
  * the time of the sample. On PREEMPT_RT the core enables vblank under
@@ -129,7 +130,6 @@ static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 	ktime_t expires;
 	s64 since, ticks;
 
-	lockdep_assert_held(&crtc->dev->vblank_time_lock);
 	if (!READ_ONCE(out->vblank_on) || period <= 0) {
 		*vblank_time = now;
 		return true;
