@@ -112,14 +112,15 @@ static void vprime_disable_vblank(struct drm_crtc *crtc)
  * The core counts vblanks from samples it takes under its vblank time
  * lock (drm_crtc_next_vblank_start() also asks, unlocked, for a deadline
  * hint), so every counted sample is later than the one before, and so is
- * the tick it returns: the vblank count never goes back. That holds from the moment the timer is started,
- * before the core marks vblank enabled and takes its first sample: the
- * sample is the start (the tick one period before the first expiry), not
- * the time of the sample. On PREEMPT_RT the core enables vblank under
- * sleeping locks; preempted there for longer than a period, a sample of the
- * current time was later than the first tick the callback then reported,
- * and the count jumped by billions: armed events and vblank waits never
- * ended (vprime_display/vblank-on-off).
+ * the tick it returns: the vblank count never goes back. That holds from
+ * the moment the timer is started, before the core marks vblank enabled
+ * and takes its first sample: the sample is the start (the tick one
+ * period before the first expiry), not the time of the sample. On
+ * PREEMPT_RT the core enables vblank under sleeping locks; preempted there
+ * for longer than a period, a sample of the current time was later than
+ * the first tick the callback then reported, and the count jumped by
+ * billions: armed events and vblank waits never ended
+ * (vprime_display/vblank-on-off).
  */
 static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 					ktime_t *vblank_time, bool in_vblank_irq)
