@@ -977,40 +977,16 @@ struct kms {
 /* The first writeback connector with a CW x CH mode, its CRTC and that CRTC's planes. */
 static int kms_find(struct kms *k)
 {
-	drmModeRes *res = drmModeGetResources(k->fd);
+	struct display_route r;
 	drmModePlaneRes *pres;
-	int ret = -ENODEV;
+	int ret = display_find_route(k->fd, CW, CH, &r);
 
-	if (!res)
-		return -errno;
-	for (int i = 0; i < res->count_connectors && ret; i++) {
-		drmModeConnector *c = drmModeGetConnector(k->fd, res->connectors[i]);
-		drmModeEncoder *e;
-
-		if (!c || c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK || !c->count_encoders) {
-			drmModeFreeConnector(c);
-			continue;
-		}
-		for (int m = 0; m < c->count_modes && ret; m++)
-			if (c->modes[m].hdisplay == CW && c->modes[m].vdisplay == CH &&
-			    !(c->modes[m].flags & DRM_MODE_FLAG_INTERLACE)) {
-				k->mode = c->modes[m];
-				ret = 0;
-			}
-		e = drmModeGetEncoder(k->fd, c->encoders[0]);
-		for (int j = 0; e && !ret && j < res->count_crtcs; j++)
-			if (e->possible_crtcs & (1u << j)) {
-				k->crtc = res->crtcs[j];
-				k->crtc_index = j;
-				break;
-			}
-		k->writeback = c->connector_id;
-		drmModeFreeEncoder(e);
-		drmModeFreeConnector(c);
-	}
-	drmModeFreeResources(res);
 	if (ret)
 		return ret;
+	k->crtc = r.crtc;
+	k->writeback = r.writeback;
+	k->crtc_index = r.crtc_index;
+	k->mode = r.mode;
 	pres = drmModeGetPlaneResources(k->fd);
 	for (uint32_t i = 0; pres && i < pres->count_planes; i++) {
 		drmModePlane *p = drmModeGetPlane(k->fd, pres->planes[i]);

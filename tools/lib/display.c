@@ -76,14 +76,7 @@ int display_add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 	return drmModeAtomicAddProperty(req, obj, id, value) < 0 ? -ENOMEM : 0;
 }
 
-/* What the capture drives: a CRTC, its writeback connector, a mode. */
-struct route {
-	uint32_t crtc, writeback;
-	int crtc_index;
-	drmModeModeInfo mode;
-};
-
-static int find_route(int fd, uint32_t width, uint32_t height, struct route *r)
+int display_find_route(int fd, uint32_t width, uint32_t height, struct display_route *r)
 {
 	drmModeRes *res = drmModeGetResources(fd);
 	int ret = -ENODEV;
@@ -138,7 +131,7 @@ static uint32_t find_plane(int fd, int index, uint32_t type)
 	return found;
 }
 
-static int add_plane(drmModeAtomicReq *req, int fd, const struct route *r,
+static int add_plane(drmModeAtomicReq *req, int fd, const struct display_route *r,
 		     const struct plane_setup *s)
 {
 	uint32_t plane = find_plane(fd, r->crtc_index, s->type);
@@ -188,7 +181,7 @@ static int commit(int fd, drmModeAtomicReq *req)
 	return ret;
 }
 
-static int commit_frame(int fd, const struct route *r, const struct plane_setup *planes, int n,
+static int commit_frame(int fd, const struct display_route *r, const struct plane_setup *planes, int n,
 			uint32_t out_fb, int32_t *fence)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
@@ -217,7 +210,7 @@ static int commit_frame(int fd, const struct route *r, const struct plane_setup 
 	return ret;
 }
 
-static int commit_off(int fd, const struct route *r, const struct plane_setup *planes, int n)
+static int commit_off(int fd, const struct display_route *r, const struct plane_setup *planes, int n)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	int ret = req ? 0 : -ENOMEM;
@@ -250,7 +243,7 @@ static int wait_fence(int fence)
 int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t width,
 		    uint32_t height, struct frame *out)
 {
-	struct route r;
+	struct display_route r;
 	int32_t fence = -1;
 	uint32_t out_fb;
 	void *map;
@@ -259,7 +252,7 @@ int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t wi
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1))
 		return -errno;
-	ret = find_route(fd, width, height, &r);
+	ret = display_find_route(fd, width, height, &r);
 	if (ret)
 		return ret;
 	memset(out, 0, sizeof(*out));

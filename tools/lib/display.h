@@ -41,6 +41,19 @@ int add_fb(int fd, uint32_t handle, uint32_t width, uint32_t height, uint32_t fo
  * in a @width x @height mode, capture one frame into @out, and turn the
  * CRTC off again. @fd must be a card node that is (or can become) master.
  */
+/* What a capture drives: a CRTC, its writeback connector, a mode. */
+struct display_route {
+	uint32_t crtc, writeback;
+	int crtc_index;
+	drmModeModeInfo mode;
+};
+
+/*
+ * The first writeback connector of @fd with a progressive @width x @height
+ * mode, and a CRTC it can take: 0, -ENODEV or another negative errno.
+ */
+int display_find_route(int fd, uint32_t width, uint32_t height, struct display_route *r);
+
 /* The id of property @name of KMS object @obj (of @type), its value in *@value; 0 if none. */
 uint32_t display_prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
 			 uint64_t *value);
