@@ -181,8 +181,8 @@ static int commit(int fd, drmModeAtomicReq *req)
 	return ret;
 }
 
-static int commit_frame(int fd, const struct display_route *r, const struct plane_setup *planes, int n,
-			uint32_t out_fb, int32_t *fence)
+static int commit_frame(int fd, const struct display_route *r, const struct plane_setup *planes,
+			int n, uint32_t out_fb, int32_t *fence)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	const uint32_t C = DRM_MODE_OBJECT_CONNECTOR;
@@ -210,7 +210,8 @@ static int commit_frame(int fd, const struct display_route *r, const struct plan
 	return ret;
 }
 
-static int commit_off(int fd, const struct display_route *r, const struct plane_setup *planes, int n)
+static int commit_off(int fd, const struct display_route *r, const struct plane_setup *planes,
+		      int n)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	int ret = req ? 0 : -ENOMEM;
