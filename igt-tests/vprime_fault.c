@@ -53,7 +53,7 @@
 
 static const char *const points[] = {
 	"storage_alloc", "sgt_build", "dma_map", "migrate_copy", "fence_alloc",
-	"job_alloc", "job_exec", "scanout_pin", "attach", "export", "vmap",
+	"job_alloc", "job_exec", "scanout_pin", "attach", "export", "vmap", "vram_alloc",
 };
 #define NUM_POINTS	ARRAY_SIZE(points)
 
@@ -261,6 +261,9 @@ static int expected_error(const struct path *p, int point)
 		return EIO;
 	if (p->sigbus && !strcmp(points[point], "storage_alloc"))
 		return ERR_SIGBUS;
+	/* VRAM full of objects that cannot be evicted. */
+	if (!strcmp(points[point], "vram_alloc"))
+		return p->sigbus ? ERR_SIGBUS : ENOSPC;
 	return ENOMEM;
 }
 
@@ -440,6 +443,25 @@ static void test_create(void)
 	};
 	struct create_ctx c = { .fd = vprime_open(0, VPRIME_NODE_RENDER) };
 
+	nth_open();
+	sweep(&p, &c);
+	close(c.fd);
+}
+
+/* The same on an instance with VRAM, where the first write places it there. */
+static void test_create_vram(void)
+{
+	static const char *const expect[] = { "storage_alloc", "vram_alloc", NULL };
+	const struct path p = {
+		.name = "create-vram", .run = create_run, .failed = create_failed,
+		.verify = create_verify, .undo = create_undo, .expect = expect, .sigbus = true,
+	};
+	struct create_ctx c = { .fd = -1 };
+
+	for (int i = 0; i < vprime_num_devices() && c.fd < 0; i++)
+		if (vprime_limits(i).vram_mb)
+			c.fd = vprime_open(i, VPRIME_NODE_RENDER);
+	vt_require_f(c.fd >= 0, "needs an instance with VRAM (the parameter vram_mb)\n");
 	nth_open();
 	sweep(&p, &c);
 	close(c.fd);
@@ -1361,6 +1383,8 @@ static void test_delays(void)
 static const struct vtest tests[] = {
 	VTEST("create", "GEM_CREATE and the first write: each failure is SIGBUS, nothing leaks",
 	      test_create),
+	VTEST("create-vram", "GEM_CREATE and the first write on an instance with VRAM: each "
+	      "failure is SIGBUS, nothing leaks", test_create_vram),
 	VTEST("export", "PRIME export and the first CPU access through the dma-buf", test_export),
 	VTEST("import", "PRIME import from another instance and from vgem, and its map",
 	      test_import),

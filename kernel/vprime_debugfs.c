@@ -72,6 +72,21 @@ static void show_object(struct seq_file *m, struct vprime_bo *bo)
 	dma_resv_unlock(bo->base.resv);
 }
 
+/* The rest of the header line: VRAM size and use, evictions, peer mappings. */
+static void show_vram(struct seq_file *m, struct vprime_vram *v)
+{
+	unsigned long used;
+
+	spin_lock(&v->lock);
+	used = v->used;
+	spin_unlock(&v->lock);
+	seq_printf(m, " vram_size: %lu vram_used: %lu evictions: %lld evicted_bytes: %lld peer_mappings: %d\n",
+		   v->num_pages << PAGE_SHIFT, used << PAGE_SHIFT,
+		   (long long)atomic64_read(&v->evictions),
+		   (long long)atomic64_read(&v->evicted_bytes),
+		   atomic_read(&v->peer_mappings));
+}
+
 static int objects_show(struct seq_file *m, void *unused)
 {
 	struct vprime_device *vdev = m->private;
@@ -84,7 +99,7 @@ static int objects_show(struct seq_file *m, void *unused)
 		count++;
 		bytes += bo->base.size;
 	}
-	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld attachments: %d mappings: %d jobs: %d dmabufs: %d pages: %lld\n",
+	seq_printf(m, "objects: %zu bytes: %zu storage: %lld allocations: %lld migrations: %lld bytes_moved: %lld waits: %lld invalidations_sent: %lld invalidations: %lld attachments: %d mappings: %d jobs: %d dmabufs: %d pages: %lld",
 		   count, bytes, (long long)atomic64_read(&vdev->storage_bytes),
 		   (long long)atomic64_read(&vdev->stats.allocations),
 		   (long long)atomic64_read(&vdev->stats.migrations),
@@ -95,6 +110,7 @@ static int objects_show(struct seq_file *m, void *unused)
 		   atomic_read(&vdev->live.attachments), atomic_read(&vdev->live.mappings),
 		   atomic_read(&vdev->live.jobs), atomic_read(&vdev->live.dmabufs),
 		   (long long)atomic64_read(&vdev->storage_bytes) >> PAGE_SHIFT);
+	show_vram(m, &vdev->vram);
 	vprime_constraints_of_device(vdev->drm.dev, &c);
 	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
 	show_constraints(m, &c);

@@ -24,7 +24,11 @@
  * - dma_bits: the width of the DMA address mask (32 to 64, default 64);
  * - max_segment: the longest DMA segment in bytes (0: no limit);
  * - seg_boundary: a power of two no segment may cross (0: none);
- * - contiguous: the instance needs physically contiguous buffers.
+ * - contiguous: the instance needs physically contiguous buffers;
+ * - vram_mb: device-local memory (VRAM) in MiB, reserved below 4 GiB when
+ *   the instance is created (0: none, at most 1024);
+ * - p2p: the instances that reach this one's VRAM in place, one bit per
+ *   instance index (peer-to-peer); any other importer moves the buffer out.
  *
  * Each instance also offers fbdev emulation (``fbdev``, default on), as the
  * kernel's generic fbdev client: a console and /dev/fbN shown on the
@@ -73,6 +77,17 @@ MODULE_PARM_DESC(seg_boundary, "Power of two no DMA segment of each instance cro
 static bool contiguous[VPRIME_MAX_DEVICES];
 module_param_array(contiguous, bool, NULL, 0444);
 MODULE_PARM_DESC(contiguous, "Whether each instance needs physically contiguous buffers");
+
+/* The largest VRAM an instance takes, in MiB: it comes from below 4 GiB. */
+#define VPRIME_MAX_VRAM_MB	1024u
+
+static unsigned int vram_mb[VPRIME_MAX_DEVICES];
+module_param_array(vram_mb, uint, NULL, 0444);
+MODULE_PARM_DESC(vram_mb, "Device memory (VRAM) of each instance in MiB (0-1024, default 0)");
+
+static unsigned int p2p[VPRIME_MAX_DEVICES];
+module_param_array(p2p, uint, NULL, 0444);
+MODULE_PARM_DESC(p2p, "Per instance, a mask of the instances that reach its VRAM in place");
 
 static unsigned int num_crtcs = 1;
 module_param(num_crtcs, uint, 0444);
@@ -201,6 +216,8 @@ static int vprime_check_params(void)
 		if (seg_boundary[i] &&
 		    (!is_power_of_2(seg_boundary[i]) || seg_boundary[i] < PAGE_SIZE))
 			return -EINVAL;
+		if (vram_mb[i] > VPRIME_MAX_VRAM_MB)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -285,6 +302,9 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	ret = vprime_device_set_constraints(vdev, dev);
 	if (ret)
 		goto err_devres;
+	ret = vprime_vram_init(vdev, vram_mb[index], p2p[index]);
+	if (ret)
+		goto err_devres;
 
 	ret = vprime_kms_init(vdev, num_crtcs);
 	if (ret)
@@ -350,7 +370,8 @@ static int __init vprime_init(void)
 		return -EINVAL;
 	}
 	if (vprime_check_params()) {
-		pr_err("vprime: dma_bits must be 32-64, max_segment at least a page, seg_boundary a power of two of at least a page\n");
+		pr_err("vprime: dma_bits must be 32-64, max_segment at least a page, seg_boundary a power of two of at least a page, vram_mb at most %u\n",
+		       VPRIME_MAX_VRAM_MB);
 		return -EINVAL;
 	}
 

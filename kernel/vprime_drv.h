@@ -15,6 +15,7 @@
 
 #include "vprime_job.h"
 #include "vprime_kms.h"
+#include "vprime_vram.h"
 
 struct drm_minor;
 
@@ -74,6 +75,7 @@ struct vprime_live {
  * @live: what it holds now
  * @dma_parms: the device's segment limits, from the module parameters
  * @contiguous: the device needs physically contiguous buffers
+ * @vram: its device memory, if it has any
  * @outputs: the display's CRTCs and what hangs off them
  * @num_outputs: the number of @outputs in use
  * @engine: the job engine
@@ -90,6 +92,7 @@ struct vprime_device {
 	struct vprime_live live;
 	struct device_dma_parameters dma_parms;
 	bool contiguous;
+	struct vprime_vram vram;
 	struct vprime_output outputs[VPRIME_MAX_CRTCS];
 	unsigned int num_outputs;
 	struct vprime_engine engine;

@@ -30,6 +30,8 @@ struct dentry;
  * @VPRIME_FAULT_EXPORT: exporting an object as a dma-buf (-ENOMEM)
  * @VPRIME_FAULT_VMAP: mapping storage into the kernel, for a job, the
  *	display or an importer's vmap (-ENOMEM)
+ * @VPRIME_FAULT_VRAM_ALLOC: VRAM for an object, as if it were full of
+ *	objects that cannot be evicted (-ENOSPC)
  * @VPRIME_FAULT_COUNT: the number of points
  */
 enum vprime_fault_id {
@@ -44,6 +46,7 @@ enum vprime_fault_id {
 	VPRIME_FAULT_ATTACH,
 	VPRIME_FAULT_EXPORT,
 	VPRIME_FAULT_VMAP,
+	VPRIME_FAULT_VRAM_ALLOC,
 	VPRIME_FAULT_COUNT
 };
 

@@ -33,6 +33,7 @@
 #include "vprime_fault.h"
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
+#include "vprime_vram.h"
 
 /* Every device that maps the storage: this one, and each one attached. */
 static void vprime_bo_collate_locked(struct vprime_bo *bo, struct vprime_constraints *c)
@@ -109,6 +110,27 @@ static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
 	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
 }
 
+/* VRAM is reserved already: it is not charged to the memory limit. */
+static int vprime_bo_alloc_vram(struct vprime_bo *bo, struct vprime_storage *s)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+	int ret;
+
+	s->pages = kvcalloc(vprime_bo_num_pages(bo), sizeof(*s->pages), GFP_KERNEL_ACCOUNT);
+	if (!s->pages)
+		return -ENOMEM;
+	s->num_pages = vprime_bo_num_pages(bo);
+	ret = vprime_vram_alloc(bo, s);
+	if (ret) {
+		kvfree(s->pages);
+		*s = (struct vprime_storage){};
+		return ret;
+	}
+	atomic64_add(bo->base.size, &vdev->storage_bytes);
+	atomic64_inc(&vdev->stats.allocations);
+	return 0;
+}
+
 /*
  * Allocate storage for @bo in @placement, charged to the device's memory
  * limit (-ENOSPC past it) and to the caller's memory cgroup.
@@ -121,6 +143,8 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 
 	if (vprime_should_fail(VPRIME_FAULT_STORAGE_ALLOC))
 		return -ENOMEM;
+	if (placement == VPRIME_PLACEMENT_VRAM)
+		return vprime_bo_alloc_vram(bo, s);
 	if (!vprime_storage_charge(bo->base.size)) {
 		ret = -ENOSPC;
 		goto err;
@@ -143,6 +167,13 @@ static void vprime_bo_free_storage(struct vprime_bo *bo, struct vprime_storage *
 {
 	if (!s->pages)
 		return;
+	if (s->placement == VPRIME_PLACEMENT_VRAM) {
+		vprime_vram_free(bo, s);
+		kvfree(s->pages);
+		*s = (struct vprime_storage){};
+		atomic64_sub(bo->base.size, &to_vprime_device(bo->base.dev)->storage_bytes);
+		return;
+	}
 	vprime_storage_free(s);
 	vprime_storage_uncharge(bo->base.size);
 	atomic64_sub(bo->base.size, &to_vprime_device(bo->base.dev)->storage_bytes);
@@ -182,6 +213,76 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 	return 0;
 }
 
+/* Whether the storage suits @c: VRAM does while every device reaches it. */
+static bool vprime_bo_fits_locked(struct vprime_bo *bo, const struct vprime_constraints *c)
+{
+	if (bo->storage.placement == VPRIME_PLACEMENT_VRAM)
+		return vprime_vram_usable(to_vprime_device(bo->base.dev), c,
+					  vprime_bo_num_pages(bo));
+	return vprime_storage_fits(bo->base.dev->dev, &bo->storage, c);
+}
+
+/* The cheapest placement for @c: the owner's VRAM when it suits, else memory. */
+static int vprime_bo_choose(struct vprime_bo *bo, const struct vprime_constraints *c,
+			    u32 *placement)
+{
+	if (vprime_vram_usable(to_vprime_device(bo->base.dev), c, vprime_bo_num_pages(bo))) {
+		*placement = VPRIME_PLACEMENT_VRAM;
+		return 0;
+	}
+	return vprime_placement_choose(bo->base.dev->dev, c, vprime_bo_num_pages(bo), placement);
+}
+
+/**
+ * vprime_bo_evict_locked - move an object out of VRAM to make room
+ * @bo: the object, with its reservation lock held
+ *
+ * Only an object nothing holds goes: dynamic importers that have it mapped
+ * are asked to unmap first (where the kernel can), and it is not evicted
+ * while they keep it. Its fences are waited for, for at most map_wait_ms,
+ * with the lock held, as TTM does. It goes to the placement its devices
+ * would get without VRAM.
+ *
+ * Returns: 0; -EBUSY when it is not in VRAM, or pinned, vmapped or mapped;
+ * -ETIME when its fences stayed; -EINTR on a signal; the move's error.
+ */
+int vprime_bo_evict_locked(struct vprime_bo *bo)
+{
+	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
+	struct vprime_constraints c;
+	u32 placement;
+	long left;
+	int ret;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (bo->storage.placement != VPRIME_PLACEMENT_VRAM)
+		return -EBUSY;
+	ret = vprime_bo_movable_locked(bo, NULL);
+	if (ret == -EAGAIN) {
+		vprime_bo_ask_to_unmap_locked(bo);
+		ret = vprime_bo_movable_locked(bo, NULL);
+	}
+	if (ret)
+		return -EBUSY;
+	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
+				     vprime_map_wait_jiffies());
+	if (left < 0)
+		return -EINTR;
+	if (!left)
+		return -ETIME;
+	vprime_bo_collate_locked(bo, &c);
+	c.no_vram = true;
+	if (vprime_placement_choose(bo->base.dev->dev, &c, vprime_bo_num_pages(bo), &placement))
+		return -EBUSY;
+	ret = vprime_bo_move_locked(bo, placement);
+	if (ret)
+		return ret;
+	bo->evictions++;
+	atomic64_inc(&vdev->vram.evictions);
+	atomic64_add(bo->base.size, &vdev->vram.evicted_bytes);
+	return 0;
+}
+
 /**
  * vprime_bo_place_locked - give an object storage that suits its devices
  * @bo: the object, with its reservation lock held
@@ -215,9 +316,11 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 		return 0;
 
 	vprime_bo_collate_locked(bo, &c);
-	if (bo->storage.pages && vprime_storage_fits(bo->base.dev->dev, &bo->storage, &c))
+	if (bo->storage.pages && vprime_bo_fits_locked(bo, &c)) {
+		vprime_vram_touch(bo);
 		return 0;
-	ret = vprime_placement_choose(bo->base.dev->dev, &c, vprime_bo_num_pages(bo), &placement);
+	}
+	ret = vprime_bo_choose(bo, &c, &placement);
 	if (ret)
 		return ret;
 	if (bo->storage.pages) {
@@ -245,9 +348,8 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
 
 	vprime_bo_collate_locked(bo, &all);
 	vprime_constraints_add(&all, c);
-	ret = vprime_placement_choose(bo->base.dev->dev, &all, vprime_bo_num_pages(bo),
-				      &placement);
-	if (ret || !bo->storage.pages || vprime_storage_fits(bo->base.dev->dev, &bo->storage, &all))
+	ret = vprime_bo_choose(bo, &all, &placement);
+	if (ret || !bo->storage.pages || vprime_bo_fits_locked(bo, &all))
 		return ret;
 	ret = vprime_bo_movable_locked(bo, NULL);
 	return ret == -EBUSY ? ret : 0;
@@ -509,6 +611,7 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 	struct vprime_bo *bo = to_vprime_bo(obj);
 	struct vprime_device *vdev = to_vprime_device(obj->dev);
 
+	vprime_vram_bo_gone(bo);
 	mutex_lock(&vdev->objects_lock);
 	list_del(&bo->link);
 	mutex_unlock(&vdev->objects_lock);
@@ -696,6 +799,7 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 	INIT_LIST_HEAD(&bo->attachments);
 	INIT_LIST_HEAD(&bo->user_maps);
 	INIT_LIST_HEAD(&bo->link);
+	INIT_LIST_HEAD(&bo->vram_link);
 	init_waitqueue_head(&bo->unmap_wq);
 
 	/* From here vprime_gem_free() gives the space back. */
@@ -842,15 +946,21 @@ static void vprime_bo_fill_info_locked(struct vprime_bo *bo, struct drm_vprime_g
 	args->migrations = bo->migrations;
 	args->num_attachments = 0;
 	args->num_mapped = 0;
+	args->evictions = bo->evictions;
+	args->num_peer_mapped = 0;
 	list_for_each_entry(va, &bo->attachments, link) {
 		args->num_attachments++;
 		args->num_mapped += !!va->map_count;
+		/* Only peers map storage in VRAM: the others move it. */
+		if (bo->storage.placement == VPRIME_PLACEMENT_VRAM)
+			args->num_peer_mapped += !!va->map_count;
 	}
 }
 
 /*
  * VPRIME_GEM_INFO: an object's size, mmap offset, storage and placement, and
- * the devices attached to it.
+ * the devices attached to it. The fields from @evictions on are new: an
+ * older caller's shorter struct is zero-extended by the DRM core.
  *   -EINVAL  flags or padding set
  *   -ENOENT  no such handle
  */
@@ -860,7 +970,7 @@ int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *f
 	struct drm_gem_object *obj;
 	int ret;
 
-	if (args->flags || args->pad)
+	if (args->flags || args->pad || args->pad2)
 		return -EINVAL;
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)

@@ -24,7 +24,7 @@ struct vprime_device;
 /**
  * struct vprime_bo - a vprime buffer object
  * @base: the GEM object; its reservation lock protects every field below
- *	but @dev_mappings, @unmap_wq, @id and @link
+ *	but @dev_mappings, @unmap_wq, @vram_link, @vram_tried, @id and @link
  * @storage: the backing pages, none until the object is first used
  * @vaddr: the kernel mapping of the storage, or NULL
  * @vmap_count: the users of @vaddr; they pin the storage, but for
@@ -42,6 +42,11 @@ struct vprime_device;
  * @dev_mappings: device mappings of the storage, by attachments and @sgt,
  *	and jobs' vmaps
  * @unmap_wq: woken when @dev_mappings drops, for maps waiting to move
+ * @evictions: times the storage was evicted from VRAM
+ * @vram_link: the entry in &vprime_vram.lru while the storage is in VRAM
+ *	(under &vprime_vram.lock)
+ * @vram_tried: the eviction pass that last tried this object (under
+ *	&vprime_vram.lock)
  * @id: a number that names the object in debugfs
  * @link: the entry in &vprime_device.objects
  */
@@ -57,6 +62,9 @@ struct vprime_bo {
 	struct list_head attachments;
 	unsigned int local_pins;
 	u64 migrations;
+	u64 evictions;
+	struct list_head vram_link;
+	u64 vram_tried;
 	atomic_t dev_mappings;
 	wait_queue_head_t unmap_wq;
 	u64 id;
@@ -95,6 +103,7 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
 void vprime_bo_publish(struct vprime_bo *bo);
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move);
+int vprime_bo_evict_locked(struct vprime_bo *bo);
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
 int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline);
 void vprime_bo_mapping_dropped(struct vprime_bo *bo);

@@ -51,6 +51,7 @@ void vprime_constraints_init(struct vprime_constraints *c)
 	c->max_segment = UINT_MAX & PAGE_MASK;
 	c->seg_boundary = ULONG_MAX;
 	c->contiguous = false;
+	c->no_vram = false;
 }
 
 /**
@@ -65,6 +66,7 @@ void vprime_constraints_of_device(struct device *dev, struct vprime_constraints 
 	c->max_segment = max_t(unsigned int, dma_get_max_seg_size(dev), PAGE_SIZE) & PAGE_MASK;
 	c->seg_boundary = dma_get_seg_boundary(dev) | ~PAGE_MASK;
 	c->contiguous = vprime_device_needs_contiguous(dev);
+	c->no_vram = false;
 }
 
 /**
@@ -81,6 +83,7 @@ void vprime_constraints_of_device(struct device *dev, struct vprime_constraints 
 void vprime_constraints_add(struct vprime_constraints *acc, const struct vprime_constraints *c)
 {
 	acc->dma_mask = min(acc->dma_mask, c->dma_mask);
+	acc->no_vram |= c->no_vram;
 	if (!c->contiguous)
 		return;
 	acc->max_segment = min(acc->max_segment, c->max_segment);
@@ -401,6 +404,7 @@ const char *vprime_placement_name(u32 placement)
 		[VPRIME_PLACEMENT_CONTIG] = "contig",
 		[VPRIME_PLACEMENT_CONTIG_DMA32] = "contig-dma32",
 		[VPRIME_PLACEMENT_IMPORTED] = "imported",
+		[VPRIME_PLACEMENT_VRAM] = "vram",
 	};
 
 	return placement < ARRAY_SIZE(names) ? names[placement] : "?";

@@ -19,12 +19,14 @@ struct sg_table;
  * @max_segment: the longest DMA segment it takes, in bytes
  * @seg_boundary: segments must not cross a multiple of this mask + 1
  * @contiguous: it needs the whole buffer in one physically contiguous block
+ * @no_vram: it cannot reach the exporting instance's VRAM (it is not a peer)
  */
 struct vprime_constraints {
 	u64 dma_mask;
 	unsigned int max_segment;
 	unsigned long seg_boundary;
 	bool contiguous;
+	bool no_vram;
 };
 
 /**

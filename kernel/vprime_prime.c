@@ -35,6 +35,7 @@
 #include "vprime_drv.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
+#include "vprime_vram.h"
 
 static const struct dma_buf_attach_ops vprime_importer_ops;
 
@@ -46,6 +47,23 @@ static struct vprime_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
 static struct vprime_device *dmabuf_to_vdev(struct dma_buf *dmabuf)
 {
 	return to_vprime_device(dmabuf_to_bo(dmabuf)->base.dev);
+}
+
+/*
+ * Whether the attaching device reaches the exporter's VRAM in place: a
+ * vprime instance that the exporter's p2p mask names, attached dynamically
+ * with peer-to-peer allowed (the importer promises not to touch the pages
+ * of its mapping, which has none). Foreign importers never do.
+ */
+static bool attach_reaches_vram(struct vprime_bo *bo, struct dma_buf_attachment *attach)
+{
+	struct vprime_bo *importer;
+
+	if (!attach->peer2peer || attach->importer_ops != &vprime_importer_ops)
+		return false;
+	importer = attach->importer_priv;
+	return vprime_vram_is_peer(to_vprime_device(bo->base.dev),
+				   to_vprime_device(importer->base.dev));
 }
 
 /*
@@ -67,6 +85,7 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 		return -ENOMEM;
 	va->attach = attach;
 	vprime_constraints_of_device(attach->dev, &va->constraints);
+	va->constraints.no_vram = !attach_reaches_vram(bo, attach);
 
 	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (ret)
@@ -146,7 +165,11 @@ static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 		ret = -EBUSY;
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = vprime_storage_map(&bo->storage, attach->dev, &va->constraints, dir);
+	/* Storage in VRAM that suits every attachment: this one is a peer. */
+	if (bo->storage.placement == VPRIME_PLACEMENT_VRAM)
+		sgt = vprime_vram_map_peer(bo, attach->dev, &va->constraints, dir);
+	else
+		sgt = vprime_storage_map(&bo->storage, attach->dev, &va->constraints, dir);
 	if (IS_ERR(sgt))
 		return sgt;
 	va->sgt = sgt;
@@ -167,7 +190,8 @@ static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt
 		va->sgt = NULL;
 	if (!WARN_ON(!va->map_count))
 		va->map_count--;
-	vprime_storage_unmap(sgt, attach->dev, dir);
+	if (!vprime_vram_unmap_peer(bo, sgt, attach->dev, dir))
+		vprime_storage_unmap(sgt, attach->dev, dir);
 	atomic_dec(&dmabuf_to_vdev(attach->dmabuf)->live.mappings);
 	vprime_bo_mapping_dropped(bo);
 }
@@ -308,7 +332,8 @@ static void vprime_import_invalidate(struct dma_buf_attachment *attach)
 }
 
 static const struct dma_buf_attach_ops vprime_importer_ops = {
-	.allow_peer2peer = false,
+	/* vprime reads only the DMA addresses of an import's mapping. */
+	.allow_peer2peer = true,
 	VPRIME_IMPORTER_INVALIDATE(vprime_import_invalidate)
 };
 

@@ -66,7 +66,7 @@ static void usage(FILE *out)
 		"  --map               map it for DMA (and unmap it) on each vprime device as\n"
 		"                      soon as it holds it\n"
 		"  --expect PLACEMENT  fail (exit 1) unless the storage ends up there: none,\n"
-		"                      system, dma32, contig or contig-dma32\n"
+		"                      system, dma32, contig, contig-dma32 or vram\n"
 		"  --exec COMMAND...   then run COMMAND with the dma-buf open; its fd number is\n"
 		"                      in VPRIME_DMABUF_FD (the rest of the line is the command)\n",
 		tool_name, MAX_IMPORTS);
@@ -106,8 +106,8 @@ static int parse_placement(const char *s)
 	int placement = placement_from_key(s);
 
 	if (placement < 0 || placement == VPRIME_PLACEMENT_IMPORTED)
-		die(EXIT_USAGE, "--expect %s: expected none, system, dma32, contig or "
-		    "contig-dma32", s);
+		die(EXIT_USAGE, "--expect %s: expected none, system, dma32, contig, "
+		    "contig-dma32 or vram", s);
 	return placement;
 }
 

@@ -201,11 +201,13 @@ bool vprime_param_bool(const char *name, int index)
 struct vprime_limits vprime_limits(int index)
 {
 	struct vprime_limits l;
+	char buf[32];
 
 	l.dma_bits = vprime_param_u64("dma_bits", index) ?: 64;	/* 0: not set */
 	l.max_segment = vprime_param_u64("max_segment", index);
 	l.seg_boundary = vprime_param_u64("seg_boundary", index);
 	l.contiguous = vprime_param_bool("contiguous", index);
+	l.vram_mb = vprime_param("vram_mb", index, buf, sizeof(buf)) ? strtoul(buf, NULL, 0) : 0;
 	vt_assert_f(l.dma_bits >= 12 && l.dma_bits <= 64, "instance %d: dma_bits %u\n",
 		    index, l.dma_bits);
 	vt_assert_f(!(l.seg_boundary & (l.seg_boundary - 1)),
@@ -216,7 +218,8 @@ struct vprime_limits vprime_limits(int index)
 
 bool vprime_is_lenient(const struct vprime_limits *l)
 {
-	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary;
+	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary &&
+	       !l->vram_mb;
 }
 
 bool vprime_is_dma32(const struct vprime_limits *l)
@@ -262,7 +265,7 @@ void vprime_loaded_params(char *params, size_t len)
 {
 	static const char *const names[] = {
 		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
-		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms",
+		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms", "vram_mb", "p2p",
 	};
 	size_t used = 0;
 

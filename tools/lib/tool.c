@@ -237,6 +237,7 @@ static const char *const placement_keys[] = {
 	[VPRIME_PLACEMENT_CONTIG] = "contig",
 	[VPRIME_PLACEMENT_CONTIG_DMA32] = "contig-dma32",
 	[VPRIME_PLACEMENT_IMPORTED] = "imported",
+	[VPRIME_PLACEMENT_VRAM] = "vram",
 };
 
 int placement_from_key(const char *key)
@@ -256,6 +257,7 @@ const char *placement_name(uint32_t placement)
 		[VPRIME_PLACEMENT_CONTIG] = "one contiguous block",
 		[VPRIME_PLACEMENT_CONTIG_DMA32] = "one contiguous block below 4 GiB",
 		[VPRIME_PLACEMENT_IMPORTED] = "another driver's memory",
+		[VPRIME_PLACEMENT_VRAM] = "the exporter's device memory (VRAM)",
 	};
 
 	return placement < sizeof(names) / sizeof(names[0]) ? names[placement] : "unknown";

@@ -105,6 +105,19 @@ struct drm_vprime_gem_info {
 	__u32 pin_count;
 	/** @migrations: out: times the storage has moved. */
 	__u64 migrations;
+	/*
+	 * Added with VRAM. The DRM core zero-extends an older caller's shorter
+	 * struct, and copies out only as much as it passed.
+	 */
+	/** @evictions: out: times the storage was evicted from VRAM. */
+	__u64 evictions;
+	/**
+	 * @num_peer_mapped: out: attachments that map the storage in VRAM in
+	 * place (peers of the exporting instance).
+	 */
+	__u32 num_peer_mapped;
+	/** @pad2: must be 0. */
+	__u32 pad2;
 };
 
 /*
@@ -123,6 +136,11 @@ struct drm_vprime_gem_info {
 #define VPRIME_PLACEMENT_CONTIG_DMA32	4
 /** define VPRIME_PLACEMENT_IMPORTED - another driver's memory (a dma-buf) */
 #define VPRIME_PLACEMENT_IMPORTED	5
+/**
+ * define VPRIME_PLACEMENT_VRAM - the exporting instance's device memory
+ * (module parameter vram_mb), which only it and its peers (p2p) reach
+ */
+#define VPRIME_PLACEMENT_VRAM		6
 
 /**
  * struct drm_vprime_segment - one DMA segment of a device mapping
@@ -194,7 +212,7 @@ struct drm_vprime_gem_unmap {
  * define DRM_IOCTL_VPRIME_GEM_INFO - query a buffer object
  *
  * Takes a &struct drm_vprime_gem_info. Errors: -EINVAL for non-zero flags or
- * padding; -ENOENT for an unknown handle.
+ * padding (@pad, @pad2); -ENOENT for an unknown handle.
  */
 #define DRM_IOCTL_VPRIME_GEM_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_INFO, struct drm_vprime_gem_info)

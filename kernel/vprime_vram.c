@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vprime developers
+ */
+
+/**
+ * DOC: device memory (VRAM)
+ *
+ * An instance given ``vram_mb`` has device-local memory of that size,
+ * reserved from the page allocator when the instance is created and handed
+ * out page by page: a discrete GPU's VRAM. It sits below 4 GiB, as a BAR
+ * window would. VRAM is the cheapest placement for the owner while every
+ * device attached to the buffer can reach it, which only peers can: vprime
+ * instances named in the owner's ``p2p`` mask, attached dynamically with
+ * peer-to-peer allowed. A peer's mapping carries DMA addresses and no
+ * struct pages, as amdgpu's mappings of VRAM do (it maps its BAR with
+ * dma_map_resource(); vprime maps the pages behind its "BAR", since the DMA
+ * API refuses dma_map_resource() of RAM on some kernels). Any other
+ * importer makes the buffer move to system memory when it maps it, under
+ * the usual rules of a move.
+ *
+ * When VRAM is full, an allocation evicts the least recently used objects
+ * that nothing holds (TTM's ttm_mem_evict_first()): not pinned, not vmapped,
+ * not mapped by a device; exported ones' dynamic importers are asked to
+ * unmap first; the victims' fences are waited for (at most map_wait_ms).
+ * When nothing can be evicted the allocation fails with -ENOSPC.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include <drm/drm_managed.h>
+
+#include "vprime_compat.h"
+#include "vprime_drv.h"
+#include "vprime_fault.h"
+#include "vprime_gem.h"
+#include "vprime_vram.h"
+#include "include/uapi/drm/vprime_drm.h"
+
+static void vprime_vram_release(struct drm_device *drm, void *data)
+{
+	struct vprime_vram *v = data;
+	unsigned long i;
+
+	for (i = 0; i < v->num_pages; i++)
+		if (v->pages[i])
+			__free_page(v->pages[i]);
+	kvfree(v->pages);
+	bitmap_free(v->free);
+}
+
+/* Reserve the pool in blocks as large as the allocator gives. */
+static int vprime_vram_reserve(struct vprime_vram *v)
+{
+	const gfp_t gfp = GFP_KERNEL | GFP_DMA32 | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	unsigned int order = VPRIME_MAX_PAGE_ORDER;
+	unsigned long i = 0, j;
+	struct page *block;
+
+	while (i < v->num_pages) {
+		while (order && (1UL << order) > v->num_pages - i)
+			order--;
+		block = alloc_pages(gfp, order);
+		if (!block) {
+			if (!order)
+				return -ENOMEM;
+			order--;
+			continue;
+		}
+		split_page(block, order);
+		for (j = 0; j < (1UL << order); j++, i++) {
+			v->pages[i] = block + j;
+			set_page_private(v->pages[i], i);
+		}
+	}
+	return 0;
+}
+
+/**
+ * vprime_vram_init - give an instance its device memory
+ * @vdev: the instance
+ * @mb: the size in MiB, 0 for none
+ * @peers: the instances that reach it in place, a bit per index
+ *
+ * The memory is given back when the DRM device is released.
+ *
+ * Returns: 0 or -ENOMEM.
+ */
+int vprime_vram_init(struct vprime_device *vdev, unsigned int mb, u32 peers)
+{
+	struct vprime_vram *v = &vdev->vram;
+	int ret;
+
+	spin_lock_init(&v->lock);
+	INIT_LIST_HEAD(&v->lru);
+	v->peers = peers;
+	ret = drmm_mutex_init(&vdev->drm, &v->evict_lock);
+	if (ret || !mb)
+		return ret;
+	v->num_pages = (unsigned long)mb << (20 - PAGE_SHIFT);
+	v->pages = kvcalloc(v->num_pages, sizeof(*v->pages), GFP_KERNEL);
+	v->free = bitmap_zalloc(v->num_pages, GFP_KERNEL);
+	if (!v->pages || !v->free) {
+		kvfree(v->pages);
+		bitmap_free(v->free);
+		return -ENOMEM;
+	}
+	ret = drmm_add_action_or_reset(&vdev->drm, vprime_vram_release, v);
+	if (ret)
+		return ret;
+	bitmap_fill(v->free, v->num_pages);
+	return vprime_vram_reserve(v);
+}
+
+/**
+ * vprime_vram_usable - whether VRAM suits an object
+ * @vdev: the owning instance
+ * @c: the collated constraints of every device that maps the object
+ * @num_pages: its size
+ *
+ * Returns: true when the instance has VRAM at least that large, and no
+ * device needs the object contiguous or cannot reach VRAM.
+ */
+bool vprime_vram_usable(struct vprime_device *vdev, const struct vprime_constraints *c,
+			unsigned long num_pages)
+{
+	return vdev->vram.num_pages >= num_pages && !c->contiguous && !c->no_vram;
+}
+
+/**
+ * vprime_vram_is_peer - whether an instance reaches another's VRAM in place
+ * @owner: the instance that has the VRAM
+ * @importer: another instance
+ *
+ * Returns: true when @owner's p2p mask names @importer.
+ */
+bool vprime_vram_is_peer(struct vprime_device *owner, struct vprime_device *importer)
+{
+	return owner != importer && importer->index < 32 &&
+	       (owner->vram.peers & BIT(importer->index));
+}
+
+/* Take @n free pages for @s; false, with nothing taken, when there are fewer. */
+static bool vprime_vram_take_locked(struct vprime_vram *v, struct vprime_bo *bo,
+				    struct vprime_storage *s, unsigned long n)
+{
+	unsigned long i, bit = 0;
+
+	lockdep_assert_held(&v->lock);
+	if (v->num_pages - v->used < n)
+		return false;
+	for (i = 0; i < n; i++) {
+		bit = find_next_bit(v->free, v->num_pages, bit);
+		__clear_bit(bit, v->free);
+		s->pages[i] = v->pages[bit];
+	}
+	v->used += n;
+	list_move_tail(&bo->vram_link, &v->lru);
+	return true;
+}
+
+/*
+ * Evict the least recently used object that can go, other than @bo: it is
+ * locked with a trylock, as TTM does, so that no lock order is needed
+ * between objects. Returns 0 when one went, -ENOSPC when none could.
+ */
+static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo)
+{
+	struct vprime_bo *victim;
+	int ret = -ENOSPC;
+	u64 seq;
+
+	if (mutex_lock_interruptible(&v->evict_lock))
+		return -EINTR;
+	spin_lock(&v->lock);
+	seq = ++v->evict_seq;
+	for (;;) {
+		struct vprime_bo *found = NULL;
+
+		list_for_each_entry(victim, &v->lru, vram_link) {
+			if (victim == bo || victim->vram_tried == seq)
+				continue;
+			victim->vram_tried = seq;
+			if (dma_resv_trylock(victim->base.resv)) {
+				found = victim;
+				break;
+			}
+		}
+		spin_unlock(&v->lock);
+		if (!found)
+			break;
+		/* It cannot be released meanwhile: that waits for evict_lock. */
+		ret = vprime_bo_evict_locked(found);
+		dma_resv_unlock(found->base.resv);
+		if (ret != -EBUSY && ret != -EAGAIN && ret != -ETIME && ret != -ENOSPC)
+			break;
+		ret = -ENOSPC;
+		spin_lock(&v->lock);
+	}
+	mutex_unlock(&v->evict_lock);
+	return ret;
+}
+
+/**
+ * vprime_vram_alloc - allocate zeroed VRAM for an object, evicting others
+ * @bo: the object, with its reservation lock held
+ * @s: out: the storage, its @pages array and size already set
+ *
+ * Returns: 0; -ENOSPC when VRAM is full of objects that cannot be evicted;
+ * -EINTR on a signal; -ENOMEM when an evicted object found no memory.
+ */
+int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+	unsigned long i;
+	bool taken;
+	int ret;
+
+	dma_resv_assert_held(bo->base.resv);
+	/* As a pool without room and with nothing to evict. */
+	if (vprime_should_fail(VPRIME_FAULT_VRAM_ALLOC))
+		return -ENOSPC;
+	for (;;) {
+		spin_lock(&v->lock);
+		taken = vprime_vram_take_locked(v, bo, s, s->num_pages);
+		spin_unlock(&v->lock);
+		if (taken)
+			break;
+		ret = vprime_vram_evict_one(v, bo);
+		if (ret)
+			return ret;
+	}
+	/* Someone else's data may have been there. */
+	for (i = 0; i < s->num_pages; i++) {
+		clear_highpage(s->pages[i]);
+		cond_resched();
+	}
+	s->placement = VPRIME_PLACEMENT_VRAM;
+	return 0;
+}
+
+/**
+ * vprime_vram_free - give an object's VRAM back
+ * @bo: the object
+ * @s: its VRAM storage, empty afterwards (but for its @pages array)
+ */
+void vprime_vram_free(struct vprime_bo *bo, struct vprime_storage *s)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+	unsigned long i;
+
+	spin_lock(&v->lock);
+	for (i = 0; i < s->num_pages; i++) {
+		if (!s->pages[i])
+			continue;
+		__set_bit(page_private(s->pages[i]), v->free);
+		v->used--;
+		s->pages[i] = NULL;
+	}
+	list_del_init(&bo->vram_link);
+	spin_unlock(&v->lock);
+}
+
+/**
+ * vprime_vram_touch - note that a device used an object, for eviction
+ * @bo: the object, with its reservation lock held
+ */
+void vprime_vram_touch(struct vprime_bo *bo)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (bo->storage.placement != VPRIME_PLACEMENT_VRAM)
+		return;
+	spin_lock(&v->lock);
+	if (!list_empty(&bo->vram_link))
+		list_move_tail(&bo->vram_link, &v->lru);
+	spin_unlock(&v->lock);
+}
+
+/**
+ * vprime_vram_bo_gone - take an object being released off the LRU
+ * @bo: the object, with no references left
+ *
+ * Waits for an eviction that may be working on it.
+ */
+void vprime_vram_bo_gone(struct vprime_bo *bo)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+
+	if (!v->num_pages)
+		return;
+	mutex_lock(&v->evict_lock);
+	spin_lock(&v->lock);
+	list_del_init(&bo->vram_link);
+	spin_unlock(&v->lock);
+	mutex_unlock(&v->evict_lock);
+}
+
+/* Whether page @i extends [start, start + len) within @c's segment limits. */
+static bool vram_extends(const struct vprime_storage *s, unsigned long i, phys_addr_t start,
+			 unsigned int len, const struct vprime_constraints *c)
+{
+	phys_addr_t p = page_to_phys(s->pages[i]);
+
+	return p == start + len && len + PAGE_SIZE <= c->max_segment &&
+	       (start & ~(phys_addr_t)c->seg_boundary) ==
+	       ((p + PAGE_SIZE - 1) & ~(phys_addr_t)c->seg_boundary);
+}
+
+/* The segments of @s for @c; map each into @sgt for @dev when it is given. */
+static int vram_walk(const struct vprime_storage *s, const struct vprime_constraints *c,
+		     struct sg_table *sgt, struct device *dev, enum dma_data_direction dir)
+{
+	struct scatterlist *sg = sgt ? sgt->sgl : NULL;
+	unsigned int n = 0, len = 0;
+	phys_addr_t start = 0;
+	dma_addr_t addr;
+	unsigned long i;
+
+	for (i = 0; i <= s->num_pages; i++) {
+		if (i < s->num_pages && len && vram_extends(s, i, start, len, c)) {
+			len += PAGE_SIZE;
+			continue;
+		}
+		if (len && sg) {
+			addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(start)), 0, len,
+						  dir, 0);
+			if (dma_mapping_error(dev, addr))
+				return -EIO;
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = len;
+			sgt->nents = n + 1;
+			sg = sg_next(sg);
+		}
+		n += !!len;
+		if (i < s->num_pages) {
+			start = page_to_phys(s->pages[i]);
+			len = PAGE_SIZE;
+		}
+	}
+	return n;
+}
+
+static void vram_unmap_segments(struct sg_table *sgt, struct device *dev,
+				enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		dma_unmap_page_attrs(dev, sg_dma_address(sg), sg_dma_len(sg), dir, 0);
+}
+
+/**
+ * vprime_vram_map_peer - map an object's VRAM for a peer, in place
+ * @bo: the object, with its reservation lock held, its storage in VRAM
+ * @dev: the peer
+ * @c: the peer's constraints: they shape the segments
+ * @dir: the direction of the transfer
+ *
+ * The table has DMA addresses and lengths only, no struct pages: importers
+ * must not use sg_page() (the dma-buf core's DMABUF_DEBUG checks that).
+ *
+ * Returns: the table, or an ERR_PTR(): -ENOMEM, or -EIO when the peer
+ * cannot address it.
+ */
+struct sg_table *vprime_vram_map_peer(struct vprime_bo *bo, struct device *dev,
+				      const struct vprime_constraints *c,
+				      enum dma_data_direction dir)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+	struct sg_table *sgt;
+	int ret;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (vprime_should_fail(VPRIME_FAULT_SGT_BUILD))
+		return ERR_PTR(-ENOMEM);
+	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, vram_walk(&bo->storage, c, NULL, dev, dir), GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	sgt->nents = 0;
+	if (vprime_should_fail(VPRIME_FAULT_DMA_MAP))
+		ret = -ENOMEM;
+	else
+		ret = vram_walk(&bo->storage, c, sgt, dev, dir);
+	if (ret < 0)
+		goto err_unmap;
+	atomic_inc(&v->peer_mappings);
+	return sgt;
+
+err_unmap:
+	vram_unmap_segments(sgt, dev, dir);
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+/**
+ * vprime_vram_unmap_peer - undo vprime_vram_map_peer()
+ * @bo: the object, with its reservation lock held
+ * @sgt: a mapping of it
+ * @dev: the device it was made for
+ * @dir: the direction it was made with
+ *
+ * Returns: false, having done nothing, when @sgt is not a peer mapping
+ * (it has struct pages).
+ */
+bool vprime_vram_unmap_peer(struct vprime_bo *bo, struct sg_table *sgt, struct device *dev,
+			    enum dma_data_direction dir)
+{
+	struct vprime_vram *v = &to_vprime_device(bo->base.dev)->vram;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (sg_page(sgt->sgl))
+		return false;
+	vram_unmap_segments(sgt, dev, dir);
+	sg_free_table(sgt);
+	kfree(sgt);
+	atomic_dec(&v->peer_mappings);
+	return true;
+}
