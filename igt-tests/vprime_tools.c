@@ -275,9 +275,9 @@ static void test_alloc_errors(void)
 	assert_output_has(&r, "--device vgem: not a vprime instance");
 	run_tool("vprime-alloc", (const char *[]){ "--size", "0", NULL }, &r);
 	vt_assert_eq(r.status, 2);
-	run_tool("vprime-alloc", (const char *[]){ "--expect", "vram", NULL }, &r);
+	run_tool("vprime-alloc", (const char *[]){ "--expect", "gtt", NULL }, &r);
 	vt_assert_eq(r.status, 2);
-	assert_output_has(&r, "--expect vram");
+	assert_output_has(&r, "--expect gtt");
 	run_tool("vprime-alloc", (const char *[]){ "--size", "64G", NULL }, &r);
 	vt_assert_eq(r.status, 3);
 	assert_output_has(&r, "vprime.0: GEM_CREATE: Invalid argument");

@@ -70,7 +70,8 @@ struct vprime_live {
  * @objects: every &vprime_bo of this device, for debugfs
  * @next_bo_id: the last object id handed out
  * @object_bytes: the size of every live object, own and imported
- * @storage_bytes: the backing storage this device's objects hold
+ * @storage_bytes: the backing storage in memory this device's objects hold,
+ *	charged to mem_limit_mb (VRAM is counted in @vram)
  * @stats: counters
  * @live: what it holds now
  * @dma_parms: the device's segment limits, from the module parameters

@@ -110,7 +110,10 @@ static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
 	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
 }
 
-/* VRAM is reserved already: it is not charged to the memory limit. */
+/*
+ * VRAM is reserved already: it is not charged to the memory limit, nor
+ * counted in storage_bytes (debugfs "storage", what the limit sees).
+ */
 static int vprime_bo_alloc_vram(struct vprime_bo *bo, struct vprime_storage *s)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
@@ -126,7 +129,6 @@ static int vprime_bo_alloc_vram(struct vprime_bo *bo, struct vprime_storage *s)
 		*s = (struct vprime_storage){};
 		return ret;
 	}
-	atomic64_add(bo->base.size, &vdev->storage_bytes);
 	atomic64_inc(&vdev->stats.allocations);
 	return 0;
 }
@@ -171,7 +173,6 @@ static void vprime_bo_free_storage(struct vprime_bo *bo, struct vprime_storage *
 		vprime_vram_free(bo, s);
 		kvfree(s->pages);
 		*s = (struct vprime_storage){};
-		atomic64_sub(bo->base.size, &to_vprime_device(bo->base.dev)->storage_bytes);
 		return;
 	}
 	vprime_storage_free(s);
