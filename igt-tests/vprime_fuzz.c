@@ -345,6 +345,13 @@ enum dev {
 };
 
 static int devfd[D_NUM];
+/*
+ * The instance behind each render node slot: vprime.0-3, but for slot 1,
+ * which takes an instance with VRAM when the module has one (vprime.1 is
+ * still reached through its card node), so that VRAM placement, eviction
+ * and peer import (vprime.0) are fuzzed too.
+ */
+static int render_instance[4] = { 0, 1, 2, 3 };
 static int card0_master = -1;		/* the run's KMS master file (worker 0) */
 static struct kms_output kms_out;
 static bool kms_on;
@@ -1799,11 +1806,11 @@ static void op_reopen(struct rng *r)
 {
 	static const int devs[] = { D_VP0, D_VP1, D_VP2, D_VP3, D_C1, D_C2, D_C3 };
 	int d = devs[below(r, ARRAY_SIZE(devs))], fresh, ret;
-	char path[64];
+	char path[64], name[16];
 
-	if (!vprime_node_path((const char *[]){ "vprime.0", "vprime.1", "vprime.2",
-						"vprime.3" }[d & 3],
-			      d < D_C0 ? VPRIME_NODE_RENDER : VPRIME_NODE_CARD, path,
+	snprintf(name, sizeof(name), "vprime.%d",
+		 d < D_C0 ? render_instance[d - D_VP0] : d - D_C0);
+	if (!vprime_node_path(name, d < D_C0 ? VPRIME_NODE_RENDER : VPRIME_NODE_CARD, path,
 			      sizeof(path)))
 		return;
 	fresh = open(path, O_RDWR | O_CLOEXEC);
@@ -1953,8 +1960,14 @@ static void *thread_main(void *p)
 
 static void open_devices(void)
 {
+	for (int i = 4; i < vprime_num_devices(); i++) {
+		if (vprime_limits(i).vram_mb) {
+			render_instance[1] = i;
+			break;
+		}
+	}
 	for (int i = 0; i < 4; i++) {
-		devfd[D_VP0 + i] = vprime_open(i, VPRIME_NODE_RENDER);
+		devfd[D_VP0 + i] = vprime_open(render_instance[i], VPRIME_NODE_RENDER);
 		devfd[D_C0 + i] = i == 0 && card0_master >= 0 ? card0_master :
 			vprime_open(i, VPRIME_NODE_CARD);
 	}
