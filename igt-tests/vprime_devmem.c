@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <linux/dma-buf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -457,6 +459,62 @@ static void test_full_enospc(void)
 	close(fd);
 }
 
+/* full-other-client */
+
+/*
+ * A fresh client's buffer, touched by the CPU in a child process: whether
+ * the fault succeeded (0) or the signal that killed the child.
+ */
+static int cpu_touch_in_child(int v, uint64_t size)
+{
+	int status;
+	pid_t pid = fork();
+
+	vt_assert_lte(0, pid);
+	if (!pid) {
+		int fd = vprime_open(v, VPRIME_NODE_RENDER);
+		uint32_t h = vprime_gem_create(fd, size);
+		volatile uint8_t *p = vprime_gem_mmap(fd, h, size);
+
+		p[0] = 0x5a;
+		_exit(p[0] == 0x5a ? 0 : 1);
+	}
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
+}
+
+static void test_full_other_client(void)
+{
+	int v = vram_instance(), fa = vprime_open(v, VPRIME_NODE_RENDER);
+	int fb = vprime_open(v, VPRIME_NODE_RENDER);
+	uint32_t hs[2], h, placement = 0;
+	int err, sig;
+
+	/* Client A fills VRAM and holds every buffer with a device map. */
+	fill_vram(fa, v, hs, 2);
+	for (int i = 0; i < 2; i++)
+		free(vprime_gem_map(fa, hs[i], NULL, NULL));
+
+	/* Client B still gets storage: system memory is there. */
+	sig = cpu_touch_in_child(v, 64 * 1024);
+	h = vprime_gem_create(fb, 64 * 1024);
+	err = vprime_gem_try_map(fb, h, NULL, NULL, &placement);
+	vtest_info("another client: CPU fault -> %d (signal), device map -> %d (errno), "
+		   "placement %u\n", sig, err, placement);
+	vt_assert_f(sig == 0, "another client's CPU fault died of signal %d\n", sig);
+	vt_assert_f(err == 0, "another client's map failed: %s\n", strerror(err));
+	vt_assert_eq(placement, VPRIME_PLACEMENT_SYSTEM);
+	vprime_gem_unmap(fb, h);
+
+	gem_close(fb, h);
+	for (int i = 0; i < 2; i++) {
+		vprime_gem_unmap(fa, hs[i]);
+		gem_close(fa, hs[i]);
+	}
+	close(fb);
+	close(fa);
+}
+
 /* info-abi */
 
 /* struct drm_vprime_gem_info as it was before VRAM: 64 bytes. */
@@ -525,6 +583,9 @@ static const struct vtest tests[] = {
 	VTEST("full-enospc", "With VRAM full of mapped buffers a map fails with ENOSPC and "
 	      "allocates nothing; once one is unmapped it is evicted instead.",
 	      test_full_enospc),
+	VTEST("full-other-client", "With VRAM full of one client's mapped buffers, another "
+	      "client's buffers still get storage (system memory), by CPU fault and by map.",
+	      test_full_other_client),
 	VTEST("info-abi", "GEM_INFO answers a caller built before the VRAM fields and "
 	      "rejects non-zero padding.", test_info_abi),
 };
