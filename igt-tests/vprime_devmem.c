@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <linux/dma-buf.h>
 #include <sys/ioctl.h>
@@ -515,6 +516,66 @@ static void test_full_other_client(void)
 	close(fa);
 }
 
+/* evict-wait-signal */
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void test_evict_wait_signal(void)
+{
+	int v = vram_instance(), o = v ? 0 : 1;
+	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(o, VPRIME_NODE_RENDER);
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	struct itimerval it = { { 0, 10000 }, { 0, 10000 } }, off = { 0 };
+	uint32_t hs[2], h, other, placement = 0;
+	struct vprime_job job;
+	int dmabuf, fence, err;
+	uint64_t size;
+
+	/* The LRU buffer carries a fence that stays pending (a hung job elsewhere). */
+	size = fill_vram(fd, v, hs, 2);
+	dmabuf = prime_export(fd, hs[0], DRM_CLOEXEC | DRM_RDWR);
+	other = vprime_gem_create(fo, 64 * 64 * 4);
+	vprime_job_init(&job);
+	vprime_job_add_bo(&job, other, VPRIME_SUBMIT_BO_WRITE, 64, 64, 64 * 4,
+			  DRM_FORMAT_XRGB8888);
+	vprime_job_hang(&job);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fo, &job);
+	imp.fd = fence;
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
+
+	/* A harmless, restartable signal every 10 ms while the map evicts. */
+	vt_assert_ok(sigaction(SIGALRM, &sa, NULL));
+	h = vprime_gem_create(fd, size);
+	vt_assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+	err = vprime_gem_try_map(fd, h, NULL, NULL, &placement);
+	vt_assert_ok(setitimer(ITIMER_REAL, &off, NULL));
+	vtest_info("map during the eviction wait: errno %d, placement %u, %d signals, "
+		   "fence status %d\n", err, placement, (int)alarms, sync_file_status(fence));
+	/* GEM_MAP is documented killable: -EINTR only on a fatal signal. */
+	vt_assert_f(err != EINTR, "a non-fatal SA_RESTART signal made GEM_MAP fail with EINTR\n");
+
+	if (!err)
+		vprime_gem_unmap(fd, h);
+	for (int i = 0; i < 200 && sync_file_status(fence) != 1; i++)
+		usleep(10000);
+	close(fence);
+	close(dmabuf);
+	gem_close(fo, other);
+	gem_close(fd, h);
+	gem_close(fd, hs[0]);
+	gem_close(fd, hs[1]);
+	close(fo);
+	close(fd);
+}
+
 /* info-abi */
 
 /* struct drm_vprime_gem_info as it was before VRAM: 64 bytes. */
@@ -586,6 +647,9 @@ static const struct vtest tests[] = {
 	VTEST("full-other-client", "With VRAM full of one client's mapped buffers, another "
 	      "client's buffers still get storage (system memory), by CPU fault and by map.",
 	      test_full_other_client),
+	VTEST("evict-wait-signal", "A map that evicts a fenced buffer is not failed with EINTR "
+	      "by a non-fatal, restartable signal (GEM_MAP is killable only).",
+	      test_evict_wait_signal),
 	VTEST("info-abi", "GEM_INFO answers a caller built before the VRAM fields and "
 	      "rejects non-zero padding.", test_info_abi),
 };
