@@ -423,37 +423,46 @@ static void test_pinned_not_evicted(void)
 	close(fd);
 }
 
-/* full-enospc */
+/* full-fallback */
 
-static void test_full_enospc(void)
+static void test_full_fallback(void)
 {
 	int v = vram_instance(), fd = vprime_open(v, VPRIME_NODE_RENDER);
 	long evictions = vprime_debugfs_counter(v, "evictions");
-	uint32_t hs[2], h, placement;
+	uint32_t hs[2], h, h2, placement = 0;
 	uint64_t size;
+	void *p;
 
 	/* Both buffers stay mapped by their device: neither can be evicted. */
 	size = fill_vram(fd, v, hs, 2);
 	for (int i = 0; i < 2; i++)
 		free(vprime_gem_map(fd, hs[i], NULL, NULL));
+	/* VRAM is preferred, not required: the newcomer goes to system memory. */
 	h = vprime_gem_create(fd, size);
-	vt_assert_eq(vprime_gem_try_map(fd, h, NULL, NULL, &placement), ENOSPC);
-	vt_assert_eq(placement_of(fd, h), VPRIME_PLACEMENT_NONE);
-	vt_assert_eq(vprime_gem_info(fd, h).num_pages, 0);
+	vt_assert_eq(vprime_gem_try_map(fd, h, NULL, NULL, &placement), 0);
+	vt_assert_eq(placement, VPRIME_PLACEMENT_SYSTEM);
+	vt_assert_eq(placement_of(fd, h), VPRIME_PLACEMENT_SYSTEM);
+	vt_assert_eq(vprime_gem_info(fd, h).num_pages, size / VT_PAGE);
 	vt_assert_eq(vprime_debugfs_counter(v, "evictions"), evictions);
 	for (int i = 0; i < 2; i++)
 		vt_assert_eq(placement_of(fd, hs[i]), VPRIME_PLACEMENT_VRAM);
+	p = vprime_gem_mmap(fd, h, size);
+	pattern_fill(p, size, 0x2000);
+	munmap(p, size);
+	check_pattern(fd, h, size, 0x2000, "the buffer in system memory");
 
-	/* Once one is unmapped, it is evicted for the newcomer. */
+	/* Once one is unmapped, it is evicted for the next newcomer. */
 	vprime_gem_unmap(fd, hs[1]);
-	free(vprime_gem_map(fd, h, NULL, &placement));
+	h2 = create_placed(fd, size, &placement);
 	vt_assert_eq(placement, VPRIME_PLACEMENT_VRAM);
 	vt_assert_eq(placement_of(fd, hs[1]), VPRIME_PLACEMENT_SYSTEM);
 	vt_assert_eq(placement_of(fd, hs[0]), VPRIME_PLACEMENT_VRAM);
+	vt_assert_eq(placement_of(fd, h), VPRIME_PLACEMENT_SYSTEM);
 	check_pattern(fd, hs[1], size, 0x1001, "the evicted buffer");
 	vprime_gem_unmap(fd, h);
 	vprime_gem_unmap(fd, hs[0]);
 
+	gem_close(fd, h2);
 	gem_close(fd, h);
 	gem_close(fd, hs[0]);
 	gem_close(fd, hs[1]);
@@ -641,9 +650,9 @@ static const struct vtest tests[] = {
 	      "carries has signalled.", test_evict_fences),
 	VTEST("pinned-not-evicted", "A buffer on screen stays in VRAM; the next idle one "
 	      "is evicted instead.", test_pinned_not_evicted),
-	VTEST("full-enospc", "With VRAM full of mapped buffers a map fails with ENOSPC and "
-	      "allocates nothing; once one is unmapped it is evicted instead.",
-	      test_full_enospc),
+	VTEST("full-fallback", "With VRAM full of mapped buffers a map places the buffer in "
+	      "system memory and evicts nothing; once one is unmapped it is evicted for the "
+	      "next buffer.", test_full_fallback),
 	VTEST("full-other-client", "With VRAM full of one client's mapped buffers, another "
 	      "client's buffers still get storage (system memory), by CPU fault and by map.",
 	      test_full_other_client),

@@ -284,6 +284,20 @@ int vprime_bo_evict_locked(struct vprime_bo *bo)
 	return 0;
 }
 
+/* Allocate the storage in @placement, or move it there. */
+static int vprime_bo_place_in_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
+				     u32 placement)
+{
+	int ret;
+
+	if (!bo->storage.pages)
+		return vprime_bo_alloc_storage(bo, &bo->storage, placement);
+	ret = vprime_bo_movable_locked(bo, requester);
+	if (ret == -EAGAIN)
+		vprime_bo_ask_to_unmap_locked(bo);
+	return ret ?: vprime_bo_move_locked(bo, placement);
+}
+
 /**
  * vprime_bo_place_locked - give an object storage that suits its devices
  * @bo: the object, with its reservation lock held
@@ -300,8 +314,9 @@ int vprime_bo_evict_locked(struct vprime_bo *bo)
  * Returns: 0; -EINVAL when no placement suits every device; -EBUSY when
  * the storage must move but is pinned or vmapped; -EAGAIN when it must move
  * but other devices have it mapped, jobs have it vmapped or fences on it
- * are pending; -ENOSPC past the memory limit; -ENOMEM; -EINTR on a fatal
- * signal. On error nothing has changed.
+ * are pending; -ENOSPC past the memory limit (VRAM full of objects that
+ * cannot be evicted is not an error: the next placement is taken); -ENOMEM;
+ * -EINTR on a fatal signal. On error nothing has changed.
  */
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move)
@@ -324,13 +339,17 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 	ret = vprime_bo_choose(bo, &c, &placement);
 	if (ret)
 		return ret;
-	if (bo->storage.pages) {
-		ret = vprime_bo_movable_locked(bo, requester);
-		if (ret == -EAGAIN)
-			vprime_bo_ask_to_unmap_locked(bo);
-		return ret ?: vprime_bo_move_locked(bo, placement);
-	}
-	return vprime_bo_alloc_storage(bo, &bo->storage, placement);
+	ret = vprime_bo_place_in_locked(bo, requester, placement);
+	if (ret != -ENOSPC || placement != VPRIME_PLACEMENT_VRAM)
+		return ret;
+	/*
+	 * VRAM is preferred, not required: when it is full of objects that
+	 * cannot be evicted, the next placement is taken, as TTM walks its
+	 * placement list. -ENOSPC stays for the memory limit.
+	 */
+	c.no_vram = true;
+	ret = vprime_placement_choose(bo->base.dev->dev, &c, vprime_bo_num_pages(bo), &placement);
+	return ret ?: vprime_bo_place_in_locked(bo, requester, placement);
 }
 
 /**

@@ -23,7 +23,9 @@
  * that nothing holds (TTM's ttm_mem_evict_first()): not pinned, not vmapped,
  * not mapped by a device; exported ones' dynamic importers are asked to
  * unmap first; the victims' fences are waited for (at most map_wait_ms).
- * When nothing can be evicted the allocation fails with -ENOSPC.
+ * When nothing can be evicted the allocation fails with -ENOSPC, and the
+ * caller takes the next placement, system memory (TTM walks its placement
+ * list the same way): VRAM is preferred, not required.
  */
 
 #include <linux/bitmap.h>
@@ -211,7 +213,8 @@ static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo)
  * @bo: the object, with its reservation lock held
  * @s: out: the storage, its @pages array and size already set
  *
- * Returns: 0; -ENOSPC when VRAM is full of objects that cannot be evicted;
+ * Returns: 0; -ENOSPC when VRAM is full of objects that cannot be evicted
+ * (the caller then places the object elsewhere);
  * -EINTR on a signal; -ENOMEM when an evicted object found no memory.
  */
 int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s)

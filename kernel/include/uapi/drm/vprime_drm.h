@@ -223,7 +223,9 @@ struct drm_vprime_gem_unmap {
  * Takes a &struct drm_vprime_gem_map. When the storage must move for this
  * device and other devices or jobs hold it, the call waits for them to let
  * go, and for the fences of the buffer, for at most the module's
- * map_wait_ms; the wait is killable, not interruptible. The segments'
+ * map_wait_ms; the wait is killable, not interruptible. On an instance
+ * with VRAM, VRAM full of buffers that cannot be evicted is not an error:
+ * the buffer is placed in system memory instead. The segments'
  * addresses are given to CAP_SYS_ADMIN only; other callers get 0 there,
  * and the lengths. Errors: -EINVAL for non-zero flags; -ENOENT for an
  * unknown handle, or one closed while the call waited; -EFAULT for a bad
