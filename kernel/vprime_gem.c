@@ -214,6 +214,28 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 	return 0;
 }
 
+/*
+ * Wait for @bo's fences until @deadline: killable, not interruptible, in
+ * slices that look for a fatal signal, so that a harmless signal does not
+ * fail the call (a restart would start a new deadline). Returns 0, -ETIME
+ * or -EINTR.
+ */
+static int vprime_bo_wait_fences(struct vprime_bo *bo, unsigned long deadline)
+{
+	struct dma_resv *resv = bo->base.resv;
+	long left;
+
+	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP)) {
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIME;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false, min(left, HZ / 10));
+	}
+	return 0;
+}
+
 /* Whether the storage suits @c: VRAM does while every device reaches it. */
 static bool vprime_bo_fits_locked(struct vprime_bo *bo, const struct vprime_constraints *c)
 {
@@ -242,17 +264,17 @@ static int vprime_bo_choose(struct vprime_bo *bo, const struct vprime_constraint
  * are asked to unmap first (where the kernel can), and it is not evicted
  * while they keep it. Its fences are waited for, for at most map_wait_ms,
  * with the lock held, as TTM does. It goes to the placement its devices
- * would get without VRAM.
+ * would get without VRAM. The wait is killable, not interruptible, as
+ * GEM_MAP's are (vprime_bo_wait_fences()).
  *
  * Returns: 0; -EBUSY when it is not in VRAM, or pinned, vmapped or mapped;
- * -ETIME when its fences stayed; -EINTR on a signal; the move's error.
+ * -ETIME when its fences stayed; -EINTR on a fatal signal; the move's error.
  */
 int vprime_bo_evict_locked(struct vprime_bo *bo)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	struct vprime_constraints c;
 	u32 placement;
-	long left;
 	int ret;
 
 	dma_resv_assert_held(bo->base.resv);
@@ -265,12 +287,9 @@ int vprime_bo_evict_locked(struct vprime_bo *bo)
 	}
 	if (ret)
 		return -EBUSY;
-	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
-				     vprime_map_wait_jiffies());
-	if (left < 0)
-		return -EINTR;
-	if (!left)
-		return -ETIME;
+	ret = vprime_bo_wait_fences(bo, jiffies + vprime_map_wait_jiffies());
+	if (ret)
+		return ret;
 	vprime_bo_collate_locked(bo, &c);
 	c.no_vram = true;
 	if (vprime_placement_choose(bo->base.dev->dev, &c, vprime_bo_num_pages(bo), &placement))
@@ -389,7 +408,6 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
  */
 int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline)
 {
-	struct dma_resv *resv = bo->base.resv;
 	long left = (long)(deadline - jiffies);
 
 	if (left <= 0)
@@ -397,15 +415,7 @@ int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline)
 	left = wait_event_killable_timeout(bo->unmap_wq, !atomic_read(&bo->dev_mappings), left);
 	if (left < 0)
 		return -EINTR;
-	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP)) {
-		left = (long)(deadline - jiffies);
-		if (left <= 0)
-			return -ETIME;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false, min(left, HZ / 10));
-	}
-	return 0;
+	return vprime_bo_wait_fences(bo, deadline);
 }
 
 /**

@@ -177,7 +177,8 @@ static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo)
 	int ret = -ENOSPC;
 	u64 seq;
 
-	if (mutex_lock_interruptible(&v->evict_lock))
+	/* Killable only, as GEM_MAP is: a harmless signal must not fail it. */
+	if (mutex_lock_killable(&v->evict_lock))
 		return -EINTR;
 	spin_lock(&v->lock);
 	seq = ++v->evict_seq;
@@ -215,7 +216,7 @@ static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo)
  *
  * Returns: 0; -ENOSPC when VRAM is full of objects that cannot be evicted
  * (the caller then places the object elsewhere);
- * -EINTR on a signal; -ENOMEM when an evicted object found no memory.
+ * -EINTR on a fatal signal; -ENOMEM when an evicted object found no memory.
  */
 int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s)
 {
