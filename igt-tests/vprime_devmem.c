@@ -344,13 +344,17 @@ static void test_evict_fences(void)
 	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
 	uint32_t hs[2], h, other, bo, placement;
 	struct vprime_job job;
-	int dmabuf, fence;
+	int dmabuf, dmabuf1, fence;
 	uint64_t size;
 
 	vt_require(slow != v);
 	size = fill_vram(fd, v, hs, 2);
-	/* The least recently used buffer, exported, carries a pending fence. */
+	/*
+	 * Both buffers, exported, carry a pending fence: idle victims go
+	 * first, so with none the eviction waits for the LRU one.
+	 */
 	dmabuf = prime_export(fd, hs[0], DRM_CLOEXEC | DRM_RDWR);
+	dmabuf1 = prime_export(fd, hs[1], DRM_CLOEXEC | DRM_RDWR);
 	other = vprime_gem_create(fs, 64 * 64 * 4);
 	vprime_job_init(&job);
 	bo = vprime_job_add_bo(&job, other, VPRIME_SUBMIT_BO_WRITE, 64, 64, 64 * 4,
@@ -360,6 +364,7 @@ static void test_evict_fences(void)
 	fence = vprime_job_submit(fs, &job);
 	imp.fd = fence;
 	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
+	vt_assert_ok(ioctl(dmabuf1, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
 	if (sync_file_status(fence) == 1)
 		vtest_info("the job finished before the eviction: the wait is not exercised\n");
 
@@ -373,6 +378,7 @@ static void test_evict_fences(void)
 	check_pattern(fd, hs[0], size, 0x1000, "the fenced buffer after eviction");
 
 	close(fence);
+	close(dmabuf1);
 	close(dmabuf);
 	gem_close(fs, other);
 	gem_close(fd, h);
@@ -535,30 +541,66 @@ static void on_alarm(int sig)
 	alarms++;
 }
 
+/*
+ * A fence that stays pending for a while, put on the first @n of @hs
+ * through their dma-bufs (returned in @dmabufs): a job on @fo that hangs
+ * until the job timeout, or with !@hang a fill (which takes the time of the
+ * instance's job_delay_ms). @other is the job's buffer. Returns the fence's
+ * sync_file.
+ */
+static int busy_fence_on(int fd, int fo, const uint32_t *hs, int n, int *dmabufs,
+			 uint32_t *other, bool hang)
+{
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct vprime_job job;
+	uint32_t bo;
+	int fence;
+
+	*other = vprime_gem_create(fo, 64 * 64 * 4);
+	vprime_job_init(&job);
+	bo = vprime_job_add_bo(&job, *other, VPRIME_SUBMIT_BO_WRITE, 64, 64, 64 * 4,
+			       DRM_FORMAT_XRGB8888);
+	if (hang)
+		vprime_job_hang(&job);
+	else
+		vprime_job_fill(&job, bo, 0, 0, 64, 64, 0xff00ff00);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fo, &job);
+	imp.fd = fence;
+	for (int i = 0; i < n; i++) {
+		dmabufs[i] = prime_export(fd, hs[i], DRM_CLOEXEC | DRM_RDWR);
+		vt_assert_ok(ioctl(dmabufs[i], DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
+	}
+	return fence;
+}
+
+/* Wait for the job (a hung one's timeout), then close what busy_fence_on() made. */
+static void busy_fence_done(int fo, int fence, int *dmabufs, int n, uint32_t other)
+{
+	for (int i = 0; i < 500 && sync_file_status(fence) != 1; i++)
+		usleep(10000);
+	close(fence);
+	for (int i = 0; i < n; i++)
+		close(dmabufs[i]);
+	gem_close(fo, other);
+}
+
 static void test_evict_wait_signal(void)
 {
 	int v = vram_instance(), o = v ? 0 : 1;
 	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(o, VPRIME_NODE_RENDER);
-	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
 	struct itimerval it = { { 0, 10000 }, { 0, 10000 } }, off = { 0 };
 	uint32_t hs[2], h, other, placement = 0;
-	struct vprime_job job;
-	int dmabuf, fence, err;
+	int dmabufs[2], fence, err;
 	uint64_t size;
 
-	/* The LRU buffer carries a fence that stays pending (a hung job elsewhere). */
+	/*
+	 * Both buffers carry a fence that stays pending (a hung job
+	 * elsewhere), so that the eviction waits: idle victims go first.
+	 */
 	size = fill_vram(fd, v, hs, 2);
-	dmabuf = prime_export(fd, hs[0], DRM_CLOEXEC | DRM_RDWR);
-	other = vprime_gem_create(fo, 64 * 64 * 4);
-	vprime_job_init(&job);
-	vprime_job_add_bo(&job, other, VPRIME_SUBMIT_BO_WRITE, 64, 64, 64 * 4,
-			  DRM_FORMAT_XRGB8888);
-	vprime_job_hang(&job);
-	vprime_job_out_fence(&job);
-	fence = vprime_job_submit(fo, &job);
-	imp.fd = fence;
-	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
+	fence = busy_fence_on(fd, fo, hs, 2, dmabufs, &other, true);
 
 	/* A harmless, restartable signal every 10 ms while the map evicts. */
 	vt_assert_ok(sigaction(SIGALRM, &sa, NULL));
@@ -573,14 +615,103 @@ static void test_evict_wait_signal(void)
 
 	if (!err)
 		vprime_gem_unmap(fd, h);
-	for (int i = 0; i < 200 && sync_file_status(fence) != 1; i++)
-		usleep(10000);
-	close(fence);
-	close(dmabuf);
-	gem_close(fo, other);
+	busy_fence_done(fo, fence, dmabufs, 2, other);
 	gem_close(fd, h);
 	gem_close(fd, hs[0]);
 	gem_close(fd, hs[1]);
+	close(fo);
+	close(fd);
+}
+
+/* evict-idle-first */
+
+static void test_evict_idle_first(void)
+{
+	int v = vram_instance(), slow = delayed_instance();
+	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(slow, VPRIME_NODE_RENDER);
+	uint32_t hs[2], h, other, placement = 0;
+	int dmabuf, fence;
+	bool pending;
+	uint64_t size;
+
+	vt_require(slow != v);
+	/*
+	 * The least recently used buffer is busy for a while (a slow job that
+	 * ends well within map_wait_ms: waiting for it would evict it), the
+	 * next one idle.
+	 */
+	size = fill_vram(fd, v, hs, 2);
+	fence = busy_fence_on(fd, fo, hs, 1, &dmabuf, &other, false);
+	pending = sync_file_status(fence) == 0;
+	h = create_placed(fd, size, &placement);
+	vt_assert_eq(placement, VPRIME_PLACEMENT_VRAM);
+	vtest_info("fence pending before the map: %d; placements %u %u\n", pending,
+		   placement_of(fd, hs[0]), placement_of(fd, hs[1]));
+	if (pending) {
+		/* The idle one went, without waiting for the busy one. */
+		vt_assert_eq(placement_of(fd, hs[0]), VPRIME_PLACEMENT_VRAM);
+		vt_assert_eq(placement_of(fd, hs[1]), VPRIME_PLACEMENT_SYSTEM);
+		check_pattern(fd, hs[1], size, 0x1001, "the evicted idle buffer");
+	} else {
+		vtest_info("the slow job ended before the map: the order is not checked\n");
+	}
+
+	busy_fence_done(fo, fence, &dmabuf, 1, other);
+	gem_close(fd, h);
+	gem_close(fd, hs[0]);
+	gem_close(fd, hs[1]);
+	close(fo);
+	close(fd);
+}
+
+/* free-during-evict */
+
+static void test_free_during_evict(void)
+{
+	int v = vram_instance(), o = v ? 0 : 1;
+	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(o, VPRIME_NODE_RENDER);
+	int fb = vprime_open(v, VPRIME_NODE_RENDER);
+	uint32_t hs[2], h, other, unrelated;
+	int dmabufs[2], fence, status;
+	bool before, after;
+	uint64_t size;
+	pid_t pid;
+
+	/* Every victim is busy: the eviction waits for the hung job. */
+	size = fill_vram(fd, v, hs, 2);
+	unrelated = vprime_gem_create(fb, 64 * 1024);
+	fence = busy_fence_on(fd, fo, hs, 2, dmabufs, &other, true);
+	h = vprime_gem_create(fd, size);
+	pid = fork();
+	vt_assert_lte(0, pid);
+	if (!pid)
+		_exit(vprime_gem_try_map(fd, h, NULL, NULL, NULL));
+	/* Give the child time to start waiting; nothing is asserted on it. */
+	usleep(200000);
+
+	/* Freeing another object on the instance does not wait for it. */
+	before = sync_file_status(fence) == 0;
+	gem_close(fb, unrelated);
+	after = sync_file_status(fence) == 0;
+	vtest_info("fence pending before the free: %d, after it: %d\n", before, after);
+	vt_assert_f(!before || after, "freeing an object waited for another's eviction\n");
+
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert(WIFEXITED(status));
+	vtest_info("the evicting map: errno %d\n", WEXITSTATUS(status));
+	/* In VRAM once the job timed out, or in system memory after map_wait_ms. */
+	vt_assert_eq(WEXITSTATUS(status), 0);
+	vtest_info("placements: new %u, victims %u %u\n", placement_of(fd, h),
+		   placement_of(fd, hs[0]), placement_of(fd, hs[1]));
+	check_pattern(fd, hs[0], size, 0x1000, "the first buffer");
+	check_pattern(fd, hs[1], size, 0x1001, "the second buffer");
+
+	busy_fence_done(fo, fence, dmabufs, 2, other);
+	vprime_gem_unmap(fd, h);
+	gem_close(fd, h);
+	gem_close(fd, hs[0]);
+	gem_close(fd, hs[1]);
+	close(fb);
 	close(fo);
 	close(fd);
 }
@@ -659,6 +790,10 @@ static const struct vtest tests[] = {
 	VTEST("evict-wait-signal", "A map that evicts a fenced buffer is not failed with EINTR "
 	      "by a non-fatal, restartable signal (GEM_MAP is killable only).",
 	      test_evict_wait_signal),
+	VTEST("evict-idle-first", "An idle buffer is evicted before a less recently used one "
+	      "whose fence is pending.", test_evict_idle_first),
+	VTEST("free-during-evict", "Freeing an object does not wait for another object's "
+	      "eviction, which waits for a pending fence.", test_free_during_evict),
 	VTEST("info-abi", "GEM_INFO answers a caller built before the VRAM fields and "
 	      "rejects non-zero padding.", test_info_abi),
 };

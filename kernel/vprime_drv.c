@@ -359,6 +359,7 @@ static void vprime_destroy_all(void)
 static int __init vprime_init(void)
 {
 	unsigned int i;
+	int ret;
 
 	if (num_devices < 1 || num_devices > VPRIME_MAX_DEVICES) {
 		pr_err("vprime: num_devices must be 1-%d, not %u\n",
@@ -375,11 +376,15 @@ static int __init vprime_init(void)
 		return -EINVAL;
 	}
 
+	ret = vprime_vram_module_init();
+	if (ret)
+		return ret;
 	vprime_fault_init();
 	for (i = 0; i < num_devices; i++) {
 		struct vprime_device *vdev = vprime_device_create(i);
 
 		if (IS_ERR(vdev)) {
+			vprime_vram_module_exit();
 			vprime_destroy_all();
 			vprime_fault_fini();
 			return PTR_ERR(vdev);
@@ -391,6 +396,8 @@ static int __init vprime_init(void)
 
 static void __exit vprime_exit(void)
 {
+	/* Its work may hold the last references on objects and devices. */
+	vprime_vram_module_exit();
 	vprime_destroy_all();
 	vprime_fault_fini();
 }

@@ -259,18 +259,20 @@ static int vprime_bo_choose(struct vprime_bo *bo, const struct vprime_constraint
 /**
  * vprime_bo_evict_locked - move an object out of VRAM to make room
  * @bo: the object, with its reservation lock held
+ * @wait: whether to wait for its fences; without, it is -EBUSY while one
+ *	is pending
  *
  * Only an object nothing holds goes: dynamic importers that have it mapped
  * are asked to unmap first (where the kernel can), and it is not evicted
- * while they keep it. Its fences are waited for, for at most map_wait_ms,
- * with the lock held, as TTM does. It goes to the placement its devices
+ * while they keep it. With @wait its fences are waited for, for at most
+ * map_wait_ms, with the lock held, as TTM does. It goes to the placement its devices
  * would get without VRAM. The wait is killable, not interruptible, as
  * GEM_MAP's are (vprime_bo_wait_fences()).
  *
  * Returns: 0; -EBUSY when it is not in VRAM, or pinned, vmapped or mapped;
  * -ETIME when its fences stayed; -EINTR on a fatal signal; the move's error.
  */
-int vprime_bo_evict_locked(struct vprime_bo *bo)
+int vprime_bo_evict_locked(struct vprime_bo *bo, bool wait)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	struct vprime_constraints c;
@@ -286,6 +288,8 @@ int vprime_bo_evict_locked(struct vprime_bo *bo)
 		ret = vprime_bo_movable_locked(bo, NULL);
 	}
 	if (ret)
+		return -EBUSY;
+	if (!wait && !dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP))
 		return -EBUSY;
 	ret = vprime_bo_wait_fences(bo, jiffies + vprime_map_wait_jiffies());
 	if (ret)
@@ -829,7 +833,7 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size)
 	INIT_LIST_HEAD(&bo->attachments);
 	INIT_LIST_HEAD(&bo->user_maps);
 	INIT_LIST_HEAD(&bo->link);
-	INIT_LIST_HEAD(&bo->vram_link);
+	vprime_vram_bo_init(bo);
 	init_waitqueue_head(&bo->unmap_wq);
 
 	/* From here vprime_gem_free() gives the space back. */

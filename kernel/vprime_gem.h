@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_gem.h>
 
@@ -47,6 +48,7 @@ struct vprime_device;
  *	(under &vprime_vram.lock)
  * @vram_tried: the eviction pass that last tried this object (under
  *	&vprime_vram.lock)
+ * @vram_put_work: drops an eviction's reference when it was the last
  * @id: a number that names the object in debugfs
  * @link: the entry in &vprime_device.objects
  */
@@ -65,6 +67,7 @@ struct vprime_bo {
 	u64 evictions;
 	struct list_head vram_link;
 	u64 vram_tried;
+	struct work_struct vram_put_work;
 	atomic_t dev_mappings;
 	wait_queue_head_t unmap_wq;
 	u64 id;
@@ -103,7 +106,7 @@ struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
 void vprime_bo_publish(struct vprime_bo *bo);
 int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
 			   bool may_move);
-int vprime_bo_evict_locked(struct vprime_bo *bo);
+int vprime_bo_evict_locked(struct vprime_bo *bo, bool wait);
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
 int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline);
 void vprime_bo_mapping_dropped(struct vprime_bo *bo);

@@ -22,7 +22,9 @@
  * When VRAM is full, an allocation evicts the least recently used objects
  * that nothing holds (TTM's ttm_mem_evict_first()): not pinned, not vmapped,
  * not mapped by a device; exported ones' dynamic importers are asked to
- * unmap first; the victims' fences are waited for (at most map_wait_ms).
+ * unmap first. Idle victims are tried first; then the victims' fences are
+ * waited for (at most map_wait_ms each). A victim is held by a reference
+ * while it is evicted, so that releasing an object never waits.
  * When nothing can be evicted the allocation fails with -ENOSPC, and the
  * caller takes the next placement, system memory (TTM walks its placement
  * list the same way): VRAM is preferred, not required.
@@ -34,7 +36,9 @@
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
 #include "vprime_compat.h"
@@ -101,9 +105,8 @@ int vprime_vram_init(struct vprime_device *vdev, unsigned int mb, u32 peers)
 	spin_lock_init(&v->lock);
 	INIT_LIST_HEAD(&v->lru);
 	v->peers = peers;
-	ret = drmm_mutex_init(&vdev->drm, &v->evict_lock);
-	if (ret || !mb)
-		return ret;
+	if (!mb)
+		return 0;
 	v->num_pages = (unsigned long)mb << (20 - PAGE_SHIFT);
 	v->pages = kvcalloc(v->num_pages, sizeof(*v->pages), GFP_KERNEL);
 	v->free = bitmap_zalloc(v->num_pages, GFP_KERNEL);
@@ -166,47 +169,99 @@ static bool vprime_vram_take_locked(struct vprime_vram *v, struct vprime_bo *bo,
 	return true;
 }
 
+/* Drops the reference an eviction took, with no lock held (see below). */
+static struct workqueue_struct *vprime_vram_wq;
+
+static void vprime_vram_put_worker(struct work_struct *work)
+{
+	struct vprime_bo *bo = container_of(work, struct vprime_bo, vram_put_work);
+	struct drm_device *drm = bo->base.dev;
+
+	drm_gem_object_put(&bo->base);
+	drm_dev_put(drm);
+}
+
 /*
- * Evict the least recently used object that can go, other than @bo: it is
- * locked with a trylock, as TTM does, so that no lock order is needed
- * between objects. Returns 0 when one went, -ENOSPC when none could.
+ * Drop the reference an eviction took on @victim. The caller holds the
+ * allocating object's reservation lock, under which the victim's release
+ * must not run (it takes objects_lock, which debugfs takes outside
+ * reservation locks): the last reference goes to a worker instead, as TTM
+ * defers an object's destruction.
  */
-static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo)
+static void vprime_vram_put_victim(struct vprime_bo *victim)
+{
+	if (refcount_dec_not_one(&victim->base.refcount.refcount))
+		return;
+	drm_dev_get(victim->base.dev);
+	queue_work(vprime_vram_wq, &victim->vram_put_work);
+}
+
+/*
+ * Take a reference on the least recently used object, other than @bo, that
+ * this pass has not tried yet; with @idle_only, only one whose fences have
+ * all signalled. NULL when there is none.
+ */
+static struct vprime_bo *vprime_vram_next_victim(struct vprime_vram *v, struct vprime_bo *bo,
+						 u64 seq, bool idle_only)
 {
 	struct vprime_bo *victim;
-	int ret = -ENOSPC;
+
+	lockdep_assert_held(&v->lock);
+	list_for_each_entry(victim, &v->lru, vram_link) {
+		if (victim == bo || victim->vram_tried == seq)
+			continue;
+		victim->vram_tried = seq;
+		if (idle_only && !dma_resv_test_signaled(victim->base.resv,
+							 DMA_RESV_USAGE_BOOKKEEP))
+			continue;
+		/* On the LRU it is not freed yet; it may be on its way. */
+		if (kref_get_unless_zero(&victim->base.refcount))
+			return victim;
+	}
+	return NULL;
+}
+
+/*
+ * Evict the least recently used object that can go, other than @bo: the
+ * victim is held by a reference, not by a lock, while it is evicted, and
+ * its reservation lock is taken with a trylock, as TTM does, so that no
+ * lock order is needed between objects and an object's release never waits
+ * for an eviction. With @idle_only only victims whose fences have signalled
+ * are tried, so that nothing waits while an idle one can go. Returns 0 when
+ * one went, -ENOSPC when none could, -EINTR on a fatal signal.
+ */
+static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo, bool idle_only)
+{
+	unsigned long tries = 0;
+	struct vprime_bo *victim;
+	int ret;
 	u64 seq;
 
-	/* Killable only, as GEM_MAP is: a harmless signal must not fail it. */
-	if (mutex_lock_killable(&v->evict_lock))
-		return -EINTR;
 	spin_lock(&v->lock);
 	seq = ++v->evict_seq;
-	for (;;) {
-		struct vprime_bo *found = NULL;
-
-		list_for_each_entry(victim, &v->lru, vram_link) {
-			if (victim == bo || victim->vram_tried == seq)
-				continue;
-			victim->vram_tried = seq;
-			if (dma_resv_trylock(victim->base.resv)) {
-				found = victim;
-				break;
-			}
-		}
+	/*
+	 * Another pass may mark objects meanwhile, so that this one meets
+	 * them again: no more tries than there are objects on the LRU.
+	 */
+	list_for_each_entry(victim, &v->lru, vram_link)
+		tries++;
+	for (; tries; tries--) {
+		victim = vprime_vram_next_victim(v, bo, seq, idle_only);
 		spin_unlock(&v->lock);
-		if (!found)
-			break;
-		/* It cannot be released meanwhile: that waits for evict_lock. */
-		ret = vprime_bo_evict_locked(found);
-		dma_resv_unlock(found->base.resv);
+		if (!victim)
+			return -ENOSPC;
+		ret = -EBUSY;
+		if (dma_resv_trylock(victim->base.resv)) {
+			ret = vprime_bo_evict_locked(victim, !idle_only);
+			dma_resv_unlock(victim->base.resv);
+		}
+		vprime_vram_put_victim(victim);
 		if (ret != -EBUSY && ret != -EAGAIN && ret != -ETIME && ret != -ENOSPC)
-			break;
-		ret = -ENOSPC;
+			return ret;
 		spin_lock(&v->lock);
 	}
-	mutex_unlock(&v->evict_lock);
-	return ret;
+	spin_unlock(&v->lock);
+	return -ENOSPC;
 }
 
 /**
@@ -235,7 +290,10 @@ int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s)
 		spin_unlock(&v->lock);
 		if (taken)
 			break;
-		ret = vprime_vram_evict_one(v, bo);
+		/* Idle victims first: their eviction waits for nothing. */
+		ret = vprime_vram_evict_one(v, bo, true);
+		if (ret == -ENOSPC)
+			ret = vprime_vram_evict_one(v, bo, false);
 		if (ret)
 			return ret;
 	}
@@ -288,10 +346,22 @@ void vprime_vram_touch(struct vprime_bo *bo)
 }
 
 /**
+ * vprime_vram_bo_init - initialise an object's VRAM fields
+ * @bo: a new object
+ */
+void vprime_vram_bo_init(struct vprime_bo *bo)
+{
+	INIT_LIST_HEAD(&bo->vram_link);
+	INIT_WORK(&bo->vram_put_work, vprime_vram_put_worker);
+}
+
+/**
  * vprime_vram_bo_gone - take an object being released off the LRU
  * @bo: the object, with no references left
  *
- * Waits for an eviction that may be working on it.
+ * No eviction works on it: an eviction holds a reference on its victim,
+ * taken with kref_get_unless_zero() under &vprime_vram.lock, so nothing is
+ * waited for here.
  */
 void vprime_vram_bo_gone(struct vprime_bo *bo)
 {
@@ -299,11 +369,29 @@ void vprime_vram_bo_gone(struct vprime_bo *bo)
 
 	if (!v->num_pages)
 		return;
-	mutex_lock(&v->evict_lock);
 	spin_lock(&v->lock);
 	list_del_init(&bo->vram_link);
 	spin_unlock(&v->lock);
-	mutex_unlock(&v->evict_lock);
+}
+
+/**
+ * vprime_vram_module_init - create the workqueue evictions drop references on
+ *
+ * Returns: 0 or -ENOMEM.
+ */
+int vprime_vram_module_init(void)
+{
+	vprime_vram_wq = alloc_workqueue("vprime_vram", WQ_UNBOUND, 0);
+	return vprime_vram_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * vprime_vram_module_exit - drop the references evictions left to the
+ *	workqueue, and destroy it
+ */
+void vprime_vram_module_exit(void)
+{
+	destroy_workqueue(vprime_vram_wq);
 }
 
 /* Whether page @i extends [start, start + len) within @c's segment limits. */

@@ -9,7 +9,6 @@
 #include <linux/atomic.h>
 #include <linux/dma-direction.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -24,8 +23,6 @@ struct vprime_storage;
  * struct vprime_vram - an instance's device-local memory
  * @lock: protects @free, @used, @lru and each object's &vprime_bo.vram_link
  *	and &vprime_bo.vram_tried
- * @evict_lock: held while an object is evicted, and by an object's release
- *	(vprime_vram_bo_gone()), so that an object being evicted outlives it
  * @pages: the pool, reserved when the instance is created
  * @free: one bit per page of @pages, set while it is free
  * @num_pages: the pool's size
@@ -39,7 +36,6 @@ struct vprime_storage;
  */
 struct vprime_vram {
 	spinlock_t lock; /* protects free, used, lru, vram_link, vram_tried */
-	struct mutex evict_lock; /* serialises eviction and object release */
 	struct page **pages;
 	unsigned long *free;
 	unsigned long num_pages;
@@ -59,7 +55,10 @@ bool vprime_vram_is_peer(struct vprime_device *owner, struct vprime_device *impo
 int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s);
 void vprime_vram_free(struct vprime_bo *bo, struct vprime_storage *s);
 void vprime_vram_touch(struct vprime_bo *bo);
+void vprime_vram_bo_init(struct vprime_bo *bo);
 void vprime_vram_bo_gone(struct vprime_bo *bo);
+int vprime_vram_module_init(void);
+void vprime_vram_module_exit(void);
 struct sg_table *vprime_vram_map_peer(struct vprime_bo *bo, struct device *dev,
 				      const struct vprime_constraints *c,
 				      enum dma_data_direction dir);
