@@ -471,6 +471,81 @@ static void test_create_vram(void)
 	close(c.fd);
 }
 
+/* evict-victim-enomem: a victim whose move fails is skipped, not fatal */
+
+static uint32_t map_placed(int fd, uint32_t h)
+{
+	uint32_t placement = 0;
+
+	vt_assert_eq(vprime_gem_try_map(fd, h, NULL, NULL, &placement), 0);
+	vprime_gem_unmap(fd, h);
+	return placement;
+}
+
+static void test_evict_victim_enomem(void)
+{
+	const int storage_alloc = point_index("storage_alloc");
+	const int migrate_copy = point_index("migrate_copy");
+	const int vram_alloc = point_index("vram_alloc");
+	int v = -1, fd, checked = 0;
+	struct nth_state st;
+	long n;
+
+	for (int i = 0; i < vprime_num_devices() && v < 0; i++)
+		if (vprime_limits(i).vram_mb)
+			v = i;
+	vt_require_f(v >= 0, "needs an instance with VRAM (the parameter vram_mb)\n");
+	fd = vprime_open(v, VPRIME_NODE_RENDER);
+	nth_open();
+	for (n = 1; n <= MAX_SWEEP; n++) {
+		long room = vprime_debugfs_counter(v, "vram_size") -
+			    vprime_debugfs_counter(v, "vram_used");
+		uint64_t size = ((uint64_t)room / 2) & ~(uint64_t)(VT_PAGE - 1);
+		uint32_t hs[2], h, placement = 0, p0, p1;
+		bool in_victim;
+		int err;
+
+		/* VRAM full of two idle buffers, the first the least recently used. */
+		vt_require_f(size >= 16 * VT_PAGE, "vprime.%d has only %ld bytes of VRAM free\n",
+			     v, room);
+		for (int i = 0; i < 2; i++) {
+			hs[i] = vprime_gem_create(fd, size);
+			vt_assert_eq(map_placed(fd, hs[i]), VPRIME_PLACEMENT_VRAM);
+		}
+		h = vprime_gem_create(fd, size);
+		nth_arm(n);
+		err = vprime_gem_try_map(fd, h, NULL, NULL, &placement);
+		nth_read(&st);
+		nth_arm(-1);
+		/* The object's own storage comes before vram_alloc, a victim's after. */
+		in_victim = (st.failed == storage_alloc || st.failed == migrate_copy) &&
+			    st.point_hits[vram_alloc] > 0;
+		if (in_victim) {
+			vtest_info("hit %ld: %s failed in a victim's move: errno %d, placement %u\n",
+				   n, points[st.failed], err, placement);
+			vt_assert_f(!err, "a victim's failed move failed the map: %s\n",
+				    strerror(err));
+			vt_assert_eq(placement, VPRIME_PLACEMENT_VRAM);
+			/* The other victim went instead. */
+			p0 = vprime_gem_info(fd, hs[0]).placement;
+			p1 = vprime_gem_info(fd, hs[1]).placement;
+			vt_assert_f((p0 == VPRIME_PLACEMENT_VRAM && p1 == VPRIME_PLACEMENT_SYSTEM) ||
+				    (p0 == VPRIME_PLACEMENT_SYSTEM && p1 == VPRIME_PLACEMENT_VRAM),
+				    "victims in placements %u and %u\n", p0, p1);
+			checked++;
+		}
+		if (!err)
+			vprime_gem_unmap(fd, h);
+		gem_close(fd, h);
+		gem_close(fd, hs[0]);
+		gem_close(fd, hs[1]);
+		if (st.failed < 0)
+			break;
+	}
+	vt_assert_f(checked > 0, "no hit failed in a victim's move\n");
+	close(fd);
+}
+
 /* export: PRIME_HANDLE_TO_FD and a first CPU access through the dma-buf */
 
 struct export_ctx {
@@ -1389,6 +1464,9 @@ static const struct vtest tests[] = {
 	      test_create),
 	VTEST("create-vram", "GEM_CREATE and the first write on an instance with VRAM: each "
 	      "failure is SIGBUS, nothing leaks", test_create_vram),
+	VTEST("evict-victim-enomem", "A victim whose move fails for want of memory is "
+	      "skipped: the next one is evicted and the map succeeds in VRAM.",
+	      test_evict_victim_enomem),
 	VTEST("export", "PRIME export and the first CPU access through the dma-buf", test_export),
 	VTEST("import", "PRIME import from another instance and from vgem, and its map",
 	      test_import),

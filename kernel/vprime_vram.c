@@ -256,7 +256,13 @@ static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo, bo
 			dma_resv_unlock(victim->base.resv);
 		}
 		vprime_vram_put_victim(victim);
-		if (ret != -EBUSY && ret != -EAGAIN && ret != -ETIME && ret != -ENOSPC)
+		/*
+		 * A victim that cannot go, whatever the reason (busy, fences
+		 * that stayed, no memory for its move), is skipped: the next
+		 * one may go, and when none can the caller places the object
+		 * elsewhere. Only a fatal signal stops the walk.
+		 */
+		if (!ret || ret == -EINTR)
 			return ret;
 		spin_lock(&v->lock);
 	}
@@ -270,8 +276,7 @@ static int vprime_vram_evict_one(struct vprime_vram *v, struct vprime_bo *bo, bo
  * @s: out: the storage, its @pages array and size already set
  *
  * Returns: 0; -ENOSPC when VRAM is full of objects that cannot be evicted
- * (the caller then places the object elsewhere);
- * -EINTR on a fatal signal; -ENOMEM when an evicted object found no memory.
+ * (the caller then places the object elsewhere); -EINTR on a fatal signal.
  */
 int vprime_vram_alloc(struct vprime_bo *bo, struct vprime_storage *s)
 {
