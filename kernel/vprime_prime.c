@@ -332,7 +332,17 @@ static void vprime_import_invalidate(struct dma_buf_attachment *attach)
 }
 
 static const struct dma_buf_attach_ops vprime_importer_ops = {
-	/* vprime reads only the DMA addresses of an import's mapping. */
+	/*
+	 * Peer-to-peer mappings (no struct pages) are accepted: vprime reads
+	 * only the DMA addresses and lengths of an import's mapping (GEM_MAP's
+	 * segments, check_foreign_mapping()), never sg_page(); its jobs reach
+	 * an import through dma_buf_vmap(), not through the mapping. This is
+	 * what lets a vprime exporter map its VRAM in place for a peer
+	 * (attach_reaches_vram() also wants the exporter's p2p mask to name
+	 * the importer). A foreign exporter decides by its own rules (amdgpu
+	 * by pci_p2pdma_distance()), which a platform device like vprime's
+	 * does not pass, so it maps system memory for vprime as before.
+	 */
 	.allow_peer2peer = true,
 	VPRIME_IMPORTER_INVALIDATE(vprime_import_invalidate)
 };
