@@ -79,6 +79,7 @@ static int vprime_vram_reserve(struct vprime_vram *v)
 			continue;
 		}
 		split_page(block, order);
+		v->top = max(v->top, page_to_phys(block) + (PAGE_SIZE << order) - 1);
 		for (j = 0; j < (1UL << order); j++, i++) {
 			v->pages[i] = block + j;
 			set_page_private(v->pages[i], i);
@@ -129,12 +130,17 @@ int vprime_vram_init(struct vprime_device *vdev, unsigned int mb, u32 peers)
  * @num_pages: its size
  *
  * Returns: true when the instance has VRAM at least that large, and no
- * device needs the object contiguous or cannot reach VRAM.
+ * device needs the object contiguous, cannot reach VRAM, or has a DMA mask
+ * below the pool's highest address (the pool is taken below 4 GiB, but
+ * GFP_DMA32 means nothing where there is no ZONE_DMA32).
  */
 bool vprime_vram_usable(struct vprime_device *vdev, const struct vprime_constraints *c,
 			unsigned long num_pages)
 {
-	return vdev->vram.num_pages >= num_pages && !c->contiguous && !c->no_vram;
+	const struct vprime_vram *v = &vdev->vram;
+
+	return v->num_pages >= num_pages && !c->contiguous && !c->no_vram &&
+	       c->dma_mask >= v->top;
 }
 
 /**

@@ -26,6 +26,8 @@ struct vprime_storage;
  * @pages: the pool, reserved when the instance is created
  * @free: one bit per page of @pages, set while it is free
  * @num_pages: the pool's size
+ * @top: the highest address in the pool, which a device's DMA mask must
+ *	reach
  * @used: its pages that objects hold
  * @lru: the objects with storage here, least recently used first
  * @evict_seq: counts evictions, to mark the objects one pass has tried
@@ -39,6 +41,7 @@ struct vprime_vram {
 	struct page **pages;
 	unsigned long *free;
 	unsigned long num_pages;
+	phys_addr_t top;
 	unsigned long used;
 	struct list_head lru;
 	u64 evict_seq;
