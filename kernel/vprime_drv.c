@@ -52,6 +52,7 @@
 #include "vprime_drv.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
+#include "vprime_sched.h"
 #include "include/uapi/drm/vprime_drm.h"
 
 static unsigned int num_devices = 2;

@@ -27,8 +27,9 @@
 #include <drm/drm_fourcc.h>
 #include <drm/drm_gem.h>
 
+#include "vprime_cmd.h"
 #include "vprime_compat.h"
-#include "vprime_job.h"
+#include "vprime_sched.h"
 #include "vprime_kms.h"
 
 static unsigned int format_cpp(u32 format)
