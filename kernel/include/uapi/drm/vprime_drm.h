@@ -309,10 +309,12 @@ struct drm_vprime_submit_bo {
  */
 #define VPRIME_CMD_CHECKSUM		3
 /**
- * define VPRIME_CMD_HANG - a command that never completes, as a faulty
- * shader would: the job times out and its fence carries -ETIMEDOUT. It uses
- * no field; the job still needs a buffer. Refused with -EOPNOTSUPP when the
- * device's jobs have no timeout (module parameter job_timeout_ms=0).
+ * define VPRIME_CMD_HANG - a command that never completes
+ *
+ * As a faulty shader would: the job times out and its fence carries
+ * -ETIMEDOUT. It uses no field; the job still needs a buffer. Refused with
+ * -EOPNOTSUPP when the device's jobs have no timeout (module parameter
+ * job_timeout_ms=0).
  */
 #define VPRIME_CMD_HANG			4
 
