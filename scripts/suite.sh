@@ -140,6 +140,12 @@ host_checks() {
 		record "$1" fail checkpatch "$(grep -cE ': (ERROR|WARNING|CHECK):' "$out") findings, see $out"
 		grep -E ': (ERROR|WARNING|CHECK):' "$out" | head -n 20 >&2
 	fi
+	# docs/uapi.md is generated from the uapi header's kernel-doc.
+	if "$VPRIME_TOP/scripts/gen-uapi-doc" --check > "$RESULTS/host/uapi-doc.log" 2>&1; then
+		record "$1" pass uapi-doc
+	else
+		record "$1" fail uapi-doc "$(tail -n 1 "$RESULTS/host/uapi-doc.log")"
+	fi
 }
 
 # selected NAME: whether -t asked for this test (or nothing was asked).
