@@ -99,7 +99,10 @@ static int job_get_bos(struct vprime_job *job, struct drm_file *file,
 			ret = -ENOENT;
 			break;
 		}
-		/* One object twice, by one handle or two, would deadlock the locking. */
+		/*
+		 * One object twice, by one handle or two, is refused here: its
+		 * reservation lock would give -EALREADY, and its fence slots twice.
+		 */
 		for (j = 0; j < i && !ret; j++)
 			if (job->bos[j].obj == bo->obj)
 				ret = -EINVAL;
