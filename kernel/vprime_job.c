@@ -101,7 +101,7 @@ static int job_get_bos(struct vprime_job *job, struct drm_file *file,
 		}
 		/*
 		 * One object twice, by one handle or two, is refused here: its
-		 * reservation lock would give -EALREADY, and its fence slots twice.
+		 * reservation lock would give -EALREADY the second time.
 		 */
 		for (j = 0; j < i && !ret; j++)
 			if (job->bos[j].obj == bo->obj)
