@@ -24,9 +24,9 @@
  * Fast paths, each giving the bytes the per-pixel conversion would: a
  * fill stores its colour, converted once, with memset() when its bytes are
  * equal, else memset16()/memset64(); a copy between formats with the same
- * channels is a memcpy() (ARGB8888, ABGR8888, RGB565), or a copy that sets
- * the X or A byte to 0xff when either side is an X format (an X byte is
- * written as 0xff, an X pixel is read as opaque). Any other pair converts
+ * channels copies the bytes as they are (ARGB8888, ABGR8888, RGB565), or
+ * sets the X or A byte to 0xff when either side is an X format (an X byte
+ * is written as 0xff, an X pixel is read as opaque), eight bytes at a time. Any other pair converts
  * a line at a time through ARGB8888, the formats chosen once a line.
  */
 
@@ -332,32 +332,39 @@ static void convert_pixels(u8 *d, u32 dst_format, const u8 *s, u32 src_format, s
 }
 
 /*
- * 32-bit pixels copied with their byte 3 (X or A) set to 0xff: two pixels
- * a word, four words a round, loads before stores, as memcpy() does.
+ * Copy @len bytes, OR-ing @mask into each 8-byte word: 0, or byte 3 of
+ * both 32-bit pixels of a word (then @len is a multiple of 4). Four words
+ * a round, loads before stores, as memcpy_orig does. Not memcpy() itself:
+ * before 6.2 it is `rep movsb` on a CPU with ERMS, which QEMU's TCG
+ * emulates a byte at a time (17 MiB/s in the test VM).
  */
-static void copy_opaque(u8 *d, const u8 *s, size_t n)
+static void copy_run(u8 *d, const u8 *s, size_t len, u64 mask)
 {
-	const u64 x2 = 0xff000000ff000000ull;
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i += 8) {
-		u64 a = get_unaligned_le64(s + 4 * i), b = get_unaligned_le64(s + 4 * i + 8);
-		u64 c = get_unaligned_le64(s + 4 * i + 16), e = get_unaligned_le64(s + 4 * i + 24);
+	for (i = 0; i + 32 <= len; i += 32) {
+		u64 a = get_unaligned_le64(s + i), b = get_unaligned_le64(s + i + 8);
+		u64 c = get_unaligned_le64(s + i + 16), e = get_unaligned_le64(s + i + 24);
 
-		put_unaligned_le64(a | x2, d + 4 * i);
-		put_unaligned_le64(b | x2, d + 4 * i + 8);
-		put_unaligned_le64(c | x2, d + 4 * i + 16);
-		put_unaligned_le64(e | x2, d + 4 * i + 24);
+		put_unaligned_le64(a | mask, d + i);
+		put_unaligned_le64(b | mask, d + i + 8);
+		put_unaligned_le64(c | mask, d + i + 16);
+		put_unaligned_le64(e | mask, d + i + 24);
 	}
-	for (; i + 2 <= n; i += 2)
-		put_unaligned_le64(get_unaligned_le64(s + 4 * i) | x2, d + 4 * i);
-	if (i < n)
-		put_unaligned_le32(get_unaligned_le32(s + 4 * i) | 0xff000000, d + 4 * i);
+	for (; i + 8 <= len; i += 8)
+		put_unaligned_le64(get_unaligned_le64(s + i) | mask, d + i);
+	if (i + 4 <= len) {
+		put_unaligned_le32(get_unaligned_le32(s + i) | (u32)mask, d + i);
+		i += 4;
+	}
+	/* An RGB565 pixel, copied as it is. */
+	if (i < len)
+		memcpy(d + i, s + i, len - i);
 }
 
 enum copy_kind {
 	COPY_CONVERT,	/* through ARGB8888 */
-	COPY_BYTES,	/* memcpy() */
+	COPY_BYTES,	/* as they are */
 	COPY_OPAQUE,	/* 32 bits, byte 3 set to 0xff */
 };
 
@@ -448,10 +455,11 @@ static int copy(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 			return -ECANCELED;
 		switch (kind) {
 		case COPY_BYTES:
-			memcpy(d + y * dpitch, s + y * spitch, drow * n);
+			copy_run(d + y * dpitch, s + y * spitch, drow * n, 0);
 			break;
 		case COPY_OPAQUE:
-			copy_opaque(d + y * dpitch, s + y * spitch, px);
+			copy_run(d + y * dpitch, s + y * spitch, drow * n,
+				 0xff000000ff000000ull);
 			break;
 		default:
 			convert_pixels(d + y * dpitch, df, s + y * spitch, sf, px);
