@@ -111,10 +111,11 @@ static void vprime_bo_zap_cpu_mappings(struct vprime_bo *bo)
 
 /*
  * Allocate storage for @bo in @placement, charged to the device's memory
- * limit (-ENOSPC past it) and to the caller's memory cgroup.
+ * limit (-ENOSPC past it) and to the caller's memory cgroup; zeroed unless
+ * a move copies over all of it (@zero false).
  */
 static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *s,
-				   u32 placement)
+				   u32 placement, bool zero)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	int ret;
@@ -126,7 +127,7 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 		goto err;
 	}
 	atomic64_add(bo->base.size, &vdev->storage_bytes);
-	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo));
+	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo), zero);
 	if (ret)
 		goto err_uncharge;
 	atomic64_inc(&vdev->stats.allocations);
@@ -164,7 +165,8 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 
 	if (!dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP))
 		return -EAGAIN;
-	ret = vprime_bo_alloc_storage(bo, &moved, placement);
+	/* Not zeroed: every page is copied over before the storage is seen. */
+	ret = vprime_bo_alloc_storage(bo, &moved, placement, false);
 	if (ret)
 		return ret;
 	/* A copy engine would fail for want of resources. */
@@ -226,7 +228,7 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 			vprime_bo_ask_to_unmap_locked(bo);
 		return ret ?: vprime_bo_move_locked(bo, placement);
 	}
-	return vprime_bo_alloc_storage(bo, &bo->storage, placement);
+	return vprime_bo_alloc_storage(bo, &bo->storage, placement, true);
 }
 
 /**
