@@ -54,7 +54,7 @@
 #define W		1024
 #define H		768
 
-#define MAX_PLANES	3
+#define MAX_PLANES	4
 /*
  * How long an event or a CRC may take before a subtest gives up. They bound
  * waits and assert no timing: the vblank timer and the composer run in an
@@ -340,6 +340,8 @@ struct ref_plane {
 	uint32_t rotation;	/* DRM_MODE_ROTATE_*, maybe with DRM_MODE_REFLECT_X/Y */
 	enum ycbcr_encoding encoding;	/* NV12's conversion */
 	enum ycbcr_range range;
+	bool set_zpos;		/* set "zpos" to @zpos; otherwise leave it */
+	uint32_t zpos;
 };
 
 /* A plane with the properties' defaults: opaque, pre-multiplied, unrotated. */
@@ -572,6 +574,8 @@ static struct kms_plane_setup setup_of(const struct ref_plane *p)
 	if (p->range != YCBCR_LIMITED)
 		s.props[k++] = (struct kms_prop){ .name = "COLOR_RANGE",
 						  .enum_name = range_names[p->range] };
+	if (p->set_zpos)
+		s.props[k++] = (struct kms_prop){ .name = "zpos", .value = p->zpos };
 	return s;
 }
 
@@ -838,6 +842,197 @@ static void test_planes_blend(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(blend_cases); i++)
 		vtest_dynamic(blend_cases[i].name, blend_run, (void *)&blend_cases[i]);
+}
+
+/* planes-per-crtc, planes-four */
+
+/* vprime's num_overlays parameter; fails when the module has none. */
+static unsigned int num_overlays_param(void)
+{
+	FILE *f = fopen("/sys/module/vprime/parameters/num_overlays", "r");
+	unsigned int n = 0;
+	int ok;
+
+	vt_assert_f(f, "vprime has no num_overlays parameter: %m\n");
+	ok = fscanf(f, "%u", &n) == 1;
+	fclose(f);
+	vt_assert_f(ok, "num_overlays is not a number\n");
+	return n;
+}
+
+/* Plane @plane's "zpos": its value, range and whether it is immutable. */
+struct zpos_prop {
+	uint64_t value, min, max;
+	bool immutable;
+};
+
+static struct zpos_prop plane_zpos(int fd, uint32_t plane)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, plane,
+								    DRM_MODE_OBJECT_PLANE);
+	struct zpos_prop z = { 0 };
+	bool found = false;
+
+	vt_assert_f(props, "properties of plane %u: %m\n", plane);
+	for (uint32_t i = 0; i < props->count_props && !found; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, "zpos")) {
+			found = true;
+			vt_assert_f(p->count_values == 2 &&
+				    (p->flags & (DRM_MODE_PROP_RANGE | DRM_MODE_PROP_SIGNED_RANGE)),
+				    "plane %u: zpos is not a range\n", plane);
+			z.value = props->prop_values[i];
+			z.min = p->values[0];
+			z.max = p->values[1];
+			z.immutable = p->flags & DRM_MODE_PROP_IMMUTABLE;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	vt_assert_f(found, "plane %u has no zpos\n", plane);
+	return z;
+}
+
+/* A TEST_ONLY atomic commit that sets plane property @name alone: 0 or -errno. */
+static int try_plane_prop(int fd, uint32_t plane, const char *name, uint64_t value)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	vt_assert(req);
+	vt_assert(drmModeAtomicAddProperty(req, plane,
+					   kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name),
+					   value) > 0);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_TEST_ONLY, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+/*
+ * Every CRTC of vprime.0 has one primary, num_overlays overlays (at least
+ * two by default: four planes) and one cursor. The primary's and the
+ * overlays' zpos is settable over 0..num_overlays, starting at 0 for the
+ * primary and 1..num_overlays for the overlays, each once; the cursor's is
+ * num_overlays + 1, immutable. Every overlay blends like the first one.
+ */
+static void test_planes_per_crtc(void)
+{
+	int fd = open_card();
+	unsigned int n = num_overlays_param();
+	drmModeRes *res;
+
+	vt_assert_eq(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1), 0);
+	vt_assert_f(n >= 2, "num_overlays is %u: fewer than four planes per CRTC\n", n);
+	res = drmModeGetResources(fd);
+	vt_assert(res && res->count_crtcs >= 1);
+	for (int c = 0; c < res->count_crtcs; c++) {
+		uint32_t primary = kms_plane_id(fd, c, KMS_PLANE_PRIMARY);
+		uint32_t cursor = kms_plane_id(fd, c, KMS_PLANE_CURSOR);
+		uint64_t seen = 0;
+		struct zpos_prop z;
+		unsigned int k;
+
+		vt_assert_f(primary && cursor, "CRTC %d: no primary or no cursor\n", c);
+		vt_assert_eq(kms_plane_id_nth(fd, c, KMS_PLANE_PRIMARY, 1), 0);
+		vt_assert_eq(kms_plane_id_nth(fd, c, KMS_PLANE_CURSOR, 1), 0);
+		z = plane_zpos(fd, primary);
+		vt_assert_f(!z.immutable && z.value == 0 && z.min == 0 && z.max == n,
+			    "CRTC %d primary: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64 "%s\n",
+			    c, z.value, z.min, z.max, z.immutable ? " immutable" : "");
+		for (k = 0; kms_plane_id_nth(fd, c, KMS_PLANE_OVERLAY, k); k++) {
+			uint32_t ovl = kms_plane_id_nth(fd, c, KMS_PLANE_OVERLAY, k);
+			drmModePlane *pl = drmModeGetPlane(fd, ovl);
+
+			z = plane_zpos(fd, ovl);
+			vt_assert_f(!z.immutable && z.min == 0 && z.max == n && z.value >= 1 &&
+				    z.value <= n && !(seen & (1ull << z.value)),
+				    "CRTC %d overlay %u: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64
+				    "%s\n", c, k, z.value, z.min, z.max,
+				    z.immutable ? " immutable" : "");
+			seen |= 1ull << z.value;
+			vt_assert(pl);
+			vt_assert_eq(pl->possible_crtcs, 1u << c);
+			drmModeFreePlane(pl);
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "alpha");
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "pixel blend mode");
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "rotation");
+			/* The core checks the range: past it is -EINVAL. */
+			vt_assert_eq(try_plane_prop(fd, ovl, "zpos", n), 0);
+			vt_assert_eq(try_plane_prop(fd, ovl, "zpos", n + 1), -EINVAL);
+		}
+		vt_assert_f(k == n, "CRTC %d has %u overlays, num_overlays is %u\n", c, k, n);
+		z = plane_zpos(fd, cursor);
+		vt_assert_f(z.immutable && z.value == n + 1 && z.min == n + 1 && z.max == n + 1,
+			    "CRTC %d cursor: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64 "%s\n",
+			    c, z.value, z.min, z.max, z.immutable ? "" : " not immutable");
+	}
+	drmModeFreeResources(res);
+	close(fd);
+}
+
+/*
+ * Four planes at once: the primary, two overlays that overlap (one with
+ * plane alpha, pre-multiplied, one with per-pixel alpha, coverage) and the
+ * cursor over both, captured through writeback and compared with the
+ * reference (±2: up to three blends a pixel); then the overlays' zpos
+ * swapped, so the second shows under the first, and back again.
+ */
+static void test_planes_four(void)
+{
+	struct fb primary, ovl_a, ovl_b, cursor;
+	struct ref_plane p[4], swapped[4];
+	int fd = open_card();
+
+	vt_assert_f(kms_plane_id_nth(fd, kms_capture_crtc_index(fd, W, H), KMS_PLANE_OVERLAY,
+				     1), "the CRTC has fewer than two overlays\n");
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
+	fb_fill(&primary, 0x4b1, false);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 400, 300, &ovl_a);
+	fb_fill(&ovl_a, 0xa0a, true);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 360, 240, &ovl_b);
+	fb_fill(&ovl_b, 0xb0b, true);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0xc0c, true);
+
+	p[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
+	p[1] = plane_at(KMS_PLANE_OVERLAY, &ovl_a, 100, 80);
+	p[1].alpha = 0xc000;
+	p[1].set_zpos = true;
+	p[1].zpos = 1;
+	p[2] = plane_at(KMS_PLANE_OVERLAY, &ovl_b, 380, 260);
+	p[2].blend = BLEND_COVERAGE;
+	p[2].set_zpos = true;
+	p[2].zpos = 2;
+	p[3] = plane_at(KMS_PLANE_CURSOR, &cursor, 440, 320);
+	capture_compare(fd, p, 4, 2, "four planes");
+
+	/* The reference blends bottom first: b (zpos 1) now comes before a (2). */
+	swapped[0] = p[0];
+	swapped[1] = p[2];
+	swapped[1].zpos = 1;
+	swapped[2] = p[1];
+	swapped[2].zpos = 2;
+	swapped[3] = p[3];
+	/* The library puts the n-th setup of a type on the n-th plane: keep a first. */
+	{
+		struct kms_plane_setup setups[4] = {
+			setup_of(&p[0]), setup_of(&swapped[2]), setup_of(&swapped[1]),
+			setup_of(&p[3]),
+		};
+		struct kms_capture cap;
+
+		kms_capture_planes(fd, setups, 4, W, H, &cap);
+		compare_capture_color(&cap, swapped, 4, NULL, 2, "the overlays' zpos swapped");
+		kms_capture_release(fd, &cap);
+	}
+	capture_compare(fd, p, 4, 2, "the zpos back");
+
+	fb_release(fd, &cursor);
+	fb_release(fd, &ovl_b);
+	fb_release(fd, &ovl_a);
+	fb_release(fd, &primary);
+	close(fd);
 }
 
 /* formats */
@@ -2908,6 +3103,15 @@ static const struct vtest tests[] = {
 	VTEST("planes-blend", "Primary, overlay with per-pixel and plane alpha in each blend "
 	      "mode, and cursor, partly off screen: the composition matches the uapi's "
 	      "blend equations within ±1 per blend.", test_planes_blend),
+	VTEST("planes-per-crtc", "Each CRTC has a primary, num_overlays overlays (two or "
+	      "more: four planes) and a cursor; zpos is settable over 0..num_overlays for "
+	      "the primary (0) and the overlays (1..num_overlays, once each), past it "
+	      "-EINVAL, and the cursor's is num_overlays + 1, immutable.",
+	      test_planes_per_crtc),
+	VTEST("planes-four", "Primary, two overlapping overlays (plane alpha, coverage) and "
+	      "the cursor in one commit, then the overlays' zpos swapped and back: each "
+	      "frame written back matches the reference composition (±2).",
+	      test_planes_four),
 	VTEST("formats", "The primary plane in each of its formats (NV12 when listed, "
 	      "BT.601 limited range): the composition matches the conversion (±1).",
 	      test_formats),
