@@ -2997,6 +2997,130 @@ static void test_cursor_async(void)
 	close(fd);
 }
 
+/* cursor-vs-flips */
+
+#define CURSOR_VS_FLIPS	60
+
+/*
+ * One nonblocking atomic page flip of @o's primary plane to @fb_id with an
+ * event carrying @data, made again while the core says the previous one is
+ * still busy (-EBUSY), as IGT's flip_nonblocking() does.
+ */
+static void flip_primary_nonblocking(int fd, const struct kms_output *o, uint32_t plane,
+				     uint32_t fb_id, void *data)
+{
+	int ret;
+
+	do {
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		vt_assert(req);
+		vt_assert(drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane,
+						   DRM_MODE_OBJECT_PLANE, "FB_ID"), fb_id) > 0);
+		vt_assert(drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane,
+						   DRM_MODE_OBJECT_PLANE, "CRTC_ID"), o->crtc) > 0);
+		ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+					  DRM_MODE_PAGE_FLIP_EVENT, data) ? -errno : 0;
+		drmModeAtomicFree(req);
+	} while (ret == -EBUSY);
+	vt_assert_f(ret == 0, "nonblocking flip: %s\n", strerror(-ret));
+}
+
+/*
+ * kms_cursor_legacy's cursorA-vs-flipA-atomic, bounded: a child moves the
+ * visible cursor back and forth without pause (async updates, on the same
+ * file) while the parent makes 60 nonblocking atomic flips of the primary
+ * with events, each after the previous one's event. Every flip gets exactly
+ * one event, in order; every move was an async update (debugfs); the frame
+ * written back afterwards shows the last fb and the cursor where the last
+ * move put it.
+ */
+static void test_cursor_vs_flips(void)
+{
+	struct flip flips[CURSOR_VS_FLIPS] = {};
+	volatile long *shared;	/* [0]: stop; [1]: moves made; [2]: the last x = y */
+	struct ref_plane planes[2];
+	struct fb primary[2], cursor;
+	struct kms_capture cap;
+	struct kms_output out;
+	unsigned int prev_seq;
+	uint32_t cap_fb, plane;
+	int fd = open_card(), status;
+	double prev_ts;
+	drmVBlank vbl;
+	long before;
+	pid_t child;
+
+	flip_events_total = 0;
+	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
+		     "vprime.0 has no output with writeback at %dx%d\n", W, H);
+	plane = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary[i]);
+		fb_fill(&primary[i], 0xcf0 + i, false);
+	}
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0xcf2, true);
+	cap_fb = capture_buffer(fd, &cap);
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary[0], 0, 0);
+	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor, 128, 128);
+	light_with_writeback(fd, &out, planes, 2);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	vt_assert(shared != MAP_FAILED);
+	shared[0] = shared[1] = 0;
+	shared[2] = 128;
+
+	before = async_updates(out.crtc_index);
+	child = fork();
+	vt_assert(child >= 0);
+	if (child == 0) {
+		long n = 0;
+
+		while (!shared[0]) {
+			int32_t at = n & 64 ? 192 : 128;
+
+			if (drmModeMoveCursor(fd, out.crtc, at, at))
+				_exit(1);
+			shared[2] = at;
+			shared[1] = ++n;
+		}
+		_exit(0);
+	}
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	for (int i = 0; i < CURSOR_VS_FLIPS; i++) {
+		flip_primary_nonblocking(fd, &out, plane, primary[(i + 1) % 2].fb_id, &flips[i]);
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	shared[0] = 1;
+	vt_assert_eq(waitpid(child, &status, 0), child);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "a cursor move failed in the child (status 0x%x)\n", status);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+	vtest_info("%ld cursor moves during %d flips over %u vblanks\n", shared[1],
+		   CURSOR_VS_FLIPS, flips[CURSOR_VS_FLIPS - 1].seq - vbl.reply.sequence);
+	vt_assert_eq(async_updates(out.crtc_index) - before, shared[1]);
+
+	/* The last flip showed primary[0] (60 flips, from primary[0]). */
+	planes[0].fb = &primary[CURSOR_VS_FLIPS % 2];
+	planes[1].x = planes[1].y = shared[2];
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "after the flips and moves");
+
+	munmap((void *)shared, 4096);
+	kms_output_off(fd, &out);
+	vt_assert_eq(drmModeRmFB(fd, cap_fb), 0);
+	kms_capture_release(fd, &cap);
+	fb_release(fd, &cursor);
+	fb_release(fd, &primary[1]);
+	fb_release(fd, &primary[0]);
+	close(fd);
+}
+
 /* cursor-change-held-frame */
 
 #define HELD_FRAME_MS	3000
@@ -3157,6 +3281,11 @@ static const struct vtest tests[] = {
 	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
 	      "on the same CPU: every wait ends, one or more vblanks on.",
 	      test_vblank_on_off),
+	VTEST("cursor-vs-flips", "A child moves the visible cursor without pause (async "
+	      "updates) while 60 nonblocking atomic flips with events are made one after "
+	      "the other: one event per flip, in order, every move async, and the frame "
+	      "written back afterwards shows the last fb and the cursor's last place.",
+	      test_cursor_vs_flips),
 	VTEST("cursor-change-held-frame", "A writeback frame held in the compose queue "
 	      "(compose delay) while a flip and a new cursor image free the plane states it "
 	      "shows: the frame comes, right, and nothing freed is read.",
