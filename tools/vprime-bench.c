@@ -43,7 +43,7 @@
 #include "tool.h"
 
 #define MAX_REPS	32
-#define MAX_VALS	10
+#define MAX_VALS	12
 #define MiB		(1024.0 * 1024.0)
 #define SZ_64M		(64u << 20)
 #define FENCE_MS	10000
@@ -1189,7 +1189,8 @@ static int wait_fence(int fence)
  * it (the driver's nonblocking commit armed the event too late). vals[6]
  * and vals[7]: the median and the largest time from a flip's vblank to its
  * event being read (ms); vals[8]: the median time from the event being
- * read to the next commit being entered (ms); vals[9]: the frame (ms).
+ * read to the next commit being entered (ms); vals[9]: the frame (ms);
+ * vals[10] and vals[11]: the median and the largest commit ioctl (ms).
  */
 static int bench_compose(const struct target *t, double *vals, char *why, size_t len)
 {
@@ -1201,15 +1202,17 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 	int novl = t->planes - 2 > 0 ? t->planes - 2 : 0, ret;
 	double *lat = calloc(t->frames + 1, sizeof(double));
 	double *react = calloc(t->frames + 1, sizeof(double));
+	double *ioctl_ms = calloc(t->frames + 1, sizeof(double));
 	double period, prev_ts = 0, t_recv = 0;
 	uint32_t blob = 0;
 	int32_t fence = -1;
 	double t0 = 0;
 
 	memset(prim, 0, sizeof(prim));
-	if (!lat || !react) {
+	if (!lat || !react || !ioctl_ms) {
 		free(lat);
 		free(react);
+		free(ioctl_ms);
 		return -ENOMEM;
 	}
 	memset(wb, 0, sizeof(wb));
@@ -1299,6 +1302,7 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			break;
 		}
 		t_ret = now();
+		ioctl_ms[f] = (t_ret - t_commit) * 1e3;
 		drmModeAtomicFree(req);
 		req = NULL;
 		ret = wait_flip(k.fd, &flip);
@@ -1354,6 +1358,9 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		qsort(react, t->frames, sizeof(double), cmp_double);
 		vals[8] = react[t->frames / 2];
 		vals[9] = period * 1e3;
+		qsort(ioctl_ms + 1, t->frames, sizeof(double), cmp_double);
+		vals[10] = ioctl_ms[1 + t->frames / 2];
+		vals[11] = ioctl_ms[t->frames];
 	}
 	if (req)
 		drmModeAtomicFree(req);
@@ -1386,6 +1393,7 @@ out:
 	close(k.fd);
 	free(lat);
 	free(react);
+	free(ioctl_ms);
 	return ret;
 }
 
@@ -1750,7 +1758,7 @@ int main(int argc, char **argv)
 				v.frames = k.frames = vblank_frames;
 				v.flips_only = k.flips_only = true;
 				reps = 1;
-				run_reps(label, bench_compose, 10, t, 2, m);
+				run_reps(label, bench_compose, 12, t, 2, m);
 				reps = saved;
 				if (stats_of(&m[0][2]).ok)
 					snprintf(ev, sizeof(ev), "%.0f", stats_of(&m[0][2]).med);
@@ -1771,13 +1779,15 @@ int main(int argc, char **argv)
 							 "event read %.2f ms median, %.2f ms max after "
 							 "its vblank; the next commit %.2f ms median "
 							 "after that; frame %.2f ms), %.0f with the "
-							 "ioctl spanning it, %.0f with the ioctl "
-							 "returned before it (the driver's nonblocking "
-							 "commit late)", t[d]->name,
+							 "ioctl spanning it (the commit ioctl took "
+							 "%.2f ms median, %.2f ms max), %.0f with the "
+							 "ioctl returned before it (the driver's "
+							 "nonblocking commit late)", t[d]->name,
 							 stats_of(&m[d][1]).med, stats_of(&m[d][3]).med,
 							 stats_of(&m[d][6]).med, stats_of(&m[d][7]).med,
 							 stats_of(&m[d][8]).med, stats_of(&m[d][9]).med,
-							 stats_of(&m[d][4]).med, stats_of(&m[d][5]).med);
+							 stats_of(&m[d][4]).med, stats_of(&m[d][10]).med,
+							 stats_of(&m[d][11]).med, stats_of(&m[d][5]).med);
 			}
 		}
 	}
