@@ -79,6 +79,10 @@ static unsigned int num_crtcs = 1;
 module_param(num_crtcs, uint, 0444);
 MODULE_PARM_DESC(num_crtcs, "Display outputs (CRTCs) of each instance (1-4, default 1)");
 
+static unsigned int num_overlays = 2;
+module_param(num_overlays, uint, 0444);
+MODULE_PARM_DESC(num_overlays, "Overlay planes of each CRTC (0-6, default 2)");
+
 static unsigned int job_delay_ms[VPRIME_MAX_DEVICES];
 module_param_array(job_delay_ms, uint, NULL, 0444);
 MODULE_PARM_DESC(job_delay_ms, "Extra time each job of each instance takes, in ms (default 0)");
@@ -287,7 +291,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_devres;
 
-	ret = vprime_kms_init(vdev, num_crtcs);
+	ret = vprime_kms_init(vdev, num_crtcs, num_overlays);
 	if (ret)
 		goto err_devres;
 	ret = vprime_engine_init(vdev, job_delay_ms[index],
@@ -348,6 +352,11 @@ static int __init vprime_init(void)
 	}
 	if (num_crtcs < 1 || num_crtcs > VPRIME_MAX_CRTCS) {
 		pr_err("vprime: num_crtcs must be 1-%d, not %u\n", VPRIME_MAX_CRTCS, num_crtcs);
+		return -EINVAL;
+	}
+	if (num_overlays > VPRIME_MAX_OVERLAYS) {
+		pr_err("vprime: num_overlays must be 0-%d, not %u\n", VPRIME_MAX_OVERLAYS,
+		       num_overlays);
 		return -EINVAL;
 	}
 	if (vprime_check_params()) {

@@ -22,9 +22,13 @@
 
 struct vprime_device;
 
-/* The most CRTCs an instance has (num_crtcs), and planes per CRTC. */
+/*
+ * The most CRTCs an instance has (num_crtcs), overlay planes per CRTC
+ * (num_overlays), and planes per CRTC: a primary, the overlays, a cursor.
+ */
 #define VPRIME_MAX_CRTCS	4
-#define VPRIME_PLANES_PER_CRTC	3
+#define VPRIME_MAX_OVERLAYS	6
+#define VPRIME_MAX_PLANES_PER_CRTC	(VPRIME_MAX_OVERLAYS + 2)
 #define VPRIME_MAX_WIDTH	8192
 #define VPRIME_MAX_HEIGHT	8192
 #define VPRIME_CURSOR_MAX	512
@@ -74,7 +78,7 @@ struct vprime_wb_job {
 struct vprime_crtc_state {
 	struct drm_crtc_state base;
 	struct work_struct compose_work;
-	struct vprime_plane_state *planes[VPRIME_PLANES_PER_CRTC];
+	struct vprime_plane_state *planes[VPRIME_MAX_PLANES_PER_CRTC];
 	unsigned int num_planes;
 	struct vprime_wb_job *wb;
 	bool wb_pending;
@@ -158,7 +162,8 @@ static inline struct vprime_plane_state *to_vprime_plane_state(struct drm_plane_
 }
 
 /* vprime_kms.c */
-int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs);
+int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
+		    unsigned int num_overlays);
 void vprime_kms_fini(struct vprime_device *vdev);
 
 /* vprime_crtc.c */
@@ -167,7 +172,8 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 
 /* vprime_plane.c */
 struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
-				      unsigned int crtc_mask);
+				      unsigned int crtc_mask, unsigned int zpos,
+				      unsigned int max_zpos);
 
 /* vprime_connector.c */
 int vprime_connector_init(struct drm_device *drm, struct vprime_output *out);
