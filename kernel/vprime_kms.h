@@ -29,6 +29,8 @@ struct vprime_device;
 #define VPRIME_MAX_CRTCS	4
 #define VPRIME_MAX_OVERLAYS	6
 #define VPRIME_MAX_PLANES_PER_CRTC	(VPRIME_MAX_OVERLAYS + 2)
+/* A device has at most 32 planes (a u32 mask in the core). */
+static_assert(VPRIME_MAX_CRTCS * VPRIME_MAX_PLANES_PER_CRTC <= 32);
 #define VPRIME_MAX_WIDTH	8192
 #define VPRIME_MAX_HEIGHT	8192
 #define VPRIME_CURSOR_MAX	512
