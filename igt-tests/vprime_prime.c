@@ -573,6 +573,9 @@ static void test_dumb_map_import_invalid(void)
 	p = mmap(NULL, SZ + VT_PAGE, PROT_READ, MAP_SHARED, fd, off);
 	vt_assert_f(p == MAP_FAILED && errno == EINVAL,
 		    "mapping past the end of an import: %p, %m\n", p);
+	p = mmap(NULL, SZ, PROT_READ, MAP_PRIVATE, fd, off);
+	vt_assert_f(p == MAP_FAILED && errno == EINVAL,
+		    "private mapping of an import through MAP_DUMB: %p, %m\n", p);
 	p = mmap(NULL, SZ, PROT_READ, MAP_SHARED, fd, off);
 	vt_assert_f(p != MAP_FAILED, "read-only mapping of a read-only import: %m\n");
 	pattern_check(p, SZ, 0x7ead, "read-only MAP_DUMB view");
@@ -628,7 +631,8 @@ static const struct vtest tests[] = {
 	      "its writes (the DRM core's default refuses imports).", test_dumb_map_import),
 	VTEST("dumb-map-import-invalid", "MODE_MAP_DUMB: -ENOENT for unknown or closed "
 	      "handles; a read-only dma-buf cannot be mapped writable (-EACCES, by MAP_DUMB's "
-	      "offset or GEM_INFO's) nor made so by mprotect; past the end is -EINVAL.",
+	      "offset or GEM_INFO's) nor made so by mprotect; past the end and MAP_PRIVATE "
+	      "are -EINVAL.",
 	      test_dumb_map_import_invalid),
 };
 

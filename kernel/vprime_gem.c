@@ -482,7 +482,8 @@ static const struct vm_operations_struct vprime_gem_vm_ops = {
  * file's mode, not the dma-buf's, so a shared mapping of a read-only
  * dma-buf must not be writable (-EACCES) nor become so (VM_MAYWRITE
  * cleared), as through the dma-buf's own fd. An exporter without mmap gets
- * -ENODEV, mmap(2)'s word for a file that cannot be mapped.
+ * -ENODEV, mmap(2)'s word for a file that cannot be mapped. MAP_PRIVATE is
+ * -EINVAL, as for vprime's own objects, whatever the exporter would allow.
  */
 static int vprime_gem_mmap_imported(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
@@ -491,6 +492,8 @@ static int vprime_gem_mmap_imported(struct drm_gem_object *obj, struct vm_area_s
 
 	if (!dmabuf->ops->mmap)
 		return -ENODEV;
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
 	if ((vma->vm_flags & VM_MAYSHARE) && !(dmabuf->file->f_mode & FMODE_WRITE)) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
