@@ -140,6 +140,15 @@ static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsign
 #endif
 }
 
+static inline void vprime_compat_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /*
  * Since 6.2 the dma-buf core calls an exporter's vmap, and the GEM core a
  * driver's vmap, with the buffer's reservation lock held; before, vmap came

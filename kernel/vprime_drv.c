@@ -247,6 +247,7 @@ static const struct drm_driver vprime_driver = {
 	.ioctls = vprime_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
 	.dumb_create = vprime_gem_dumb_create,
+	.dumb_map_offset = vprime_gem_dumb_map_offset,
 	VPRIME_FBDEV_DRIVER_OPS
 	.gem_prime_import = vprime_gem_prime_import,
 	VPRIME_PRIME_FD_OPS

@@ -478,21 +478,47 @@ static const struct vm_operations_struct vprime_gem_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
-static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+/*
+ * An imported object is mapped by its exporter (dma_buf_mmap()), with no
+ * more rights than the dma-buf's own file gives: the VFS checked the DRM
+ * file's mode, not the dma-buf's, so a shared mapping of a read-only
+ * dma-buf must not be writable (-EACCES) nor become so (VM_MAYWRITE
+ * cleared), as through the dma-buf's own fd. An exporter without mmap gets
+ * -ENODEV, mmap(2)'s word for a file that cannot be mapped. MAP_PRIVATE is
+ * -EINVAL, as for vprime's own objects, whatever the exporter would allow.
+ */
+static int vprime_gem_mmap_imported(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
+	struct dma_buf *dmabuf = obj->import_attach->dmabuf;
 	int ret;
 
-	if (drm_gem_is_imported(obj)) {
-		/* The exporter maps its own memory; drop our vm_ops and the
-		 * reference drm_gem_mmap_obj() took for them.
-		 */
-		vma->vm_private_data = NULL;
-		vma->vm_ops = NULL;
-		ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
-		if (!ret)
-			drm_gem_object_put(obj);
-		return ret;
+	if (!dmabuf->ops->mmap)
+		return -ENODEV;
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	if ((vma->vm_flags & VM_MAYSHARE) && !(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vprime_compat_vm_flags_clear(vma, VM_MAYWRITE);
 	}
+	/*
+	 * The exporter maps its own memory; drop our vm_ops and the reference
+	 * drm_gem_mmap_obj() took for them. The GEM core wants VM_DONTEXPAND
+	 * on every mapping, whatever the exporter sets.
+	 */
+	vma->vm_private_data = NULL;
+	vma->vm_ops = NULL;
+	vprime_compat_vm_flags_set(vma, VM_DONTEXPAND);
+	ret = dma_buf_mmap(dmabuf, vma, 0);
+	if (!ret)
+		drm_gem_object_put(obj);
+	return ret;
+}
+
+static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	if (drm_gem_is_imported(obj))
+		return vprime_gem_mmap_imported(obj, vma);
 
 	/*
 	 * Pages are inserted by PFN, which a private (copy-on-write) mapping
@@ -787,6 +813,38 @@ int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 	args->pitch = pitch;
 	args->size = size;
 	return vprime_bo_create_with_handle(file, drm, size, &args->handle);
+}
+
+/**
+ * vprime_gem_dumb_map_offset - &drm_driver.dumb_map_offset: MODE_MAP_DUMB
+ * @file: the client
+ * @drm: the device
+ * @handle: one of @file's handles
+ * @offset: the object's fake mmap offset, out
+ *
+ * Unlike drm_gem_dumb_map_offset(), which refuses imported objects with
+ * -EINVAL (6.1 to 7.2), this gives an imported object's offset too: its
+ * mmap goes to the exporter (vprime_gem_mmap_imported()). Mesa's kms_swrast
+ * reads and writes the buffers it imports that way. Every object has its
+ * offset from creation on, so nothing is allocated here.
+ *
+ * Returns: 0, -ENOENT for an unknown handle, -ENODEV for an imported object
+ * whose exporter cannot mmap.
+ */
+int vprime_gem_dumb_map_offset(struct drm_file *file, struct drm_device *drm, u32 handle,
+			       u64 *offset)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+	int ret = 0;
+
+	if (!obj)
+		return -ENOENT;
+	if (drm_gem_is_imported(obj) && !obj->import_attach->dmabuf->ops->mmap)
+		ret = -ENODEV;
+	else
+		*offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+	return ret;
 }
 
 /*

@@ -80,6 +80,16 @@ get_weston() {
 		{ log "no Weston chroot: the weston test will fail"; WESTON_ROOT=""; }
 }
 
+# get_clients: sid's compositors and clients in a sid chroot (CLIENTS_ROOT),
+# if a clients/* test is selected (docs/clients.md). Without it those tests
+# fail and say so; the rest still runs.
+get_clients() {
+	CLIENTS_ROOT=""
+	test_plan | cut -f1 | grep -q '^clients/' || return 0
+	CLIENTS_ROOT=$(VPRIME_STEP=clients "$VPRIME_TOP/scripts/get-clients") ||
+		{ log "no clients chroot: the clients/* tests will fail"; CLIENTS_ROOT=""; }
+}
+
 # in_tree TAG NAME: whether kernel TAG ships NAME.ko itself, as the debug
 # kernels do vkms; then the VM loads it with -m instead of a build of ours.
 in_tree() {
@@ -219,15 +229,23 @@ dkms_check() {
 test_plan() {
 	local name cmd tag=${1:-}
 	while IFS=$'\t' read -r name cmd; do
+		# The clients/* tests take minutes per kernel (Weston's GL renderer
+		# under emulation): only when asked for, by -t or VPRIME_CLIENTS=1.
+		[[ $name != clients/* ]] || [ ${#filters[@]} -gt 0 ] || [ -n "${VPRIME_CLIENTS:-}" ] ||
+			continue
 		if selected "$name"; then
 			# The weston test runs Weston from its chroot (get_weston).
 			[ "$name" != weston ] || cmd="WESTON_ROOT=$(printf %q "${WESTON_ROOT:-}") $cmd"
+			# The clients/* tests run theirs from the clients chroot (get_clients).
+			[[ $name != clients/* ]] || cmd="CLIENTS_ROOT=$(printf %q "${CLIENTS_ROOT:-}") $cmd"
 			# The dkms test loads what dkms_check installed.
 			if [ "$name" = dkms ] && [ -n "$tag" ]; then
 				cmd="VPRIME_DKMS_KO=$(printf %q "${DKMS_KO[$tag]:-}") $cmd"
 				cmd="VPRIME_DKMS_WHY=$(printf %q "${DKMS_WHY[$tag]:-dkms-check did not run}") $cmd"
 				cmd="VPRIME_DKMS_SKIP=$(printf %q "${DKMS_SKIP[$tag]:-}") $cmd"
 			fi
+			# clients/kms-prime runs upstream IGT's kms_prime (get_igt).
+			[ "$name" != clients/kms-prime ] || cmd="IGT_ROOT=$(printf %q "${IGT_ROOT:-}") $cmd"
 			printf '%s\t%s%s\n' "$name" "$cmd" "$(subtest_args "$name")"
 		fi
 	done < <(python3 - "$BUILD" <<-'PY'
