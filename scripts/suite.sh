@@ -80,6 +80,16 @@ get_weston() {
 		{ log "no Weston chroot: the weston test will fail"; WESTON_ROOT=""; }
 }
 
+# get_clients: sid's compositors and clients in a sid chroot (CLIENTS_ROOT),
+# if a clients/* test is selected (docs/clients.md). Without it those tests
+# fail and say so; the rest still runs.
+get_clients() {
+	CLIENTS_ROOT=""
+	test_plan | cut -f1 | grep -q '^clients/' || return 0
+	CLIENTS_ROOT=$(VPRIME_STEP=clients "$VPRIME_TOP/scripts/get-clients") ||
+		{ log "no clients chroot: the clients/* tests will fail"; CLIENTS_ROOT=""; }
+}
+
 # in_tree TAG NAME: whether kernel TAG ships NAME.ko itself, as the debug
 # kernels do vkms; then the VM loads it with -m instead of a build of ours.
 in_tree() {
@@ -216,6 +226,8 @@ test_plan() {
 		if selected "$name"; then
 			# The weston test runs Weston from its chroot (get_weston).
 			[ "$name" != weston ] || cmd="WESTON_ROOT=$(printf %q "${WESTON_ROOT:-}") $cmd"
+			# The clients/* tests run theirs from the clients chroot (get_clients).
+			[[ $name != clients/* ]] || cmd="CLIENTS_ROOT=$(printf %q "${CLIENTS_ROOT:-}") $cmd"
 			# The dkms test loads what dkms_check installed.
 			if [ "$name" = dkms ] && [ -n "$tag" ]; then
 				cmd="VPRIME_DKMS_KO=$(printf %q "${DKMS_KO[$tag]:-}") $cmd"
