@@ -121,8 +121,9 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
 	else if (!strcmp(interface, wp_presentation_interface.name))
 		c->presentation = wl_registry_bind(registry, name, &wp_presentation_interface, 1);
-	else if (!strcmp(interface, zwp_linux_dmabuf_v1_interface.name) && version >= 2)
-		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 2);
+	/* Version 3: before it, Weston takes every buffer's modifier as INVALID. */
+	else if (!strcmp(interface, zwp_linux_dmabuf_v1_interface.name) && version >= 3)
+		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
 	else if (!strcmp(interface, weston_direct_display_v1_interface.name))
 		c->direct_display = wl_registry_bind(registry, name,
 						     &weston_direct_display_v1_interface, 1);
@@ -423,7 +424,7 @@ int main(int argc, char **argv)
 		    c.shm ? "" : " wl_shm", c.wm_base ? "" : " xdg_wm_base",
 		    c.presentation ? "" : " wp_presentation");
 	if (c.drm_fd >= 0 && !c.dmabuf)
-		die("the compositor lacks zwp_linux_dmabuf_v1 (version 2 or later)");
+		die("the compositor lacks zwp_linux_dmabuf_v1 (version 3 or later)");
 	if (c.want_direct && !c.direct_display)
 		die("the compositor lacks weston_direct_display_v1");
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
