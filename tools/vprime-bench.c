@@ -137,7 +137,7 @@ static void run_reps(const char *label, bench_fn fn, int nvals, struct target *c
 				struct series *s = &out[i][k];
 
 				if (ret) {
-					snprintf(s->why, sizeof(s->why), "%s: %s", t[i]->name,
+					snprintf(s->why, sizeof(s->why), "%s: %.150s", t[i]->name,
 						 why[0] ? why : strerror(-ret));
 					s->unsupported = ret == -EOPNOTSUPP;
 					if (k == 0)
