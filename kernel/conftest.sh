@@ -51,6 +51,15 @@ probes() {
 	# every HAVE_ would read 0 for a reason that is not the kernel's.
 	p SANITY "linux/kernel.h" 'int vprime_conftest(void) { return 0; }'
 
+	# Headers that came or moved (tested here, not with __has_include(),
+	# which sparse 0.6.4 does not know): the faux bus (6.14), the
+	# unaligned helpers' new home (6.12), drm_client_setup() (6.13;
+	# Debian's 6.12) and its later home in drm/clients/.
+	p LINUX_DEVICE_FAUX_H "linux/device/faux.h" ''
+	p LINUX_UNALIGNED_H "linux/unaligned.h" ''
+	p DRM_CLIENT_SETUP_H "drm/drm_client_setup.h" ''
+	p DRM_CLIENTS_DRM_CLIENT_SETUP_H "drm/clients/drm_client_setup.h" ''
+
 	# Up to 6.12, MODULE_IMPORT_NS() takes a bare symbol; 6.13 made it a
 	# string (a bare symbol no longer compiles).
 	p MODULE_IMPORT_NS_SYMBOL "linux/module.h" 'MODULE_IMPORT_NS(DMA_BUF);'

@@ -11,9 +11,10 @@
  * (Debian's 6.1 has 6.15's drm_sched_init_args, its 6.12 the client id), so
  * a version says little. Each feature is found in the target kernel's
  * headers: by the probes of conftest.sh, which Kbuild runs with the kernel's
- * compiler and flags (HAVE_* in the generated vprime_conftest.h), or where a
- * header or a macro is the feature, by __has_include() and #ifdef. The
- * comments give the upstream version a feature came with.
+ * compiler and flags (HAVE_* in the generated vprime_conftest.h; a header
+ * that exists is a probe too: sparse does not know __has_include()), or
+ * where a macro is the feature, by #ifdef. The comments give the upstream
+ * version a feature came with.
  */
 
 #ifndef _VPRIME_COMPAT_H_
@@ -33,7 +34,7 @@
  * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
  * before that they registered a platform device without a driver.
  */
-#if __has_include("linux/device/faux.h")
+#if HAVE_LINUX_DEVICE_FAUX_H
 #define VPRIME_HAS_FAUX_DEVICE 1
 #include <linux/device/faux.h>
 #else
@@ -49,7 +50,7 @@
 #endif
 
 /* 6.12 moved the unaligned access helpers to <linux/unaligned.h>. */
-#if __has_include("linux/unaligned.h")
+#if HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
@@ -445,10 +446,10 @@ static inline int vprime_compat_edid_connector_update(struct drm_connector *conn
  * drm_fbdev_generic_setup(), which asks for a shadow buffer through
  * prefer_shadow_fbdev.
  */
-#if __has_include("drm/clients/drm_client_setup.h")
+#if HAVE_DRM_CLIENTS_DRM_CLIENT_SETUP_H
 #include <drm/clients/drm_client_setup.h>
 #define VPRIME_HAS_DRM_CLIENT_SETUP	1
-#elif __has_include("drm/drm_client_setup.h")
+#elif HAVE_DRM_CLIENT_SETUP_H
 #include <drm/drm_client_setup.h>
 #define VPRIME_HAS_DRM_CLIENT_SETUP	1
 #else

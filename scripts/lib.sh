@@ -152,6 +152,32 @@ need_pkgs() {
 		"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 }
 
+# get_sparse: sid's sparse (newer kernels refuse bookworm's 0.6.4 as "not up
+# to date"), unpacked in $VPRIME_CACHE/sparse/VERSION; prints the binary's
+# path. It needs glibc 2.38: it runs in the trixie and sid chroots only.
+get_sparse() {
+	local v d
+	apt_private_init
+	v=$(apt_cache_priv madison sparse | awk -F'|' '$3 ~ / sid\// { gsub(/ /, "", $2); print $2; exit }')
+	[ -n "$v" ] || return 1
+	d=$VPRIME_CACHE/sparse/$v
+	mkdir -p "$VPRIME_CACHE/locks"
+	if [ ! -x "$d/sparse" ] && (
+		flock 8
+		[ ! -x "$d/sparse" ] || exit 0
+		rm -rf "$d.tmp"
+		mkdir -p "$d.tmp"
+		(cd "$d.tmp" && apt_priv -q download "sparse=$v" >/dev/null &&
+			dpkg-deb --fsys-tarfile sparse_*.deb | tar -xO ./usr/bin/sparse > sparse &&
+			chmod 755 sparse && rm -f sparse_*.deb) || { rm -rf "$d.tmp"; exit 1; }
+		rm -rf "$d"
+		mv "$d.tmp" "$d"
+	) 8>"$VPRIME_CACHE/locks/sparse.lock"; then
+		:
+	fi
+	[ -x "$d/sparse" ] && echo "$d/sparse"
+}
+
 # timed LABEL CMD...: run CMD, then log how long it took.
 timed() {
 	local label=$1 t0=$SECONDS
