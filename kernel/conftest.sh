@@ -16,7 +16,12 @@
 set -u
 out=${1:?usage: conftest.sh OUT CC [CFLAGS...]}
 shift
-cc=("$@" -Werror=implicit-function-declaration -Werror=incompatible-pointer-types
+# All warnings stay warnings (CONFIG_WERROR adds -Werror), but for these.
+cc=()
+for a in "$@"; do
+	[ "$a" = -Werror ] || cc+=("$a")
+done
+cc+=(-Werror=implicit-function-declaration -Werror=incompatible-pointer-types
 	-Werror=int-conversion -DKBUILD_MODNAME='"vprime_conftest"'
 	-DKBUILD_BASENAME='"vprime_conftest"')
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vprime-conftest.XXXXXX") || exit 1
