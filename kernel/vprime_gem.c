@@ -494,7 +494,7 @@ static int vprime_gem_mmap_imported(struct drm_gem_object *obj, struct vm_area_s
 
 	if (!dmabuf->ops->mmap)
 		return -ENODEV;
-	if (is_cow_mapping(vma->vm_flags))
+	if (vma_is_cow_mapping(vma))
 		return -EINVAL;
 	if ((vma->vm_flags & VM_MAYSHARE) && !(dmabuf->file->f_mode & FMODE_WRITE)) {
 		if (vma->vm_flags & VM_WRITE)
@@ -525,7 +525,7 @@ static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vm
 	 * cannot take: vmf_insert_pfn() BUG()s on one. MAP_PRIVATE is refused,
 	 * through the GEM fd and the dma-buf fd alike, as shmem and udmabuf do.
 	 */
-	if (is_cow_mapping(vma->vm_flags))
+	if (vma_is_cow_mapping(vma))
 		return -EINVAL;
 	vprime_compat_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);

@@ -345,7 +345,7 @@ int vprime_engine_init(struct vprime_device *vdev, unsigned int delay_ms, long t
 		ret = -ENOMEM;
 		goto err_exec;
 	}
-	ret = drm_sched_init(&engine->sched, &args);
+	ret = vprime_compat_sched_init(&engine->sched, &args);
 	if (ret)
 		goto err_cleanup;
 	return 0;
