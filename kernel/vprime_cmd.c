@@ -240,27 +240,6 @@ static int fill(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 	return 0;
 }
 
-/* The conversions of vprime_packed_to_argb() and vprime_argb_to_packed(). */
-static u32 swap_red_blue(u32 p)
-{
-	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
-}
-
-static u32 rgb565_to_argb(u16 p)
-{
-	u32 r = (p >> 11) & 0x1f, g = (p >> 5) & 0x3f, b = p & 0x1f;
-
-	r = (r << 3) | (r >> 2);
-	g = (g << 2) | (g >> 4);
-	b = (b << 3) | (b >> 2);
-	return 0xff000000 | r << 16 | g << 8 | b;
-}
-
-static u16 argb_to_rgb565(u32 argb)
-{
-	return ((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) | ((argb >> 3) & 0x001f);
-}
-
 /* @n pixels of @s, in @format, as ARGB8888: the format is chosen once. */
 static void line_to_argb(const u8 *s, u32 format, u32 *argb, unsigned int n)
 {
@@ -277,15 +256,15 @@ static void line_to_argb(const u8 *s, u32 format, u32 *argb, unsigned int n)
 		break;
 	case DRM_FORMAT_XBGR8888:
 		for (i = 0; i < n; i++)
-			argb[i] = swap_red_blue(get_unaligned_le32(s + 4 * i)) | 0xff000000;
+			argb[i] = vprime_swap_red_blue(get_unaligned_le32(s + 4 * i)) | 0xff000000;
 		break;
 	case DRM_FORMAT_ABGR8888:
 		for (i = 0; i < n; i++)
-			argb[i] = swap_red_blue(get_unaligned_le32(s + 4 * i));
+			argb[i] = vprime_swap_red_blue(get_unaligned_le32(s + 4 * i));
 		break;
 	default:	/* RGB565, the only other format a surface has */
 		for (i = 0; i < n; i++)
-			argb[i] = rgb565_to_argb(get_unaligned_le16(s + 2 * i));
+			argb[i] = vprime_rgb565_to_argb(get_unaligned_le16(s + 2 * i));
 	}
 }
 
@@ -305,15 +284,15 @@ static void line_from_argb(u8 *d, u32 format, const u32 *argb, unsigned int n)
 		break;
 	case DRM_FORMAT_XBGR8888:
 		for (i = 0; i < n; i++)
-			put_unaligned_le32(swap_red_blue(argb[i]) | 0xff000000, d + 4 * i);
+			put_unaligned_le32(vprime_swap_red_blue(argb[i]) | 0xff000000, d + 4 * i);
 		break;
 	case DRM_FORMAT_ABGR8888:
 		for (i = 0; i < n; i++)
-			put_unaligned_le32(swap_red_blue(argb[i]), d + 4 * i);
+			put_unaligned_le32(vprime_swap_red_blue(argb[i]), d + 4 * i);
 		break;
 	default:	/* RGB565 */
 		for (i = 0; i < n; i++)
-			put_unaligned_le16(argb_to_rgb565(argb[i]), d + 2 * i);
+			put_unaligned_le16(vprime_argb_to_rgb565(argb[i]), d + 2 * i);
 	}
 }
 

@@ -203,6 +203,30 @@ extern const unsigned int vprime_num_wb_formats;
 bool vprime_format_supported(u32 format);
 bool vprime_wb_format_supported(u32 format);
 u32 vprime_packed_to_argb(const u8 *p, u32 format);
+
+/* ARGB8888 <-> ABGR8888: the same swap both ways. */
+static inline u32 vprime_swap_red_blue(u32 p)
+{
+	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
+}
+
+/* RGB565 to opaque ARGB8888, each channel's top bits repeated below. */
+static inline u32 vprime_rgb565_to_argb(u16 p)
+{
+	u32 r = (p >> 11) & 0x1f, g = (p >> 5) & 0x3f, b = p & 0x1f;
+
+	r = (r << 3) | (r >> 2);
+	g = (g << 2) | (g >> 4);
+	b = (b << 3) | (b >> 2);
+	return 0xff000000 | r << 16 | g << 8 | b;
+}
+
+/* ARGB8888 to RGB565: the top bits of each channel. */
+static inline u16 vprime_argb_to_rgb565(u32 argb)
+{
+	return ((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) | ((argb >> 3) & 0x001f);
+}
+
 void vprime_argb_to_packed(u8 *p, u32 format, u32 argb);
 void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int dy,
 		      int count, u32 *argb);
