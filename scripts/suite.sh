@@ -99,7 +99,7 @@ in_tree() {
 # build_modules TAG: vprime.ko (W=1, warnings are test failures) and vkms.ko
 # (unless TAG has it).
 build_modules() {
-	local tag=$1 out warnings
+	local tag=$1 out
 	out=$RESULTS/host/build-$tag.log
 	log "building vprime.ko for $tag"
 	if ! "$VPRIME_TOP/scripts/kbuild" "$tag" "$VPRIME_TOP/kernel" vprime W=1 >/dev/null 2>"$out"; then
@@ -107,13 +107,7 @@ build_modules() {
 		grep -E 'error|warning' "$out" | head -n 20 >&2
 		return 0
 	fi
-	warnings=$(grep -cE '(warning|error):' "$out" || true)
-	if [ "$warnings" = 0 ]; then
-		record "$RESULTS/host/results.txt" pass "build/$tag/W=1"
-	else
-		record "$RESULTS/host/results.txt" fail "build/$tag/W=1" "$warnings warnings, see $out"
-		grep -E '(warning|error):' "$out" | head -n 20 >&2
-	fi
+	record_findings "build/$tag/W=1" "$out" '(warning|error):' warnings
 	sparse_check "$tag"
 	in_tree "$tag" vkms && return 0
 	VPRIME_STEP=vkms "$VPRIME_TOP/scripts/build-vkms" "$tag" >/dev/null \
@@ -121,12 +115,26 @@ build_modules() {
 		{ tail -n 20 "$RESULTS/host/vkms-$tag.log" >&2; die "building vkms for $tag failed"; }
 }
 
+# record_findings NAME LOG PATTERN WHAT: host result NAME, a pass when no line
+# of LOG matches PATTERN, else a fail counting them as WHAT (the first 20
+# lines go to stderr).
+record_findings() {
+	local name=$1 out=$2 pat=$3 what=$4 n
+	n=$(grep -cE "$pat" "$out" || true)
+	if [ "$n" = 0 ]; then
+		record "$RESULTS/host/results.txt" pass "$name"
+	else
+		record "$RESULTS/host/results.txt" fail "$name" "$n $what, see $out"
+		grep -E "$pat" "$out" | head -n 20 >&2
+	fi
+}
+
 # sparse_check TAG: sparse (C=2) over every vprime source for TAG, in the
 # tree W=1 just built (nothing is compiled again): host result sparse/TAG.
 # Debian's 7.x headers lack scripts/checker-valid.sh, so the kernel's
 # Makefile turns the checker off there: then the result skips, saying so.
 sparse_check() {
-	local tag=$1 out=$RESULTS/host/sparse-$1.log n
+	local tag=$1 out=$RESULTS/host/sparse-$1.log
 	if ! "$VPRIME_TOP/scripts/kbuild" "$tag" "$VPRIME_TOP/kernel" vprime W=1 C=2 \
 		>/dev/null 2>"$out"; then
 		record "$RESULTS/host/results.txt" fail "sparse/$tag" "the C=2 build failed, see $out"
@@ -136,13 +144,7 @@ sparse_check() {
 	elif ! grep -q '^ *CHECK ' "$out"; then
 		record "$RESULTS/host/results.txt" fail "sparse/$tag" "sparse checked no file, see $out"
 	else
-		n=$(grep -cE ': (warning|error):' "$out" || true)
-		if [ "$n" = 0 ]; then
-			record "$RESULTS/host/results.txt" pass "sparse/$tag"
-		else
-			record "$RESULTS/host/results.txt" fail "sparse/$tag" "$n findings, see $out"
-			grep -E ': (warning|error):' "$out" | head -n 20 >&2
-		fi
+		record_findings "sparse/$tag" "$out" ': (warning|error):' findings
 	fi
 }
 
