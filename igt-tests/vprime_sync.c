@@ -305,6 +305,13 @@ static void surface_free(struct surface *s)
 	gem_close(s->fd, s->handle);
 }
 
+/* Free the first @n of @s. */
+static void surfaces_free(struct surface *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		surface_free(&s[i]);
+}
+
 /*
  * pattern_fill() the whole object; in an X format the X bytes are then
  * 0xff, so that what a copy makes of them does not depend on whether the
@@ -717,8 +724,7 @@ static void run_fill_paths(void *arg)
 		vprime_job_fill(&job, o, 36, 22, 1, 1, val ^ 0x00ff00ff);
 		run_and_check(fd, &job, s, 3, names);
 	}
-	for (int i = 0; i < 3; i++)
-		surface_free(&s[i]);
+	surfaces_free(s, 3);
 	close(fd);
 }
 
@@ -785,8 +791,7 @@ static void run_copy_paths(void *arg)
 	vprime_job_copy(&job, bs, 0, 0, bd, BIG_W - 1, BIG_H - 1, 1, 1);
 	vprime_job_copy(&job, ps, 5, 5, od, 1, 27, 1, 1);
 	run_and_check(fd, &job, s, 4, names);
-	for (int i = 0; i < 4; i++)
-		surface_free(&s[i]);
+	surfaces_free(s, 4);
 	close(fd);
 }
 
@@ -843,8 +848,7 @@ static void run_copy_overlap(void *arg)
 	/* Apart in the same surface: no overlap. */
 	vprime_job_copy(&job, c, 0, 0, c, 32, 36, 32, 4);
 	run_and_check(fd, &job, s, 2, names);
-	for (int i = 0; i < 2; i++)
-		surface_free(&s[i]);
+	surfaces_free(s, 2);
 	close(fd);
 }
 
