@@ -54,7 +54,7 @@
 #define W		1024
 #define H		768
 
-#define MAX_PLANES	3
+#define MAX_PLANES	4
 /*
  * How long an event or a CRC may take before a subtest gives up. They bound
  * waits and assert no timing: the vblank timer and the composer run in an
@@ -340,6 +340,8 @@ struct ref_plane {
 	uint32_t rotation;	/* DRM_MODE_ROTATE_*, maybe with DRM_MODE_REFLECT_X/Y */
 	enum ycbcr_encoding encoding;	/* NV12's conversion */
 	enum ycbcr_range range;
+	bool set_zpos;		/* set "zpos" to @zpos; otherwise leave it */
+	uint32_t zpos;
 };
 
 /* A plane with the properties' defaults: opaque, pre-multiplied, unrotated. */
@@ -572,6 +574,8 @@ static struct kms_plane_setup setup_of(const struct ref_plane *p)
 	if (p->range != YCBCR_LIMITED)
 		s.props[k++] = (struct kms_prop){ .name = "COLOR_RANGE",
 						  .enum_name = range_names[p->range] };
+	if (p->set_zpos)
+		s.props[k++] = (struct kms_prop){ .name = "zpos", .value = p->zpos };
 	return s;
 }
 
@@ -838,6 +842,197 @@ static void test_planes_blend(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(blend_cases); i++)
 		vtest_dynamic(blend_cases[i].name, blend_run, (void *)&blend_cases[i]);
+}
+
+/* planes-per-crtc, planes-four */
+
+/* vprime's num_overlays parameter; fails when the module has none. */
+static unsigned int num_overlays_param(void)
+{
+	FILE *f = fopen("/sys/module/vprime/parameters/num_overlays", "r");
+	unsigned int n = 0;
+	int ok;
+
+	vt_assert_f(f, "vprime has no num_overlays parameter: %m\n");
+	ok = fscanf(f, "%u", &n) == 1;
+	fclose(f);
+	vt_assert_f(ok, "num_overlays is not a number\n");
+	return n;
+}
+
+/* Plane @plane's "zpos": its value, range and whether it is immutable. */
+struct zpos_prop {
+	uint64_t value, min, max;
+	bool immutable;
+};
+
+static struct zpos_prop plane_zpos(int fd, uint32_t plane)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, plane,
+								    DRM_MODE_OBJECT_PLANE);
+	struct zpos_prop z = { 0 };
+	bool found = false;
+
+	vt_assert_f(props, "properties of plane %u: %m\n", plane);
+	for (uint32_t i = 0; i < props->count_props && !found; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, "zpos")) {
+			found = true;
+			vt_assert_f(p->count_values == 2 &&
+				    (p->flags & (DRM_MODE_PROP_RANGE | DRM_MODE_PROP_SIGNED_RANGE)),
+				    "plane %u: zpos is not a range\n", plane);
+			z.value = props->prop_values[i];
+			z.min = p->values[0];
+			z.max = p->values[1];
+			z.immutable = p->flags & DRM_MODE_PROP_IMMUTABLE;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	vt_assert_f(found, "plane %u has no zpos\n", plane);
+	return z;
+}
+
+/* A TEST_ONLY atomic commit that sets plane property @name alone: 0 or -errno. */
+static int try_plane_prop(int fd, uint32_t plane, const char *name, uint64_t value)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	vt_assert(req);
+	vt_assert(drmModeAtomicAddProperty(req, plane,
+					   kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name),
+					   value) > 0);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_TEST_ONLY, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+/*
+ * Every CRTC of vprime.0 has one primary, num_overlays overlays (at least
+ * two by default: four planes) and one cursor. The primary's and the
+ * overlays' zpos is settable over 0..num_overlays, starting at 0 for the
+ * primary and 1..num_overlays for the overlays, each once; the cursor's is
+ * num_overlays + 1, immutable. Every overlay blends like the first one.
+ */
+static void test_planes_per_crtc(void)
+{
+	int fd = open_card();
+	unsigned int n = num_overlays_param();
+	drmModeRes *res;
+
+	vt_assert_eq(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1), 0);
+	vt_assert_f(n >= 2, "num_overlays is %u: fewer than four planes per CRTC\n", n);
+	res = drmModeGetResources(fd);
+	vt_assert(res && res->count_crtcs >= 1);
+	for (int c = 0; c < res->count_crtcs; c++) {
+		uint32_t primary = kms_plane_id(fd, c, KMS_PLANE_PRIMARY);
+		uint32_t cursor = kms_plane_id(fd, c, KMS_PLANE_CURSOR);
+		uint64_t seen = 0;
+		struct zpos_prop z;
+		unsigned int k;
+
+		vt_assert_f(primary && cursor, "CRTC %d: no primary or no cursor\n", c);
+		vt_assert_eq(kms_plane_id_nth(fd, c, KMS_PLANE_PRIMARY, 1), 0);
+		vt_assert_eq(kms_plane_id_nth(fd, c, KMS_PLANE_CURSOR, 1), 0);
+		z = plane_zpos(fd, primary);
+		vt_assert_f(!z.immutable && z.value == 0 && z.min == 0 && z.max == n,
+			    "CRTC %d primary: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64 "%s\n",
+			    c, z.value, z.min, z.max, z.immutable ? " immutable" : "");
+		for (k = 0; kms_plane_id_nth(fd, c, KMS_PLANE_OVERLAY, k); k++) {
+			uint32_t ovl = kms_plane_id_nth(fd, c, KMS_PLANE_OVERLAY, k);
+			drmModePlane *pl = drmModeGetPlane(fd, ovl);
+
+			z = plane_zpos(fd, ovl);
+			vt_assert_f(!z.immutable && z.min == 0 && z.max == n && z.value >= 1 &&
+				    z.value <= n && !(seen & (1ull << z.value)),
+				    "CRTC %d overlay %u: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64
+				    "%s\n", c, k, z.value, z.min, z.max,
+				    z.immutable ? " immutable" : "");
+			seen |= 1ull << z.value;
+			vt_assert(pl);
+			vt_assert_eq(pl->possible_crtcs, 1u << c);
+			drmModeFreePlane(pl);
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "alpha");
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "pixel blend mode");
+			kms_prop_id(fd, ovl, DRM_MODE_OBJECT_PLANE, "rotation");
+			/* The core checks the range: past it is -EINVAL. */
+			vt_assert_eq(try_plane_prop(fd, ovl, "zpos", n), 0);
+			vt_assert_eq(try_plane_prop(fd, ovl, "zpos", n + 1), -EINVAL);
+		}
+		vt_assert_f(k == n, "CRTC %d has %u overlays, num_overlays is %u\n", c, k, n);
+		z = plane_zpos(fd, cursor);
+		vt_assert_f(z.immutable && z.value == n + 1 && z.min == n + 1 && z.max == n + 1,
+			    "CRTC %d cursor: zpos %" PRIu64 " in %" PRIu64 "-%" PRIu64 "%s\n",
+			    c, z.value, z.min, z.max, z.immutable ? "" : " not immutable");
+	}
+	drmModeFreeResources(res);
+	close(fd);
+}
+
+/*
+ * Four planes at once: the primary, two overlays that overlap (one with
+ * plane alpha, pre-multiplied, one with per-pixel alpha, coverage) and the
+ * cursor over both, captured through writeback and compared with the
+ * reference (±2: up to three blends a pixel); then the overlays' zpos
+ * swapped, so the second shows under the first, and back again.
+ */
+static void test_planes_four(void)
+{
+	struct fb primary, ovl_a, ovl_b, cursor;
+	struct ref_plane p[4], swapped[4];
+	int fd = open_card();
+
+	vt_assert_f(kms_plane_id_nth(fd, kms_capture_crtc_index(fd, W, H), KMS_PLANE_OVERLAY,
+				     1), "the CRTC has fewer than two overlays\n");
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary);
+	fb_fill(&primary, 0x4b1, false);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 400, 300, &ovl_a);
+	fb_fill(&ovl_a, 0xa0a, true);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 360, 240, &ovl_b);
+	fb_fill(&ovl_b, 0xb0b, true);
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0xc0c, true);
+
+	p[0] = plane_at(KMS_PLANE_PRIMARY, &primary, 0, 0);
+	p[1] = plane_at(KMS_PLANE_OVERLAY, &ovl_a, 100, 80);
+	p[1].alpha = 0xc000;
+	p[1].set_zpos = true;
+	p[1].zpos = 1;
+	p[2] = plane_at(KMS_PLANE_OVERLAY, &ovl_b, 380, 260);
+	p[2].blend = BLEND_COVERAGE;
+	p[2].set_zpos = true;
+	p[2].zpos = 2;
+	p[3] = plane_at(KMS_PLANE_CURSOR, &cursor, 440, 320);
+	capture_compare(fd, p, 4, 2, "four planes");
+
+	/* The reference blends bottom first: b (zpos 1) now comes before a (2). */
+	swapped[0] = p[0];
+	swapped[1] = p[2];
+	swapped[1].zpos = 1;
+	swapped[2] = p[1];
+	swapped[2].zpos = 2;
+	swapped[3] = p[3];
+	/* The library puts the n-th setup of a type on the n-th plane: keep a first. */
+	{
+		struct kms_plane_setup setups[4] = {
+			setup_of(&p[0]), setup_of(&swapped[2]), setup_of(&swapped[1]),
+			setup_of(&p[3]),
+		};
+		struct kms_capture cap;
+
+		kms_capture_planes(fd, setups, 4, W, H, &cap);
+		compare_capture_color(&cap, swapped, 4, NULL, 2, "the overlays' zpos swapped");
+		kms_capture_release(fd, &cap);
+	}
+	capture_compare(fd, p, 4, 2, "the zpos back");
+
+	fb_release(fd, &cursor);
+	fb_release(fd, &ovl_b);
+	fb_release(fd, &ovl_a);
+	fb_release(fd, &primary);
+	close(fd);
 }
 
 /* formats */
@@ -2802,6 +2997,130 @@ static void test_cursor_async(void)
 	close(fd);
 }
 
+/* cursor-vs-flips */
+
+#define CURSOR_VS_FLIPS	60
+
+/*
+ * One nonblocking atomic page flip of @o's primary plane to @fb_id with an
+ * event carrying @data, made again while the core says the previous one is
+ * still busy (-EBUSY), as IGT's flip_nonblocking() does.
+ */
+static void flip_primary_nonblocking(int fd, const struct kms_output *o, uint32_t plane,
+				     uint32_t fb_id, void *data)
+{
+	int ret;
+
+	do {
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		vt_assert(req);
+		vt_assert(drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane,
+						   DRM_MODE_OBJECT_PLANE, "FB_ID"), fb_id) > 0);
+		vt_assert(drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane,
+						   DRM_MODE_OBJECT_PLANE, "CRTC_ID"), o->crtc) > 0);
+		ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+					  DRM_MODE_PAGE_FLIP_EVENT, data) ? -errno : 0;
+		drmModeAtomicFree(req);
+	} while (ret == -EBUSY);
+	vt_assert_f(ret == 0, "nonblocking flip: %s\n", strerror(-ret));
+}
+
+/*
+ * kms_cursor_legacy's cursorA-vs-flipA-atomic, bounded: a child moves the
+ * visible cursor back and forth without pause (async updates, on the same
+ * file) while the parent makes 60 nonblocking atomic flips of the primary
+ * with events, each after the previous one's event. Every flip gets exactly
+ * one event, in order; every move was an async update (debugfs); the frame
+ * written back afterwards shows the last fb and the cursor where the last
+ * move put it.
+ */
+static void test_cursor_vs_flips(void)
+{
+	struct flip flips[CURSOR_VS_FLIPS] = {};
+	volatile long *shared;	/* [0]: stop; [1]: moves made; [2]: the last x = y */
+	struct ref_plane planes[2];
+	struct fb primary[2], cursor;
+	struct kms_capture cap;
+	struct kms_output out;
+	unsigned int prev_seq;
+	uint32_t cap_fb, plane;
+	int fd = open_card(), status;
+	double prev_ts;
+	drmVBlank vbl;
+	long before;
+	pid_t child;
+
+	flip_events_total = 0;
+	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
+		     "vprime.0 has no output with writeback at %dx%d\n", W, H);
+	plane = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &primary[i]);
+		fb_fill(&primary[i], 0xcf0 + i, false);
+	}
+	fb_create(fd, DRM_FORMAT_ARGB8888, 64, 64, &cursor);
+	fb_fill(&cursor, 0xcf2, true);
+	cap_fb = capture_buffer(fd, &cap);
+	planes[0] = plane_at(KMS_PLANE_PRIMARY, &primary[0], 0, 0);
+	planes[1] = plane_at(KMS_PLANE_CURSOR, &cursor, 128, 128);
+	light_with_writeback(fd, &out, planes, 2);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	vt_assert(shared != MAP_FAILED);
+	shared[0] = shared[1] = 0;
+	shared[2] = 128;
+
+	before = async_updates(out.crtc_index);
+	child = fork();
+	vt_assert(child >= 0);
+	if (child == 0) {
+		long n = 0;
+
+		while (!shared[0]) {
+			int32_t at = n & 64 ? 192 : 128;
+
+			if (drmModeMoveCursor(fd, out.crtc, at, at))
+				_exit(1);
+			shared[2] = at;
+			shared[1] = ++n;
+		}
+		_exit(0);
+	}
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	for (int i = 0; i < CURSOR_VS_FLIPS; i++) {
+		flip_primary_nonblocking(fd, &out, plane, primary[(i + 1) % 2].fb_id, &flips[i]);
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	shared[0] = 1;
+	vt_assert_eq(waitpid(child, &status, 0), child);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "a cursor move failed in the child (status 0x%x)\n", status);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+	vtest_info("%ld cursor moves during %d flips over %u vblanks\n", shared[1],
+		   CURSOR_VS_FLIPS, flips[CURSOR_VS_FLIPS - 1].seq - vbl.reply.sequence);
+	vt_assert_eq(async_updates(out.crtc_index) - before, shared[1]);
+
+	/* The last flip showed primary[0] (60 flips, from primary[0]). */
+	planes[0].fb = &primary[CURSOR_VS_FLIPS % 2];
+	planes[1].x = planes[1].y = shared[2];
+	capture_next_frame(fd, &out, cap_fb);
+	compare_capture_color(&cap, planes, 2, NULL, 0, "after the flips and moves");
+
+	munmap((void *)shared, 4096);
+	kms_output_off(fd, &out);
+	vt_assert_eq(drmModeRmFB(fd, cap_fb), 0);
+	kms_capture_release(fd, &cap);
+	fb_release(fd, &cursor);
+	fb_release(fd, &primary[1]);
+	fb_release(fd, &primary[0]);
+	close(fd);
+}
+
 /* cursor-change-held-frame */
 
 #define HELD_FRAME_MS	3000
@@ -2908,6 +3227,15 @@ static const struct vtest tests[] = {
 	VTEST("planes-blend", "Primary, overlay with per-pixel and plane alpha in each blend "
 	      "mode, and cursor, partly off screen: the composition matches the uapi's "
 	      "blend equations within ±1 per blend.", test_planes_blend),
+	VTEST("planes-per-crtc", "Each CRTC has a primary, num_overlays overlays (two or "
+	      "more: four planes) and a cursor; zpos is settable over 0..num_overlays for "
+	      "the primary (0) and the overlays (1..num_overlays, once each), past it "
+	      "-EINVAL, and the cursor's is num_overlays + 1, immutable.",
+	      test_planes_per_crtc),
+	VTEST("planes-four", "Primary, two overlapping overlays (plane alpha, coverage) and "
+	      "the cursor in one commit, then the overlays' zpos swapped and back: each "
+	      "frame written back matches the reference composition (±2).",
+	      test_planes_four),
 	VTEST("formats", "The primary plane in each of its formats (NV12 when listed, "
 	      "BT.601 limited range): the composition matches the conversion (±1).",
 	      test_formats),
@@ -2953,6 +3281,11 @@ static const struct vtest tests[] = {
 	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
 	      "on the same CPU: every wait ends, one or more vblanks on.",
 	      test_vblank_on_off),
+	VTEST("cursor-vs-flips", "A child moves the visible cursor without pause (async "
+	      "updates) while 60 nonblocking atomic flips with events are made one after "
+	      "the other: one event per flip, in order, every move async, and the frame "
+	      "written back afterwards shows the last fb and the cursor's last place.",
+	      test_cursor_vs_flips),
 	VTEST("cursor-change-held-frame", "A writeback frame held in the compose queue "
 	      "(compose delay) while a flip and a new cursor image free the plane states it "
 	      "shows: the frame comes, right, and nothing freed is read.",

@@ -1553,22 +1553,46 @@ static void op_addfb(struct rng *r)
 				    .pitch = h });
 }
 
-static bool has_overlay, has_cursor;
+static bool has_cursor;
+static int num_overlays;	/* of the CRTC, up to two used */
 
+/* Give the overlays op_commit() used their default zpos (1, 2) again. */
+static void restore_overlay_zpos(void)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+	vt_assert(req);
+	for (int i = 0; i < num_overlays; i++) {
+		uint32_t id = kms_plane_id_nth(card0_master, kms_out.crtc_index,
+					       KMS_PLANE_OVERLAY, i);
+
+		vt_assert(drmModeAtomicAddProperty(req, id, kms_prop_id(card0_master, id,
+						   DRM_MODE_OBJECT_PLANE, "zpos"), i + 1) > 0);
+	}
+	vt_assert_f(num_overlays == 0 || drmModeAtomicCommit(card0_master, req, 0, NULL) == 0,
+		    "restoring the overlays' zpos: %m\n");
+	drmModeAtomicFree(req);
+}
+
+/*
+ * A commit of some of the CRTC's planes: the primary, up to two overlays
+ * (the second one's setup goes to the second overlay), the cursor; an
+ * overlay sometimes with a zpos, now and then one past the range.
+ */
 static void op_commit(struct rng *r)
 {
-	struct kms_plane_setup setups[3];
+	struct kms_plane_setup setups[4];
 	struct slot fb;
 	int n = 0, ret;
 	uint32_t flags;
 
 	if (card0_master < 0 || !kms_on)
 		return;
-	for (int type = 0; type < 3; type++) {
+	for (int type = 0; type < 4; type++) {
 		enum kms_plane_type t = type == 0 ? KMS_PLANE_PRIMARY :
-			type == 1 ? KMS_PLANE_OVERLAY : KMS_PLANE_CURSOR;
+			type < 3 ? KMS_PLANE_OVERLAY : KMS_PLANE_CURSOR;
 
-		if ((t == KMS_PLANE_OVERLAY && !has_overlay) ||
+		if ((t == KMS_PLANE_OVERLAY && type > num_overlays) ||
 		    (t == KMS_PLANE_CURSOR && !has_cursor) || one_in(r, 2))
 			continue;
 		if (take(r, K_FB, false, &fb) < 0)
@@ -1579,6 +1603,10 @@ static void op_commit(struct rng *r)
 			.y = (int32_t)below(r, KMS_H + 64) - 32,
 			.w = fb.size, .h = fb.pitch,
 		};
+		if (t == KMS_PLANE_OVERLAY && one_in(r, 2))
+			setups[n].props[0] = (struct kms_prop){
+				.name = "zpos", .value = below(r, num_overlays + 2),
+			};
 		n++;
 	}
 	flags = (const uint32_t[]){ DRM_MODE_ATOMIC_TEST_ONLY, DRM_MODE_ATOMIC_NONBLOCK,
@@ -2106,7 +2134,10 @@ static void kms_setup(void)
 	gem_close(card0_master, handle);
 	s.fb_id = fb;
 	kms_output_on(card0_master, &s, 1, KMS_W, KMS_H, &kms_out);
-	has_overlay = kms_plane_id(card0_master, kms_out.crtc_index, KMS_PLANE_OVERLAY);
+	num_overlays = 0;
+	while (num_overlays < 2 &&
+	       kms_plane_id_nth(card0_master, kms_out.crtc_index, KMS_PLANE_OVERLAY, num_overlays))
+		num_overlays++;
 	has_cursor = kms_plane_id(card0_master, kms_out.crtc_index, KMS_PLANE_CURSOR);
 	kms_on = true;
 }
@@ -2252,8 +2283,10 @@ static void fuzz_run(uint64_t seed, uint64_t ops)
 
 	close(keep[0]);
 	close(keep[1]);
-	if (kms_on)
+	if (kms_on) {
 		kms_output_off(card0_master, &kms_out);
+		restore_overlay_zpos();
+	}
 	close(card0_master);
 	card0_master = -1;
 	kms_on = false;

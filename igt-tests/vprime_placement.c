@@ -709,6 +709,88 @@ static void test_migrate(void)
 		vtest_dynamic("contiguous", migrate_to, &contig);
 }
 
+/* migrate-fresh-zero */
+
+/* Bytes [@from, @to) of @p are zero. */
+static void assert_zero(const uint8_t *p, size_t from, size_t to, const char *what)
+{
+	for (size_t i = from; i < to; i++)
+		vt_assert_f(!p[i], "%s: byte %zu is 0x%02x, not zero\n", what, i, p[i]);
+}
+
+/*
+ * Buffers moved to the strict instance (the first with only its first page
+ * written), each checked through the CPU mapping made before its move, then
+ * freed; then new buffers, placed for the strict instance or the lenient one
+ * on pages those moves freed or used, read zeros.
+ */
+static void move_then_fresh(void *arg)
+{
+	int strict = *(int *)arg;
+	int exp = vprime_require_instance(vprime_is_lenient, BIT(strict), "a lenient instance");
+	int fe = vprime_open(exp, VPRIME_NODE_RENDER), fs = vprime_open(strict, VPRIME_NODE_RENDER);
+	struct drm_vprime_segment *segs;
+	uint32_t n, placement, h, hs;
+	uint8_t *p;
+	char what[64];
+
+	for (int round = 0; round < 4; round++) {
+		size_t written = round ? SZ_1M : VT_PAGE;
+		int dmabuf;
+
+		h = vprime_gem_create(fe, SZ_1M);
+		p = vprime_gem_mmap(fe, h, SZ_1M);
+		pattern_fill(p, written, 0x2e70 + round);
+		dmabuf = prime_export(fe, h, DRM_CLOEXEC | DRM_RDWR);
+		hs = prime_import(fs, dmabuf);
+		segs = map_checked(fs, hs, SZ_1M, strict, &n, &placement);
+		vt_assert_eq(vprime_gem_info(fe, h).migrations, 1);
+		snprintf(what, sizeof(what), "move %d", round);
+		pattern_check(p, written, 0x2e70 + round, what);
+		assert_zero(p, written, SZ_1M, what);
+		vprime_gem_unmap(fs, hs);
+		free(segs);
+		munmap(p, SZ_1M);
+		close(dmabuf);
+		gem_close(fs, hs);
+		gem_close(fe, h);
+	}
+	for (int round = 0; round < 4; round++) {
+		/* Allocated by the strict instance's map, in its placement. */
+		h = vprime_gem_create(fs, SZ_1M);
+		segs = map_checked(fs, h, SZ_1M, strict, &n, &placement);
+		p = vprime_gem_mmap(fs, h, SZ_1M);
+		snprintf(what, sizeof(what), "new buffer %d of the strict instance", round);
+		assert_zero(p, 0, SZ_1M, what);
+		vprime_gem_unmap(fs, h);
+		free(segs);
+		munmap(p, SZ_1M);
+		gem_close(fs, h);
+		/* Allocated by a CPU fault on the lenient instance. */
+		h = vprime_gem_create(fe, SZ_1M);
+		p = vprime_gem_mmap(fe, h, SZ_1M);
+		snprintf(what, sizeof(what), "new buffer %d of the lenient instance", round);
+		assert_zero(p, 0, SZ_1M, what);
+		munmap(p, SZ_1M);
+		gem_close(fe, h);
+	}
+	close(fs);
+	close(fe);
+}
+
+static void test_migrate_fresh_zero(void)
+{
+	int dma32 = vprime_find_instance(vprime_is_dma32, 0);
+	int contig = vprime_find_instance(vprime_is_contiguous, 0);
+
+	vt_require_f(dma32 >= 0 || contig >= 0, "needs an instance with dma_bits 32 or "
+		     "contiguous=Y\n");
+	if (dma32 >= 0)
+		vtest_dynamic("dma32", move_then_fresh, &dma32);
+	if (contig >= 0)
+		vtest_dynamic("contiguous", move_then_fresh, &contig);
+}
+
 /* migrate-wait, migrate-timeout */
 
 struct map_result {
@@ -1116,6 +1198,9 @@ static const struct vtest tests[] = {
 	      "placement and migrations change once, the contents stay, an old CPU mapping "
 	      "refaults onto the new pages and the other importer maps them.",
 	      test_migrate),
+	VTEST("migrate-fresh-zero", "Moves keep every byte, those never written as zeros; "
+	      "after moves freed pages that held data, new buffers of the strict and of a "
+	      "lenient instance read zeros.", test_migrate_fresh_zero),
 	VTEST("migrate-wait", "A map that must move the storage waits while another device "
 	      "holds a mapping, then moves it once that mapping goes.", test_migrate_wait),
 	VTEST("migrate-timeout", "A map that must move the storage fails with -ETIME "

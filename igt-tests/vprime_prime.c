@@ -3,6 +3,7 @@
  * Copyright (C) 2026 The vprime developers
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
 #include <xf86drm.h>
 
 #include "vprime_bo.h"
@@ -405,6 +407,196 @@ static void test_vgem(void)
 	close(fd);
 }
 
+/*
+ * MODE_MAP_DUMB on imported handles, as Mesa's kms_swrast does for every
+ * buffer it imports: the DRM core's default refuses imports (-EINVAL);
+ * vprime's gives the offset and its mmap goes to the exporter.
+ */
+
+/* An exporter's buffer of SZ bytes: its dma-buf, its own mapping, and how to drop both. */
+struct foreign_buf {
+	int dmabuf;
+	void *map;
+	int owner_fd;		/* the exporter's device fd, or -1 */
+	uint32_t owner_handle;
+	int memfd;		/* udmabuf's memfd, or -1 */
+};
+
+static void foreign_vgem(struct foreign_buf *b, uint32_t dmabuf_flags)
+{
+	uint32_t pitch;
+	uint64_t size;
+
+	b->owner_fd = vprime_open_other("vgem");
+	b->owner_handle = dumb_create_mapped(b->owner_fd, VT_PAGE / 4, SZ / VT_PAGE, &pitch,
+					     &size, &b->map);
+	vt_assert_eq(size, SZ);
+	b->memfd = -1;
+	b->dmabuf = prime_export(b->owner_fd, b->owner_handle, dmabuf_flags);
+}
+
+static void foreign_vprime1(struct foreign_buf *b, uint32_t dmabuf_flags)
+{
+	vt_require_f(vprime_num_devices() >= 2, "needs two vprime instances\n");
+	b->owner_fd = vprime_open(1, VPRIME_NODE_RENDER);
+	b->owner_handle = vprime_gem_create(b->owner_fd, SZ);
+	b->map = vprime_gem_mmap(b->owner_fd, b->owner_handle, SZ);
+	b->memfd = -1;
+	b->dmabuf = prime_export(b->owner_fd, b->owner_handle, dmabuf_flags);
+}
+
+static void foreign_udmabuf(struct foreign_buf *b, uint32_t dmabuf_flags)
+{
+	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = SZ };
+	int dev = open("/dev/udmabuf", O_RDWR);
+
+	vt_require_f(dev >= 0, "no /dev/udmabuf (%m): this kernel is built without "
+		     "CONFIG_UDMABUF (Debian's 6.1 is)\n");
+	vt_assert_eq(dmabuf_flags & DRM_RDWR, DRM_RDWR);	/* udmabuf's are read-write */
+	b->memfd = memfd_create("vprime-dumb-map", MFD_ALLOW_SEALING);
+	vt_assert(b->memfd >= 0);
+	vt_assert_ok(ftruncate(b->memfd, SZ));
+	vt_assert_ok(fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	b->map = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd, 0);
+	vt_assert(b->map != MAP_FAILED);
+	create.memfd = b->memfd;
+	b->dmabuf = ioctl(dev, UDMABUF_CREATE, &create);
+	vt_assert_f(b->dmabuf >= 0, "UDMABUF_CREATE: %m\n");
+	b->owner_fd = -1;
+	close(dev);
+}
+
+static void foreign_release(struct foreign_buf *b)
+{
+	munmap(b->map, SZ);
+	close(b->dmabuf);
+	if (b->owner_fd >= 0) {
+		gem_close(b->owner_fd, b->owner_handle);
+		close(b->owner_fd);
+	}
+	if (b->memfd >= 0)
+		close(b->memfd);
+}
+
+static void dmabuf_sync(int dmabuf, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync));
+}
+
+/* MODE_MAP_DUMB of @handle: 0 and the offset in *@offset, or -1 and errno. */
+static int map_dumb(int fd, uint32_t handle, uint64_t *offset)
+{
+	struct drm_mode_map_dumb m = { .handle = handle };
+	int ret = ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m);
+
+	if (!ret)
+		*offset = m.offset;
+	return ret;
+}
+
+static void run_dumb_map_import(void *arg)
+{
+	void (*make)(struct foreign_buf *, uint32_t) = arg;
+	int fd = vprime_open(0, VPRIME_NODE_CARD);
+	long base = vprime_object_count(0);
+	struct foreign_buf b;
+	uint64_t off = 0, again = 0;
+	uint32_t h;
+	void *p;
+
+	make(&b, DRM_CLOEXEC | DRM_RDWR);
+	pattern_fill(b.map, SZ, 0xd1a5);
+	h = prime_import(fd, b.dmabuf);
+	vt_assert(vprime_gem_info(fd, h).state & VPRIME_BO_STATE_IMPORTED);
+	vt_assert_f(map_dumb(fd, h, &off) == 0, "MODE_MAP_DUMB of an imported handle: %m\n");
+	vt_assert_ok(map_dumb(fd, h, &again));
+	vt_assert_eq(again, off);
+	vt_assert_eq(off, vprime_gem_info(fd, h).mmap_offset);
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	vt_assert_f(p != MAP_FAILED, "mmap of MODE_MAP_DUMB's offset: %m\n");
+
+	/* The exporter's bytes through vprime, vprime's through the exporter. */
+	dmabuf_sync(b.dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	pattern_check(p, SZ, 0xd1a5, "MAP_DUMB view of the exporter's bytes");
+	pattern_fill(p, SZ, 0x5a1d);
+	dmabuf_sync(b.dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	pattern_check(b.map, SZ, 0x5a1d, "the exporter's view of writes through MAP_DUMB");
+	/* And again after the exporter writes, with the mapping kept. */
+	pattern_fill(b.map, SZ, 0x0b0e);
+	pattern_check(p, SZ, 0x0b0e, "MAP_DUMB view of the exporter's second writes");
+
+	/* The mapping outlives the handle and the dma-buf fd. */
+	gem_close(fd, h);
+	vt_assert_eq(vprime_object_count(0), base);
+	vt_assert_errno(map_dumb(fd, h, &again), ENOENT);
+	pattern_check(p, SZ, 0x0b0e, "MAP_DUMB view after GEM_CLOSE");
+	munmap(p, SZ);
+	foreign_release(&b);
+	close(fd);
+}
+
+static void test_dumb_map_import(void)
+{
+	vtest_dynamic("vgem", run_dumb_map_import, (void *)foreign_vgem);
+	vtest_dynamic("udmabuf", run_dumb_map_import, (void *)foreign_udmabuf);
+	vtest_dynamic("vprime", run_dumb_map_import, (void *)foreign_vprime1);
+}
+
+/*
+ * What MAP_DUMB must not give: a writable mapping of a read-only dma-buf
+ * (through MAP_DUMB's offset or GEM_INFO's, on the card or the render
+ * node), a mapping past the end, an offset for a handle that is not there.
+ */
+static void test_dumb_map_import_invalid(void)
+{
+	int fd = vprime_open(0, VPRIME_NODE_CARD);
+	int rfd = vprime_open(0, VPRIME_NODE_RENDER);
+	long base = vprime_object_count(0);
+	struct foreign_buf b;
+	uint64_t off = 0;
+	uint32_t h, hr;
+	void *p;
+
+	vt_assert_errno(map_dumb(fd, 0, &off), ENOENT);
+	vt_assert_errno(map_dumb(fd, 0xfffffff, &off), ENOENT);
+
+	foreign_vgem(&b, DRM_CLOEXEC);			/* a read-only dma-buf */
+	vt_assert_eq(fcntl(b.dmabuf, F_GETFL) & O_ACCMODE, O_RDONLY);
+	pattern_fill(b.map, SZ, 0x7ead);
+	h = prime_import(fd, b.dmabuf);
+	vt_assert_ok(map_dumb(fd, h, &off));
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	vt_assert_f(p == MAP_FAILED && errno == EACCES,
+		    "writable mapping of a read-only dma-buf through MAP_DUMB: %p, %m\n", p);
+	p = mmap(NULL, SZ + VT_PAGE, PROT_READ, MAP_SHARED, fd, off);
+	vt_assert_f(p == MAP_FAILED && errno == EINVAL,
+		    "mapping past the end of an import: %p, %m\n", p);
+	p = mmap(NULL, SZ, PROT_READ, MAP_PRIVATE, fd, off);
+	vt_assert_f(p == MAP_FAILED && errno == EINVAL,
+		    "private mapping of an import through MAP_DUMB: %p, %m\n", p);
+	p = mmap(NULL, SZ, PROT_READ, MAP_SHARED, fd, off);
+	vt_assert_f(p != MAP_FAILED, "read-only mapping of a read-only import: %m\n");
+	pattern_check(p, SZ, 0x7ead, "read-only MAP_DUMB view");
+	vt_assert_errno(mprotect(p, SZ, PROT_READ | PROT_WRITE), EACCES);
+	munmap(p, SZ);
+
+	/* The render node's way to the same offset (GEM_INFO) is held to it too. */
+	hr = prime_import(rfd, b.dmabuf);
+	off = vprime_gem_info(rfd, hr).mmap_offset;
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, off);
+	vt_assert_f(p == MAP_FAILED && errno == EACCES,
+		    "writable mapping of a read-only dma-buf through GEM_INFO: %p, %m\n", p);
+	gem_close(rfd, hr);
+	gem_close(fd, h);
+	vt_assert_errno(map_dumb(fd, h, &off), ENOENT);
+	foreign_release(&b);
+	vt_assert_eq(vprime_object_count(0), base);
+	close(rfd);
+	close(fd);
+}
+
 static const struct vtest tests[] = {
 	VTEST("create", "GEM_CREATE rounds to pages and allocates nothing until the first "
 	      "CPU fault; the object starts zeroed and keeps what is written.", test_create),
@@ -434,6 +626,14 @@ static const struct vtest tests[] = {
 	      test_import_invalid),
 	VTEST("vgem", "vgem's buffer imported by vprime and vprime's imported by vgem show "
 	      "the same bytes.", test_vgem),
+	VTEST("dumb-map-import", "MODE_MAP_DUMB on a handle imported from vgem, udmabuf or "
+	      "another vprime: the mapping shows the exporter's bytes and the exporter sees "
+	      "its writes (the DRM core's default refuses imports).", test_dumb_map_import),
+	VTEST("dumb-map-import-invalid", "MODE_MAP_DUMB: -ENOENT for unknown or closed "
+	      "handles; a read-only dma-buf cannot be mapped writable (-EACCES, by MAP_DUMB's "
+	      "offset or GEM_INFO's) nor made so by mprotect; past the end and MAP_PRIVATE "
+	      "are -EINVAL.",
+	      test_dumb_map_import_invalid),
 };
 
 VTEST_MAIN("vprime's GEM objects and the PRIME contract: create, mmap, export, "

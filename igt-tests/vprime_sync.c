@@ -305,6 +305,13 @@ static void surface_free(struct surface *s)
 	gem_close(s->fd, s->handle);
 }
 
+/* Free the first @n of @s. */
+static void surfaces_free(struct surface *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		surface_free(&s[i]);
+}
+
 /*
  * pattern_fill() the whole object; in an X format the X bytes are then
  * 0xff, so that what a copy makes of them does not depend on whether the
@@ -601,6 +608,256 @@ static void test_fill_copy_checksum(void)
 		surface_free(&s[i]);
 	}
 	close(fd);
+}
+
+/*
+ * The engine's fast paths (issue 16) against the test's per-pixel model:
+ * every byte of every object, padding included, after each job. Sources
+ * keep the raw pattern, X bytes too, so that an X byte copied as it is
+ * instead of written as 0xff would show.
+ */
+
+static const uint32_t job_formats[] = {
+	DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ABGR8888,
+	DRM_FORMAT_RGB565,
+};
+
+static const char *format_name(uint32_t format)
+{
+	switch (format) {
+	case DRM_FORMAT_XRGB8888:
+		return "XRGB8888";
+	case DRM_FORMAT_ARGB8888:
+		return "ARGB8888";
+	case DRM_FORMAT_XBGR8888:
+		return "XBGR8888";
+	case DRM_FORMAT_ABGR8888:
+		return "ABGR8888";
+	default:
+		return "RGB565";
+	}
+}
+
+/*
+ * Big enough that a whole-surface command crosses the engine's 256 KiB
+ * step in every format, rows without padding (one run of pixels), odd sizes.
+ */
+#define BIG_W	301
+#define BIG_H	500
+
+/* Submit @job on @fd, wait, and check @n surfaces against the model. */
+static void run_and_check(int fd, const struct vprime_job *job, struct surface *s, unsigned int n,
+			  const char *const *names)
+{
+	struct shadow sh[VPRIME_JOB_MAX_BOS];
+	char what[96];
+
+	vt_assert(n <= VPRIME_JOB_MAX_BOS);
+	for (unsigned int i = 0; i < n; i++)
+		sh[i] = shadow_of(&s[i]);
+	vprime_job_submit(fd, job);
+	for (unsigned int i = 0; i < n; i++)
+		vprime_wait_idle(fd, s[i].handle, budget_ms() * MS);
+	model_job(job, sh, n);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(what, sizeof(what), "%s (%s, %ux%u, pitch %u)", names[i],
+			 format_name(s[i].format), s[i].width, s[i].height, s[i].pitch);
+		check_shadow(&sh[i], what);
+		free(sh[i].bytes);
+	}
+}
+
+/* Colours whose bytes are all equal in some format (a memset) and colours whose are not. */
+static const uint32_t fill_values[] = {
+	0x00000000, 0xffffffff, 0x7f7f7f7f, 0x00ffffff, V1, V2, V3, V4,
+};
+
+static void run_fill_paths(void *arg)
+{
+	uint32_t format = *(const uint32_t *)arg;
+	int fd = vprime_open(fast_instance(-1), VPRIME_NODE_RENDER);
+	static const char *const names[] = { "contiguous", "padded", "odd pitch" };
+	struct surface s[3];
+	struct vprime_job job;
+	uint32_t b, p, o;
+
+	s[0] = surface_new(fd, BIG_W, BIG_H, format, 0);
+	s[1] = surface_new(fd, 37, 23, format, 12);
+	/* Rows 3 bytes longer than their pixels: no row but the first is aligned. */
+	s[2] = surface_new(fd, 37, 23, format, 3);
+	for (int i = 0; i < 3; i++)
+		pattern_fill(s[i].map, s[i].size, 0xf1f0 + i);
+
+	/* The whole of each surface, then rectangles at offsets over it. */
+	vprime_job_init(&job);
+	b = job_bo(&job, &s[0], WR);
+	p = job_bo(&job, &s[1], WR);
+	o = job_bo(&job, &s[2], WR);
+	vprime_job_fill(&job, b, 0, 0, BIG_W, BIG_H, V1);
+	vprime_job_fill(&job, p, 0, 0, 37, 23, V2);
+	vprime_job_fill(&job, o, 0, 0, 37, 23, V3);
+	run_and_check(fd, &job, s, 3, names);
+
+	for (size_t v = 0; v < ARRAY_SIZE(fill_values); v++) {
+		uint32_t val = fill_values[v];
+
+		vprime_job_init(&job);
+		b = job_bo(&job, &s[0], WR);
+		p = job_bo(&job, &s[1], WR);
+		o = job_bo(&job, &s[2], WR);
+		/* Full-width bands: one run of pixels from a row inside the surface. */
+		vprime_job_fill(&job, b, 0, 7 + v, BIG_W, 250 + v, val);
+		/* Odd widths at odd and even columns: heads and tails of 8-byte stores. */
+		vprime_job_fill(&job, b, 1 + v, 3, 33, 9, val);
+		vprime_job_fill(&job, b, 2, 300, 1, 40, val);
+		vprime_job_fill(&job, b, 5, 301, 2, 3, val ^ 0x01010101);
+		vprime_job_fill(&job, b, 4, 320, 3, 2, val);
+		/* Single pixels: the first and the last of the surface. */
+		vprime_job_fill(&job, b, 0, 0, 1, 1, val ^ 0x00102030);
+		vprime_job_fill(&job, b, BIG_W - 1, BIG_H - 1, 1, 1, val);
+		vprime_job_fill(&job, p, 1, 1, 35, 21, val);
+		vprime_job_fill(&job, p, 36, 22, 1, 1, ~val);
+		vprime_job_fill(&job, p, 0, 5, 37, 1, val ^ 0x80808080);
+		vprime_job_fill(&job, o, 0, 0, 37, 23, val);
+		vprime_job_fill(&job, o, 3, 2, 31, 19, ~val);
+		vprime_job_fill(&job, o, 1, 4, 1, 1, val);
+		vprime_job_fill(&job, o, 36, 22, 1, 1, val ^ 0x00ff00ff);
+		run_and_check(fd, &job, s, 3, names);
+	}
+	surfaces_free(s, 3);
+	close(fd);
+}
+
+static void test_fill_fast_paths(void)
+{
+	char name[32];
+
+	require_engine();
+	for (size_t i = 0; i < ARRAY_SIZE(job_formats); i++) {
+		snprintf(name, sizeof(name), "%s", format_name(job_formats[i]));
+		vtest_dynamic(name, run_fill_paths, (void *)&job_formats[i]);
+	}
+}
+
+struct format_pair {
+	uint32_t src, dst;
+};
+
+static void run_copy_paths(void *arg)
+{
+	const struct format_pair *fp = arg;
+	int fd = vprime_open(fast_instance(-1), VPRIME_NODE_RENDER);
+	static const char *const names[] = {
+		"big source", "big destination", "padded source", "odd-pitch destination",
+	};
+	struct surface s[4];
+	struct vprime_job job;
+	uint32_t bs, bd, ps, od;
+
+	s[0] = surface_new(fd, BIG_W, BIG_H, fp->src, 0);
+	s[1] = surface_new(fd, BIG_W, BIG_H, fp->dst, 0);
+	s[2] = surface_new(fd, 37, 23, fp->src, 12);
+	s[3] = surface_new(fd, 41, 29, fp->dst, 3);
+	for (int i = 0; i < 4; i++)
+		pattern_fill(s[i].map, s[i].size, 0xc0c0 + 16 * i + fp->src % 7 + fp->dst % 5);
+
+	vprime_job_init(&job);
+	bs = job_bo(&job, &s[0], RD);
+	bd = job_bo(&job, &s[1], WR);
+	ps = job_bo(&job, &s[2], RD);
+	od = job_bo(&job, &s[3], WR);
+	/* Whole surfaces whose pitches match: one run of pixels, in steps. */
+	vprime_job_copy(&job, bs, 0, 0, bd, 0, 0, BIG_W, BIG_H);
+	run_and_check(fd, &job, s, 4, names);
+
+	vprime_job_init(&job);
+	bs = job_bo(&job, &s[0], RD);
+	bd = job_bo(&job, &s[1], WR);
+	ps = job_bo(&job, &s[2], RD);
+	od = job_bo(&job, &s[3], WR);
+	/* Full-width bands, from a row inside the surface, to another row. */
+	vprime_job_copy(&job, bs, 0, 10, bd, 0, 300, BIG_W, 51);
+	vprime_job_copy(&job, bs, 0, 0, bd, 0, 1, BIG_W, 1);
+	/* Pitches that differ; odd widths at odd columns; the odd pitch. */
+	vprime_job_copy(&job, bs, 1, 1, od, 2, 3, 35, 20);
+	vprime_job_copy(&job, ps, 3, 2, od, 7, 5, 29, 17);
+	vprime_job_copy(&job, ps, 0, 0, bd, 1, 401, 37, 23);
+	vprime_job_copy(&job, ps, 1, 3, bd, 2, 430, 2, 5);
+	vprime_job_copy(&job, ps, 4, 4, bd, 7, 440, 3, 3);
+	/* Single pixels, first and last of their surfaces. */
+	vprime_job_copy(&job, ps, 36, 22, od, 0, 0, 1, 1);
+	vprime_job_copy(&job, ps, 0, 0, od, 40, 28, 1, 1);
+	vprime_job_copy(&job, bs, BIG_W - 1, BIG_H - 1, bd, 0, 0, 1, 1);
+	vprime_job_copy(&job, bs, 0, 0, bd, BIG_W - 1, BIG_H - 1, 1, 1);
+	vprime_job_copy(&job, ps, 5, 5, od, 1, 27, 1, 1);
+	run_and_check(fd, &job, s, 4, names);
+	surfaces_free(s, 4);
+	close(fd);
+}
+
+static void test_copy_fast_paths(void)
+{
+	struct format_pair pairs[ARRAY_SIZE(job_formats) * ARRAY_SIZE(job_formats)];
+	char name[40];
+	size_t n = 0;
+
+	require_engine();
+	for (size_t i = 0; i < ARRAY_SIZE(job_formats); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(job_formats); j++) {
+			pairs[n] = (struct format_pair){ job_formats[i], job_formats[j] };
+			snprintf(name, sizeof(name), "%s-to-%s", format_name(job_formats[i]),
+				 format_name(job_formats[j]));
+			vtest_dynamic(name, run_copy_paths, &pairs[n++]);
+		}
+	}
+}
+
+/*
+ * Copies within one surface whose rectangles overlap: pixels in order, rows
+ * in order, each pixel read before it is written (the per-pixel path).
+ */
+static void run_copy_overlap(void *arg)
+{
+	uint32_t format = *(const uint32_t *)arg;
+	int fd = vprime_open(fast_instance(-1), VPRIME_NODE_RENDER);
+	static const char *const names[] = { "contiguous", "padded" };
+	struct surface s[2];
+	struct vprime_job job;
+	uint32_t c, p;
+
+	s[0] = surface_new(fd, 64, 40, format, 0);
+	s[1] = surface_new(fd, 37, 23, format, 12);
+	for (int i = 0; i < 2; i++)
+		pattern_fill(s[i].map, s[i].size, 0x0e0e + i);
+
+	vprime_job_init(&job);
+	c = job_bo(&job, &s[0], RD | WR);
+	p = job_bo(&job, &s[1], RD | WR);
+	/* One pixel to the right, and to the left, within rows. */
+	vprime_job_copy(&job, p, 2, 1, p, 3, 1, 30, 4);
+	vprime_job_copy(&job, p, 5, 6, p, 4, 6, 30, 4);
+	/* A row down, and up; and onto itself. */
+	vprime_job_copy(&job, p, 0, 10, p, 0, 11, 37, 5);
+	vprime_job_copy(&job, p, 1, 18, p, 2, 17, 33, 5);
+	vprime_job_copy(&job, p, 9, 0, p, 9, 0, 11, 23);
+	/* Full-width bands of the contiguous surface, shifted down by a row and up by two. */
+	vprime_job_copy(&job, c, 0, 0, c, 0, 1, 64, 20);
+	vprime_job_copy(&job, c, 0, 25, c, 0, 23, 64, 15);
+	/* Two pixels to the right across rows that follow each other. */
+	vprime_job_copy(&job, c, 0, 30, c, 2, 30, 62, 5);
+	/* Apart in the same surface: no overlap. */
+	vprime_job_copy(&job, c, 0, 0, c, 32, 36, 32, 4);
+	run_and_check(fd, &job, s, 2, names);
+	surfaces_free(s, 2);
+	close(fd);
+}
+
+static void test_copy_overlap(void)
+{
+	require_engine();
+	for (size_t i = 0; i < ARRAY_SIZE(job_formats); i++)
+		vtest_dynamic(format_name(job_formats[i]), run_copy_overlap,
+			      (void *)&job_formats[i]);
 }
 
 static void test_implicit_order_cross_device(void)
@@ -1625,6 +1882,17 @@ static const struct vtest tests[] = {
 	      "and XBGR8888, and CHECKSUM (crc32_le(0, rows)), in three back-to-back jobs: "
 	      "every byte of every object matches the test's model after WAIT_IDLE.",
 	      test_fill_copy_checksum),
+	VTEST("fill-fast-paths", "FILL in each format, of whole surfaces (rows without "
+	      "padding, past 256 KiB), bands, odd widths at odd columns, single pixels, rows "
+	      "longer than their pixels and an odd pitch, with colours whose bytes are equal "
+	      "and not: every byte matches the per-pixel model.", test_fill_fast_paths),
+	VTEST("copy-fast-paths", "COPY for each of the 25 format pairs: whole surfaces, "
+	      "bands, differing and odd pitches, odd widths at odd columns, single pixels, "
+	      "sources' X bytes as they are: every byte matches the per-pixel model.",
+	      test_copy_fast_paths),
+	VTEST("copy-overlap", "COPY within one surface whose rectangles overlap (a pixel "
+	      "or a row apart, onto itself, bands of rows without padding), in each format: "
+	      "pixels and rows in order, each read before it is written.", test_copy_overlap),
 	VTEST("implicit-order-cross-device", "A slow device's job writes (then reads) a "
 	      "shared buffer; a fast device's job reading (then writing) it right after "
 	      "runs after it through the reservation object alone.",

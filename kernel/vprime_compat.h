@@ -5,13 +5,23 @@
  * The driver is written against the newest kernel it supports (7.2). Every
  * difference with older kernels (6.1, 6.12) is turned here into a feature
  * macro (VPRIME_HAS_*) or a small inline wrapper (vprime_compat_*()), so that
- * no other file tests a kernel version.
+ * no other file tests for a kernel.
+ *
+ * Nothing here tests a kernel version: distributions backport features
+ * (Debian's 6.1 has 6.15's drm_sched_init_args, its 6.12 the client id), so
+ * a version says little. Each feature is found in the target kernel's
+ * headers: by the probes of conftest.sh, which Kbuild runs with the kernel's
+ * compiler and flags (HAVE_* in the generated vprime_conftest.h; a header
+ * that exists is a probe too: sparse does not know __has_include()), or
+ * where a macro is the feature, by #ifdef. The comments give the upstream
+ * version a feature came with.
  */
 
 #ifndef _VPRIME_COMPAT_H_
 #define _VPRIME_COMPAT_H_
 
-#include <linux/version.h>
+#include "vprime_conftest.h"
+
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
@@ -24,7 +34,7 @@
  * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
  * before that they registered a platform device without a driver.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#if HAVE_LINUX_DEVICE_FAUX_H
 #define VPRIME_HAS_FAUX_DEVICE 1
 #include <linux/device/faux.h>
 #else
@@ -33,40 +43,43 @@
 #endif
 
 /* 6.14 dropped drm_driver.date. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
-#define VPRIME_DRIVER_DATE(d)
-#else
+#if HAVE_DRM_DRIVER_DATE
 #define VPRIME_DRIVER_DATE(d)	.date = (d),
+#else
+#define VPRIME_DRIVER_DATE(d)
 #endif
 
 /* 6.12 moved the unaligned access helpers to <linux/unaligned.h>. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
 #endif
 
 /* 6.13 made MODULE_IMPORT_NS() take a string literal. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
-#else
+#if HAVE_MODULE_IMPORT_NS_SYMBOL
 #define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define VPRIME_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
 #endif
 
 /*
- * 6.6 made PRIME handle/fd conversion the core's job; before, every driver
- * pointed these hooks at the core's helpers.
+ * 6.6 made PRIME handle/fd conversion the core's job when a driver leaves
+ * these hooks NULL; before, every driver pointed them at the core's
+ * helpers. The headers do not show the change (the hooks stay, for
+ * vmwgfx), so the hooks are set wherever they exist: with the core's own
+ * helpers, newer kernels do exactly what they do for NULL.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-#define VPRIME_PRIME_FD_OPS
-#else
+#if HAVE_DRM_DRIVER_PRIME_FD_HOOKS
 #define VPRIME_PRIME_FD_OPS \
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd, \
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+#else
+#define VPRIME_PRIME_FD_OPS
 #endif
 
-/* drm_gem_is_imported() is in 6.12 (Debian) and later. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+/* drm_gem_is_imported(): upstream 6.15, backported to Debian's 6.12. */
+#if !HAVE_DRM_GEM_IS_IMPORTED
 #include <drm/drm_gem.h>
 static inline bool drm_gem_is_imported(const struct drm_gem_object *obj)
 {
@@ -74,8 +87,8 @@ static inline bool drm_gem_is_imported(const struct drm_gem_object *obj)
 }
 #endif
 
-/* drm_crtc_vblank_crtc() is in 6.12 (Debian) and later. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+/* drm_crtc_vblank_crtc(): upstream 6.11. */
+#if !HAVE_DRM_CRTC_VBLANK_CRTC
 #include <drm/drm_crtc.h>
 #include <drm/drm_device.h>
 #include <drm/drm_vblank.h>
@@ -89,7 +102,7 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
  * Between 6.12 and 7.2 struct drm_atomic_state became struct
  * drm_atomic_commit; the atomic callbacks take whichever this kernel has.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_DRM_ATOMIC_COMMIT
 #define vprime_atomic_state	drm_atomic_commit
 #else
 #define vprime_atomic_state	drm_atomic_state
@@ -101,7 +114,7 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
  * update): the callback is declared with VPRIME_ASYNC_CHECK_ARGS and tests
  * VPRIME_ASYNC_CHECK_FLIP.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_ATOMIC_ASYNC_CHECK_FLIP || HAVE_ATOMIC_ASYNC_CHECK_FLIP_COMMIT
 #define VPRIME_ASYNC_CHECK_ARGS	\
 	struct drm_plane *plane, struct vprime_atomic_state *state, bool flip
 #define VPRIME_ASYNC_CHECK_FLIP	flip
@@ -115,14 +128,14 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
  * the fence; a job's fence may outlive its engine (and the module).
  * Before, every fence locks a spinlock of its driver's.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_DMA_FENCE_INLINE_LOCK
 #define vprime_fence_lock(lock)	((void)(lock), NULL)
 #else
 #define vprime_fence_lock(lock)	(lock)
 #endif
 
 /* By 7.2 &drm_mode_config_funcs.fb_create also takes the format's info. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_FB_CREATE_FORMAT_INFO
 #define VPRIME_FB_CREATE_INFO_PARAM	const struct drm_format_info *info,
 #define VPRIME_FB_CREATE_INFO_ARG	info,
 #else
@@ -133,22 +146,42 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 /* 6.3 made vma->vm_flags read-only outside vm_flags_set(). */
 static inline void vprime_compat_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if HAVE_VM_FLAGS_SET
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
 #endif
 }
 
+static inline void vprime_compat_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+#if HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* vma_is_cow_mapping() replaced is_cow_mapping() of the VMA's flags (7.3). */
+#if !HAVE_VMA_IS_COW_MAPPING
+static inline bool vma_is_cow_mapping(struct vm_area_struct *vma)
+{
+	return is_cow_mapping(vma->vm_flags);
+}
+#endif
+
 /*
  * Since 6.2 the dma-buf core calls an exporter's vmap, and the GEM core a
  * driver's vmap, with the buffer's reservation lock held; before, vmap came
  * unlocked and the driver took the lock itself. (map_dma_buf is always
- * locked for a dynamic exporter.)
+ * locked for a dynamic exporter.) The same series added
+ * dma_buf_vmap_unlocked(): that is the feature tested.
  */
+#define VPRIME_VMAP_LOCKED_BY_CALLER	HAVE_DMA_BUF_VMAP_UNLOCKED
+
 static inline void vprime_compat_vmap_lock(struct dma_resv *resv)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_assert_held(resv);
 #else
 	dma_resv_lock(resv, NULL);
@@ -157,13 +190,13 @@ static inline void vprime_compat_vmap_lock(struct dma_resv *resv)
 
 static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#if !VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
 }
 
 /* 6.8 renamed MAX_ORDER, which 6.4 had made inclusive, to MAX_PAGE_ORDER. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#ifdef MAX_PAGE_ORDER
 #define VPRIME_MAX_PAGE_ORDER	MAX_PAGE_ORDER
 #else
 #define VPRIME_MAX_PAGE_ORDER	(MAX_ORDER - 1)
@@ -173,7 +206,7 @@ static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
  * A dynamic importer's callback for an exporter that moves the buffer:
  * move_notify up to 6.12 (mandatory there), invalidate_mappings in 7.2.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_DMA_BUF_INVALIDATE_MAPPINGS
 #define VPRIME_IMPORTER_INVALIDATE(fn)	.invalidate_mappings = (fn),
 #else
 #define VPRIME_IMPORTER_INVALIDATE(fn)	.move_notify = (fn),
@@ -187,7 +220,7 @@ static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
  */
 static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_DMA_BUF_INVALIDATE_MAPPINGS
 	dma_buf_invalidate_mappings(dmabuf);
 	return true;
 #else
@@ -202,11 +235,12 @@ static inline bool vprime_compat_invalidate_mappings(struct dma_buf *dmabuf)
  * Whether the dma-buf core pinned @attach for the map it is making, before
  * calling the exporter's map_dma_buf: 7.2 pins static attachments only;
  * before, it pinned static attachments (at attach, which maps at once) and
- * without CONFIG_DMABUF_MOVE_NOTIFY dynamic ones too.
+ * without CONFIG_DMABUF_MOVE_NOTIFY dynamic ones too. (The attach-time
+ * mapping went with move_notify; invalidate_mappings marks the change.)
  */
 static inline unsigned int vprime_compat_core_pins_map(struct dma_buf_attachment *attach)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#if HAVE_DMA_BUF_INVALIDATE_MAPPINGS
 	return !attach->importer_ops;
 #else
 	return !attach->importer_ops || !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY);
@@ -217,7 +251,7 @@ static inline unsigned int vprime_compat_core_pins_map(struct dma_buf_attachment
 static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 					       enum hrtimer_restart (*fn)(struct hrtimer *))
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if HAVE_HRTIMER_SETUP
 	hrtimer_setup(timer, fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 #else
 	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
@@ -226,20 +260,54 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
 }
 
 /*
- * The DRM GPU scheduler. Debian's 6.12 has run-queue counts, job credits and
- * owners' client ids (upstream 6.7, 6.8 and 6.15, the last backported), its
- * 6.1 has drm_sched_init_args backported; by 7.2 a handled timeout is
- * "RESET", not "NOMINAL".
+ * The DRM GPU scheduler, which changed a lot: run-queue counts and a
+ * submit workqueue (upstream 6.7), job credits (6.7/6.8), the arguments in
+ * a struct (6.15, backported to Debian's 6.1 without num_rqs), owners'
+ * client ids (6.15, backported to Debian's 6.12), and a handled timeout is
+ * "RESET", not "NOMINAL" (6.17).
  */
 #include <drm/drm_file.h>
 #include <drm/gpu_scheduler.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+
+#if !HAVE_DRM_SCHED_INIT_ARGS
+/* The arguments of drm_sched_init() as upstream 6.15 gathers them. */
+struct drm_sched_init_args {
+	const struct drm_sched_backend_ops *ops;
+	struct workqueue_struct *submit_wq;
+	struct workqueue_struct *timeout_wq;
+	u32 num_rqs;
+	u32 credit_limit;
+	unsigned int hang_limit;
+	long timeout;
+	atomic_t *score;
+	const char *name;
+	struct device *dev;
+};
+#endif
+
+#if HAVE_DRM_SCHED_INIT_ARGS_NUM_RQS || !HAVE_DRM_SCHED_INIT_ARGS
 #define VPRIME_SCHED_NUM_RQS	.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 #else
 #define VPRIME_SCHED_NUM_RQS
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+static inline int vprime_compat_sched_init(struct drm_gpu_scheduler *sched,
+					   const struct drm_sched_init_args *args)
+{
+#if HAVE_DRM_SCHED_INIT_ARGS
+	return drm_sched_init(sched, args);
+#elif HAVE_DRM_SCHED_INIT_SUBMIT_WQ
+	return drm_sched_init(sched, args->ops, args->submit_wq, args->num_rqs,
+			      args->credit_limit, args->hang_limit, args->timeout,
+			      args->timeout_wq, args->score, args->name, args->dev);
+#else
+	return drm_sched_init(sched, args->ops, args->credit_limit, args->hang_limit,
+			      args->timeout, args->timeout_wq, args->score, args->name,
+			      args->dev);
+#endif
+}
+
+#if HAVE_DRM_GPU_SCHED_STAT_RESET
 #define VPRIME_SCHED_STAT_RESET	DRM_GPU_SCHED_STAT_RESET
 #else
 #define VPRIME_SCHED_STAT_RESET	DRM_GPU_SCHED_STAT_NOMINAL
@@ -254,7 +322,7 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
  * (only drm_sched_stop(), a reset of every job the hardware holds, gives it
  * back), so the handler frees it itself once its fences have signalled.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#if HAVE_DRM_GPU_SCHED_STAT_NO_HANG
 #define VPRIME_SCHED_HAS_NO_HANG	1
 #define VPRIME_SCHED_STAT_NO_HANG	DRM_GPU_SCHED_STAT_NO_HANG
 #else
@@ -267,7 +335,7 @@ static inline void vprime_compat_hrtimer_setup(struct hrtimer *timer,
  * signals (through it) and frees the jobs still pending. Before, it leaks
  * them: the driver must let every job finish before drm_sched_fini().
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#if HAVE_DRM_SCHED_CANCEL_JOB
 #define VPRIME_SCHED_CANCEL_JOB(fn)	.cancel_job = (fn),
 #else
 #define VPRIME_SCHED_CANCEL_JOB(fn)
@@ -277,17 +345,19 @@ static inline int vprime_compat_sched_job_init(struct drm_sched_job *job,
 					       struct drm_sched_entity *entity,
 					       void *owner, u64 client_id)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if HAVE_DRM_SCHED_JOB_INIT_CLIENT_ID
 	return drm_sched_job_init(job, entity, 1, owner, client_id);
+#elif HAVE_DRM_SCHED_JOB_INIT_CREDITS
+	return drm_sched_job_init(job, entity, 1, owner);
 #else
 	return drm_sched_job_init(job, entity, owner);
 #endif
 }
 
-/* The file's id for the scheduler's fdinfo (6.12+; nothing before). */
+/* The file's id for the scheduler's fdinfo (0 where there is none). */
 static inline u64 vprime_compat_client_id(struct drm_file *file)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if HAVE_DRM_FILE_CLIENT_ID
 	return file->client_id;
 #else
 	return 0;
@@ -300,14 +370,14 @@ static inline u64 vprime_compat_client_id(struct drm_file *file)
  */
 static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_lock(resv, NULL);
 #endif
 }
 
 static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
 }
@@ -366,7 +436,7 @@ static inline void vprime_compat_device_destroy(struct device *dev)
 static inline int vprime_compat_edid_connector_update(struct drm_connector *connector,
 						      const struct drm_edid *drm_edid)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if HAVE_DRM_EDID_CONNECTOR_ADD_MODES
 	drm_edid_connector_update(connector, drm_edid);
 	return drm_edid_connector_add_modes(connector);
 #else
@@ -375,26 +445,42 @@ static inline int vprime_compat_edid_connector_update(struct drm_connector *conn
 }
 
 /*
- * fbdev emulation. 6.1 starts the generic client with
- * drm_fbdev_generic_setup(). From 6.12 drm_client_setup() starts the client
- * the kernel was configured with, which asks the driver for its fbdev
- * buffer through &drm_driver.fbdev_probe: the TTM helper's probe is the
- * generic one (a shadow buffer copied into the GEM object's vmap), the
- * only one that does not need shmem, DMA or TTM objects. Newer kernels
- * (7.2) keep the client headers in drm/clients/.
+ * fbdev emulation. From upstream 6.13 (Debian's 6.12) drm_client_setup()
+ * starts the client the kernel was configured with, which asks the driver
+ * for its fbdev buffer through &drm_driver.fbdev_probe: the TTM helper's
+ * probe is the generic one (a shadow buffer copied into the GEM object's
+ * vmap), the only one that does not need shmem, DMA or TTM objects. Newer
+ * kernels (7.2) keep the client headers in drm/clients/. Before, the same
+ * generic client started with drm_fbdev_ttm_setup() (6.11, 6.12) or
+ * drm_fbdev_generic_setup(), which asks for a shadow buffer through
+ * prefer_shadow_fbdev.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#if __has_include("drm/clients/drm_client_setup.h")
+#if HAVE_DRM_CLIENTS_DRM_CLIENT_SETUP_H
 #include <drm/clients/drm_client_setup.h>
-#else
+#define VPRIME_HAS_DRM_CLIENT_SETUP	1
+#elif HAVE_DRM_CLIENT_SETUP_H
 #include <drm/drm_client_setup.h>
+#define VPRIME_HAS_DRM_CLIENT_SETUP	1
+#else
+#define VPRIME_HAS_DRM_CLIENT_SETUP	0
 #endif
+
+#if VPRIME_HAS_DRM_CLIENT_SETUP
 #include <drm/drm_fbdev_ttm.h>
 #define VPRIME_FBDEV_DRIVER_OPS	DRM_FBDEV_TTM_DRIVER_OPS,
 
 static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
 {
 	drm_client_setup(drm, NULL);
+}
+#elif HAVE_DRM_FBDEV_TTM_SETUP
+#include <drm/drm_fbdev_ttm.h>
+#define VPRIME_FBDEV_DRIVER_OPS
+
+static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
+{
+	drm->mode_config.prefer_shadow_fbdev = true;
+	drm_fbdev_ttm_setup(drm, 32);
 }
 #else
 #include <drm/drm_fb_helper.h>

@@ -149,7 +149,7 @@ static void compose(struct vprime_output *out, struct vprime_crtc_state *state, 
 	const struct drm_display_mode *mode = &state->base.mode;
 	int width = mode->hdisplay, height = mode->vdisplay, y;
 	u32 *row = out->compose_row, *line = out->compose_line;
-	struct plane_place place[VPRIME_PLANES_PER_CRTC];
+	struct plane_place place[VPRIME_MAX_PLANES_PER_CRTC];
 	unsigned int i;
 
 	*crc = 0;

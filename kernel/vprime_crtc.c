@@ -225,7 +225,7 @@ static int vprime_crtc_atomic_check(struct drm_crtc *crtc, struct vprime_atomic_
 			ps = plane->state;
 		if (!ps->visible)
 			continue;
-		if (WARN_ON(vstate->num_planes == VPRIME_PLANES_PER_CRTC))
+		if (WARN_ON(vstate->num_planes == VPRIME_MAX_PLANES_PER_CRTC))
 			return -EINVAL;
 		i = vstate->num_planes++;
 		for (j = i; j > 0 && vstate->planes[j - 1]->base.normalized_zpos >

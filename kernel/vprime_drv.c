@@ -56,6 +56,7 @@
 #include "vprime_drv.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
+#include "vprime_sched.h"
 #include "include/uapi/drm/vprime_drm.h"
 
 static unsigned int num_devices = 2;
@@ -92,6 +93,10 @@ MODULE_PARM_DESC(p2p, "Per instance, a mask of the instances that reach its VRAM
 static unsigned int num_crtcs = 1;
 module_param(num_crtcs, uint, 0444);
 MODULE_PARM_DESC(num_crtcs, "Display outputs (CRTCs) of each instance (1-4, default 1)");
+
+static unsigned int num_overlays = 2;
+module_param(num_overlays, uint, 0444);
+MODULE_PARM_DESC(num_overlays, "Overlay planes of each CRTC (0-6, default 2)");
 
 static unsigned int job_delay_ms[VPRIME_MAX_DEVICES];
 module_param_array(job_delay_ms, uint, NULL, 0444);
@@ -259,6 +264,7 @@ static const struct drm_driver vprime_driver = {
 	.ioctls = vprime_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_ioctls),
 	.dumb_create = vprime_gem_dumb_create,
+	.dumb_map_offset = vprime_gem_dumb_map_offset,
 	VPRIME_FBDEV_DRIVER_OPS
 	.gem_prime_import = vprime_gem_prime_import,
 	VPRIME_PRIME_FD_OPS
@@ -306,7 +312,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_devres;
 
-	ret = vprime_kms_init(vdev, num_crtcs);
+	ret = vprime_kms_init(vdev, num_crtcs, num_overlays);
 	if (ret)
 		goto err_devres;
 	ret = vprime_engine_init(vdev, job_delay_ms[index],
@@ -368,6 +374,11 @@ static int __init vprime_init(void)
 	}
 	if (num_crtcs < 1 || num_crtcs > VPRIME_MAX_CRTCS) {
 		pr_err("vprime: num_crtcs must be 1-%d, not %u\n", VPRIME_MAX_CRTCS, num_crtcs);
+		return -EINVAL;
+	}
+	if (num_overlays > VPRIME_MAX_OVERLAYS) {
+		pr_err("vprime: num_overlays must be 0-%d, not %u\n", VPRIME_MAX_OVERLAYS,
+		       num_overlays);
 		return -EINVAL;
 	}
 	if (vprime_check_params()) {

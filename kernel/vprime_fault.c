@@ -42,6 +42,7 @@
 #include <linux/printk.h>
 #include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -256,15 +257,37 @@ void vprime_fault_fallback_debugfs(const char *name, struct dentry *parent,
 	debugfs_create_ulong("verbose", 0600, dir, &attr->verbose);
 }
 
+/*
+ * "hits: H\nfailed: NAME|-\narmed: A\n" (A: the sweeps armed in the
+ * system) and a line "NAME: HITS" per point.
+ */
+static int nth_show(struct seq_file *m, void *unused)
+{
+	struct vprime_fault_nth *n = m->private;
+	int i;
+
+	spin_lock(&nth_lock);
+	seq_printf(m, "hits: %lu\nfailed: %s\narmed: %d\n", n->hits,
+		   n->failed >= 0 ? vprime_fault_points[n->failed].name : "-",
+		   atomic_read(&vprime_fault_nth_armed));
+	for (i = 0; i < VPRIME_FAULT_COUNT; i++)
+		seq_printf(m, "%s: %lu\n", vprime_fault_points[i].name, n->point_hits[i]);
+	spin_unlock(&nth_lock);
+	return 0;
+}
+
 static int nth_open(struct inode *inode, struct file *file)
 {
 	struct vprime_fault_nth *n = kzalloc_obj(*n, GFP_KERNEL);
+	int ret;
 
 	if (!n)
 		return -ENOMEM;
 	n->failed = -1;
-	file->private_data = n;
-	return 0;
+	ret = single_open(file, nth_show, n);
+	if (ret)
+		kfree(n);
+	return ret;
 }
 
 static void nth_disarm_locked(struct vprime_fault_nth *n)
@@ -279,7 +302,7 @@ static void nth_disarm_locked(struct vprime_fault_nth *n)
 
 static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, loff_t *ppos)
 {
-	struct vprime_fault_nth *n = file->private_data;
+	struct vprime_fault_nth *n = ((struct seq_file *)file->private_data)->private;
 	struct pid *old;
 	long nth;
 	int ret;
@@ -312,47 +335,25 @@ static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, 
 	return len;
 }
 
-/*
- * "hits: H\nfailed: NAME|-\narmed: A\n" (A: the sweeps armed in the
- * system) and a line "NAME: HITS" per point.
- */
-static ssize_t nth_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
-{
-	struct vprime_fault_nth *n = file->private_data;
-	char text[64 * (VPRIME_FAULT_COUNT + 2)];
-	size_t off;
-	int i;
-
-	spin_lock(&nth_lock);
-	off = scnprintf(text, sizeof(text), "hits: %lu\nfailed: %s\narmed: %d\n", n->hits,
-			n->failed >= 0 ? vprime_fault_points[n->failed].name : "-",
-			atomic_read(&vprime_fault_nth_armed));
-	for (i = 0; i < VPRIME_FAULT_COUNT; i++)
-		off += scnprintf(text + off, sizeof(text) - off, "%s: %lu\n",
-				 vprime_fault_points[i].name, n->point_hits[i]);
-	spin_unlock(&nth_lock);
-	return simple_read_from_buffer(buf, len, ppos, text, off);
-}
-
 static int nth_release(struct inode *inode, struct file *file)
 {
-	struct vprime_fault_nth *n = file->private_data;
+	struct vprime_fault_nth *n = ((struct seq_file *)file->private_data)->private;
 
 	spin_lock(&nth_lock);
 	nth_disarm_locked(n);
 	spin_unlock(&nth_lock);
 	put_pid(n->owner);
 	kfree(n);
-	return 0;
+	return single_release(inode, file);
 }
 
 static const struct file_operations nth_fops = {
 	.owner = THIS_MODULE,
 	.open = nth_open,
-	.read = nth_read,
+	.read = seq_read,
 	.write = nth_write,
 	.release = nth_release,
-	.llseek = default_llseek,
+	.llseek = seq_lseek,
 };
 
 /**

@@ -81,21 +81,6 @@ static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i
 	       x * info->cpp[i];
 }
 
-static u32 swap_red_blue(u32 p)
-{
-	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
-}
-
-static u32 rgb565_to_argb(u16 p)
-{
-	u32 r = (p >> 11) & 0x1f, g = (p >> 5) & 0x3f, b = p & 0x1f;
-
-	r = (r << 3) | (r >> 2);
-	g = (g << 2) | (g >> 4);
-	b = (b << 3) | (b >> 2);
-	return 0xff000000 | r << 16 | g << 8 | b;
-}
-
 /**
  * struct yuv_coeffs - Y'CbCr to R'G'B', in 16.16 fixed point
  * @y: the luma scale (255/219 in limited range)
@@ -167,11 +152,11 @@ u32 vprime_packed_to_argb(const u8 *p, u32 format)
 	case DRM_FORMAT_ARGB8888:
 		return get_unaligned_le32(p);
 	case DRM_FORMAT_XBGR8888:
-		return swap_red_blue(get_unaligned_le32(p)) | 0xff000000;
+		return vprime_swap_red_blue(get_unaligned_le32(p)) | 0xff000000;
 	case DRM_FORMAT_ABGR8888:
-		return swap_red_blue(get_unaligned_le32(p));
+		return vprime_swap_red_blue(get_unaligned_le32(p));
 	case DRM_FORMAT_RGB565:
-		return rgb565_to_argb(get_unaligned_le16(p));
+		return vprime_rgb565_to_argb(get_unaligned_le16(p));
 	default:
 		return 0xff000000;
 	}
@@ -193,14 +178,13 @@ void vprime_argb_to_packed(u8 *p, u32 format, u32 argb)
 		put_unaligned_le32(argb, p);
 		break;
 	case DRM_FORMAT_XBGR8888:
-		put_unaligned_le32(swap_red_blue(argb) | 0xff000000, p);
+		put_unaligned_le32(vprime_swap_red_blue(argb) | 0xff000000, p);
 		break;
 	case DRM_FORMAT_ABGR8888:
-		put_unaligned_le32(swap_red_blue(argb), p);
+		put_unaligned_le32(vprime_swap_red_blue(argb), p);
 		break;
 	case DRM_FORMAT_RGB565:
-		put_unaligned_le16(((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
-				   ((argb >> 3) & 0x001f), p);
+		put_unaligned_le16(vprime_argb_to_rgb565(argb), p);
 		break;
 	}
 }

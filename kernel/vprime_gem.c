@@ -135,10 +135,11 @@ static int vprime_bo_alloc_vram(struct vprime_bo *bo, struct vprime_storage *s)
 
 /*
  * Allocate storage for @bo in @placement, charged to the device's memory
- * limit (-ENOSPC past it) and to the caller's memory cgroup.
+ * limit (-ENOSPC past it) and to the caller's memory cgroup; zeroed unless
+ * a move copies over all of it (@zero false).
  */
 static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *s,
-				   u32 placement)
+				   u32 placement, bool zero)
 {
 	struct vprime_device *vdev = to_vprime_device(bo->base.dev);
 	int ret;
@@ -152,7 +153,7 @@ static int vprime_bo_alloc_storage(struct vprime_bo *bo, struct vprime_storage *
 		goto err;
 	}
 	atomic64_add(bo->base.size, &vdev->storage_bytes);
-	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo));
+	ret = vprime_storage_alloc(s, placement, vprime_bo_num_pages(bo), zero);
 	if (ret)
 		goto err_uncharge;
 	atomic64_inc(&vdev->stats.allocations);
@@ -196,7 +197,8 @@ static int vprime_bo_move_locked(struct vprime_bo *bo, u32 placement)
 
 	if (!dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP))
 		return -EAGAIN;
-	ret = vprime_bo_alloc_storage(bo, &moved, placement);
+	/* Not zeroed: every page is copied over before the storage is seen. */
+	ret = vprime_bo_alloc_storage(bo, &moved, placement, false);
 	if (ret)
 		return ret;
 	/* A copy engine would fail for want of resources. */
@@ -314,7 +316,7 @@ static int vprime_bo_place_in_locked(struct vprime_bo *bo, struct vprime_attachm
 	int ret;
 
 	if (!bo->storage.pages)
-		return vprime_bo_alloc_storage(bo, &bo->storage, placement);
+		return vprime_bo_alloc_storage(bo, &bo->storage, placement, true);
 	ret = vprime_bo_movable_locked(bo, requester);
 	if (ret == -EAGAIN)
 		vprime_bo_ask_to_unmap_locked(bo);
@@ -612,28 +614,54 @@ static const struct vm_operations_struct vprime_gem_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
-static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+/*
+ * An imported object is mapped by its exporter (dma_buf_mmap()), with no
+ * more rights than the dma-buf's own file gives: the VFS checked the DRM
+ * file's mode, not the dma-buf's, so a shared mapping of a read-only
+ * dma-buf must not be writable (-EACCES) nor become so (VM_MAYWRITE
+ * cleared), as through the dma-buf's own fd. An exporter without mmap gets
+ * -ENODEV, mmap(2)'s word for a file that cannot be mapped. MAP_PRIVATE is
+ * -EINVAL, as for vprime's own objects, whatever the exporter would allow.
+ */
+static int vprime_gem_mmap_imported(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
+	struct dma_buf *dmabuf = obj->import_attach->dmabuf;
 	int ret;
 
-	if (drm_gem_is_imported(obj)) {
-		/* The exporter maps its own memory; drop our vm_ops and the
-		 * reference drm_gem_mmap_obj() took for them.
-		 */
-		vma->vm_private_data = NULL;
-		vma->vm_ops = NULL;
-		ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
-		if (!ret)
-			drm_gem_object_put(obj);
-		return ret;
+	if (!dmabuf->ops->mmap)
+		return -ENODEV;
+	if (vma_is_cow_mapping(vma))
+		return -EINVAL;
+	if ((vma->vm_flags & VM_MAYSHARE) && !(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vprime_compat_vm_flags_clear(vma, VM_MAYWRITE);
 	}
+	/*
+	 * The exporter maps its own memory; drop our vm_ops and the reference
+	 * drm_gem_mmap_obj() took for them. The GEM core wants VM_DONTEXPAND
+	 * on every mapping, whatever the exporter sets.
+	 */
+	vma->vm_private_data = NULL;
+	vma->vm_ops = NULL;
+	vprime_compat_vm_flags_set(vma, VM_DONTEXPAND);
+	ret = dma_buf_mmap(dmabuf, vma, 0);
+	if (!ret)
+		drm_gem_object_put(obj);
+	return ret;
+}
+
+static int vprime_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	if (drm_gem_is_imported(obj))
+		return vprime_gem_mmap_imported(obj, vma);
 
 	/*
 	 * Pages are inserted by PFN, which a private (copy-on-write) mapping
 	 * cannot take: vmf_insert_pfn() BUG()s on one. MAP_PRIVATE is refused,
 	 * through the GEM fd and the dma-buf fd alike, as shmem and udmabuf do.
 	 */
-	if (is_cow_mapping(vma->vm_flags))
+	if (vma_is_cow_mapping(vma))
 		return -EINVAL;
 	vprime_compat_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
@@ -923,6 +951,38 @@ int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 	args->pitch = pitch;
 	args->size = size;
 	return vprime_bo_create_with_handle(file, drm, size, &args->handle);
+}
+
+/**
+ * vprime_gem_dumb_map_offset - &drm_driver.dumb_map_offset: MODE_MAP_DUMB
+ * @file: the client
+ * @drm: the device
+ * @handle: one of @file's handles
+ * @offset: the object's fake mmap offset, out
+ *
+ * Unlike drm_gem_dumb_map_offset(), which refuses imported objects with
+ * -EINVAL (6.1 to 7.2), this gives an imported object's offset too: its
+ * mmap goes to the exporter (vprime_gem_mmap_imported()). Mesa's kms_swrast
+ * reads and writes the buffers it imports that way. Every object has its
+ * offset from creation on, so nothing is allocated here.
+ *
+ * Returns: 0, -ENOENT for an unknown handle, -ENODEV for an imported object
+ * whose exporter cannot mmap.
+ */
+int vprime_gem_dumb_map_offset(struct drm_file *file, struct drm_device *drm, u32 handle,
+			       u64 *offset)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+	int ret = 0;
+
+	if (!obj)
+		return -ENOENT;
+	if (drm_gem_is_imported(obj) && !obj->import_attach->dmabuf->ops->mmap)
+		ret = -ENODEV;
+	else
+		*offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+	return ret;
 }
 
 /*

@@ -123,6 +123,8 @@ void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
 
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args);
+int vprime_gem_dumb_map_offset(struct drm_file *file, struct drm_device *drm, u32 handle,
+			       u64 *offset);
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 

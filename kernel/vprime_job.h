@@ -123,18 +123,7 @@ struct vprime_file {
 	atomic_t timeouts;
 };
 
-int vprime_engine_init(struct vprime_device *vdev, unsigned int delay_ms, long timeout);
-void vprime_engine_fini(struct vprime_device *vdev);
-int vprime_file_open(struct drm_device *drm, struct drm_file *file);
-void vprime_file_postclose(struct drm_device *drm, struct drm_file *file);
 int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_wait_idle_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-bool vprime_job_stopped(const struct vprime_job *job);
-
-/* vprime_engine.c */
-int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_bo *bos,
-		     unsigned int num_bos);
-int vprime_surface_check(const struct drm_vprime_submit_bo *desc, size_t size);
-int vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job *job);
 
 #endif /* _VPRIME_JOB_H_ */

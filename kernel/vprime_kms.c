@@ -7,7 +7,8 @@
  * DOC: display
  *
  * Every vprime instance has a display of num_crtcs outputs, each a CRTC
- * with a primary, an overlay and a cursor plane, a virtual connector and a
+ * with a primary plane, num_overlays overlay planes and a cursor plane, a
+ * virtual connector and a
  * writeback connector. Modesetting is atomic. Framebuffers are created from
  * any GEM object of the device, its own or imported, and scanning one out
  * pins it (see the planes) so that the placement of shared storage takes
@@ -85,19 +86,29 @@ static const struct drm_mode_config_funcs vprime_mode_config_funcs = {
 	.atomic_commit = drm_atomic_helper_commit,
 };
 
+/*
+ * The planes of an output, in zpos order: the primary at 0, the overlays at
+ * 1 to @num_overlays (each of them, and the primary, may be given any zpos
+ * in that range), the cursor above them all.
+ */
 static int vprime_output_init(struct drm_device *drm, struct vprime_output *out,
-			      unsigned int index)
+			      unsigned int index, unsigned int num_overlays)
 {
 	struct drm_plane *primary, *overlay, *cursor;
+	unsigned int i;
 	int ret;
 
-	primary = vprime_plane_create(drm, DRM_PLANE_TYPE_PRIMARY, BIT(index));
+	primary = vprime_plane_create(drm, DRM_PLANE_TYPE_PRIMARY, BIT(index), 0, num_overlays);
 	if (IS_ERR(primary))
 		return PTR_ERR(primary);
-	overlay = vprime_plane_create(drm, DRM_PLANE_TYPE_OVERLAY, BIT(index));
-	if (IS_ERR(overlay))
-		return PTR_ERR(overlay);
-	cursor = vprime_plane_create(drm, DRM_PLANE_TYPE_CURSOR, BIT(index));
+	for (i = 1; i <= num_overlays; i++) {
+		overlay = vprime_plane_create(drm, DRM_PLANE_TYPE_OVERLAY, BIT(index), i,
+					      num_overlays);
+		if (IS_ERR(overlay))
+			return PTR_ERR(overlay);
+	}
+	cursor = vprime_plane_create(drm, DRM_PLANE_TYPE_CURSOR, BIT(index), num_overlays + 1,
+				     num_overlays + 1);
 	if (IS_ERR(cursor))
 		return PTR_ERR(cursor);
 	ret = vprime_crtc_init(drm, out, primary, cursor);
@@ -113,10 +124,12 @@ static int vprime_output_init(struct drm_device *drm, struct vprime_output *out,
  * vprime_kms_init - create an instance's display
  * @vdev: the instance, not registered yet
  * @num_crtcs: its number of outputs, 1 to %VPRIME_MAX_CRTCS
+ * @num_overlays: overlay planes per output, 0 to %VPRIME_MAX_OVERLAYS
  *
  * Returns: 0 or a negative errno; what was made is freed with the device.
  */
-int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs)
+int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
+		    unsigned int num_overlays)
 {
 	struct drm_device *drm = &vdev->drm;
 	unsigned int i;
@@ -138,7 +151,7 @@ int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs)
 
 	vdev->num_outputs = num_crtcs;
 	for (i = 0; i < num_crtcs; i++) {
-		ret = vprime_output_init(drm, &vdev->outputs[i], i);
+		ret = vprime_output_init(drm, &vdev->outputs[i], i, num_overlays);
 		if (ret)
 			return ret;
 	}

@@ -22,9 +22,15 @@
 
 struct vprime_device;
 
-/* The most CRTCs an instance has (num_crtcs), and planes per CRTC. */
+/*
+ * The most CRTCs an instance has (num_crtcs), overlay planes per CRTC
+ * (num_overlays), and planes per CRTC: a primary, the overlays, a cursor.
+ */
 #define VPRIME_MAX_CRTCS	4
-#define VPRIME_PLANES_PER_CRTC	3
+#define VPRIME_MAX_OVERLAYS	6
+#define VPRIME_MAX_PLANES_PER_CRTC	(VPRIME_MAX_OVERLAYS + 2)
+/* A device has at most 32 planes (a u32 mask in the core). */
+static_assert(VPRIME_MAX_CRTCS * VPRIME_MAX_PLANES_PER_CRTC <= 32);
 #define VPRIME_MAX_WIDTH	8192
 #define VPRIME_MAX_HEIGHT	8192
 #define VPRIME_CURSOR_MAX	512
@@ -74,7 +80,7 @@ struct vprime_wb_job {
 struct vprime_crtc_state {
 	struct drm_crtc_state base;
 	struct work_struct compose_work;
-	struct vprime_plane_state *planes[VPRIME_PLANES_PER_CRTC];
+	struct vprime_plane_state *planes[VPRIME_MAX_PLANES_PER_CRTC];
 	unsigned int num_planes;
 	struct vprime_wb_job *wb;
 	bool wb_pending;
@@ -158,7 +164,8 @@ static inline struct vprime_plane_state *to_vprime_plane_state(struct drm_plane_
 }
 
 /* vprime_kms.c */
-int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs);
+int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
+		    unsigned int num_overlays);
 void vprime_kms_fini(struct vprime_device *vdev);
 
 /* vprime_crtc.c */
@@ -167,7 +174,8 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 
 /* vprime_plane.c */
 struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
-				      unsigned int crtc_mask);
+				      unsigned int crtc_mask, unsigned int zpos,
+				      unsigned int max_zpos);
 
 /* vprime_connector.c */
 int vprime_connector_init(struct drm_device *drm, struct vprime_output *out);
@@ -195,6 +203,30 @@ extern const unsigned int vprime_num_wb_formats;
 bool vprime_format_supported(u32 format);
 bool vprime_wb_format_supported(u32 format);
 u32 vprime_packed_to_argb(const u8 *p, u32 format);
+
+/* ARGB8888 <-> ABGR8888: the same swap both ways. */
+static inline u32 vprime_swap_red_blue(u32 p)
+{
+	return (p & 0xff00ff00) | ((p & 0xff) << 16) | ((p >> 16) & 0xff);
+}
+
+/* RGB565 to opaque ARGB8888, each channel's top bits repeated below. */
+static inline u32 vprime_rgb565_to_argb(u16 p)
+{
+	u32 r = (p >> 11) & 0x1f, g = (p >> 5) & 0x3f, b = p & 0x1f;
+
+	r = (r << 3) | (r >> 2);
+	g = (g << 2) | (g >> 4);
+	b = (b << 3) | (b >> 2);
+	return 0xff000000 | r << 16 | g << 8 | b;
+}
+
+/* ARGB8888 to RGB565: the top bits of each channel. */
+static inline u16 vprime_argb_to_rgb565(u32 argb)
+{
+	return ((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) | ((argb >> 3) & 0x001f);
+}
+
 void vprime_argb_to_packed(u8 *p, u32 format, u32 argb);
 void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int dx, int dy,
 		      int count, u32 *argb);

@@ -167,7 +167,7 @@ bool vprime_storage_fits(struct device *owner, const struct vprime_storage *s,
  */
 static gfp_t placement_gfp(u32 placement)
 {
-	const gfp_t common = __GFP_ZERO | __GFP_NOWARN | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL;
+	const gfp_t common = __GFP_NOWARN | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL;
 
 	switch (placement) {
 	case VPRIME_PLACEMENT_DMA32:
@@ -214,17 +214,22 @@ static int alloc_contiguous(struct vprime_storage *s, gfp_t gfp)
 }
 
 /**
- * vprime_storage_alloc - allocate zeroed storage in @placement
+ * vprime_storage_alloc - allocate storage in @placement
  * @s: out: the storage
  * @placement: from vprime_placement_choose()
  * @num_pages: its size
+ * @zero: zero the pages; only storage that vprime_storage_copy() fills
+ *	whole before anyone can see it may go without (a kernel booted with
+ *	init_on_alloc zeroes every page anyway)
  *
  * The pages are charged to the caller's memory cgroup.
  *
  * Returns: 0, or -ENOMEM or -EINTR (a fatal signal) with nothing allocated.
  */
-int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long num_pages)
+int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long num_pages,
+			 bool zero)
 {
+	gfp_t gfp = placement_gfp(placement) | (zero ? __GFP_ZERO : 0);
 	int ret;
 
 	s->pages = kvcalloc(num_pages, sizeof(*s->pages), GFP_KERNEL_ACCOUNT);
@@ -233,9 +238,9 @@ int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long 
 	s->num_pages = num_pages;
 	s->placement = placement;
 	if (placement_is_contiguous(placement))
-		ret = alloc_contiguous(s, placement_gfp(placement));
+		ret = alloc_contiguous(s, gfp);
 	else
-		ret = alloc_scattered(s, placement_gfp(placement));
+		ret = alloc_scattered(s, gfp);
 	if (ret)
 		vprime_storage_free(s);
 	return ret;
@@ -264,7 +269,7 @@ void vprime_storage_free(struct vprime_storage *s)
 
 /**
  * vprime_storage_copy - copy the contents of @src into @dst, of the same size
- * @dst: the new storage
+ * @dst: the new storage, every page of which is written
  * @src: the old storage
  */
 void vprime_storage_copy(const struct vprime_storage *dst, const struct vprime_storage *src)

@@ -50,7 +50,8 @@ int vprime_placement_choose(struct device *owner, const struct vprime_constraint
 			    unsigned long num_pages, u32 *placement);
 bool vprime_storage_fits(struct device *owner, const struct vprime_storage *s,
 			 const struct vprime_constraints *c);
-int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long num_pages);
+int vprime_storage_alloc(struct vprime_storage *s, u32 placement, unsigned long num_pages,
+			 bool zero);
 void vprime_storage_free(struct vprime_storage *s);
 void vprime_storage_copy(const struct vprime_storage *dst, const struct vprime_storage *src);
 struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct device *dev,

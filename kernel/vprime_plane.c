@@ -6,14 +6,16 @@
 /**
  * DOC: planes
  *
- * Each CRTC has a primary plane, an overlay and a cursor. Every plane,
- * the primary included (as 7.2's vkms allows), goes anywhere, even off
- * screen, and is clipped; what no plane covers is black. Nothing scales.
- * Every plane has "alpha", "pixel blend mode", "zpos" (immutable for the
- * cursor, on top), "rotation" (by 0, 90, 180 or 270 degrees, each with
- * reflect-x and reflect-y), "COLOR_ENCODING" and "COLOR_RANGE" (for NV12),
- * and takes every format the composer reads: a cursor with plane alpha is
- * blended like any other plane. Framebuffers are linear only.
+ * Each CRTC has a primary plane, num_overlays overlays (0-6, default 2:
+ * four planes in all) and a cursor. Every plane, the primary included (as
+ * 7.2's vkms allows), goes anywhere, even off screen, and is clipped; what
+ * no plane covers is black. Nothing scales. Every plane has "alpha",
+ * "pixel blend mode", "zpos" (the primary's and the overlays' settable
+ * from 0 to the number of overlays, the cursor's one more, immutable: on
+ * top), "rotation" (by 0, 90, 180 or 270 degrees, each with reflect-x and
+ * reflect-y), "COLOR_ENCODING" and "COLOR_RANGE" (for NV12), and takes
+ * every format the composer reads: a cursor with plane alpha is blended
+ * like any other plane. Framebuffers are linear only.
  *
  * A framebuffer is prepared for scanout as a display engine would: its
  * objects are pinned (storage vprime owns stops moving; an imported
@@ -251,7 +253,8 @@ static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
 	.cleanup_fb = vprime_plane_cleanup_fb,
 };
 
-static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
+static int add_plane_properties(struct drm_plane *plane, unsigned int zpos,
+				unsigned int max_zpos)
 {
 	int ret;
 
@@ -278,7 +281,7 @@ static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
 		return ret;
 	if (plane->type == DRM_PLANE_TYPE_CURSOR)
 		return drm_plane_create_zpos_immutable_property(plane, zpos);
-	return drm_plane_create_zpos_property(plane, zpos, 0, VPRIME_PLANES_PER_CRTC - 2);
+	return drm_plane_create_zpos_property(plane, zpos, 0, max_zpos);
 }
 
 /**
@@ -286,11 +289,14 @@ static int add_plane_properties(struct drm_plane *plane, unsigned int zpos)
  * @drm: the device
  * @type: primary, overlay or cursor
  * @crtc_mask: the CRTCs it can feed
+ * @zpos: its default zpos (the cursor's, immutable)
+ * @max_zpos: the highest zpos a primary or overlay plane may be given
  *
  * Returns: the plane, or an ERR_PTR().
  */
 struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_type type,
-				      unsigned int crtc_mask)
+				      unsigned int crtc_mask, unsigned int zpos,
+				      unsigned int max_zpos)
 {
 	struct drm_plane *plane;
 	int ret;
@@ -302,7 +308,6 @@ struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_typ
 	if (IS_ERR(plane))
 		return plane;
 	drm_plane_helper_add(plane, &vprime_plane_helper_funcs);
-	ret = add_plane_properties(plane, type == DRM_PLANE_TYPE_PRIMARY ? 0 :
-				   type == DRM_PLANE_TYPE_OVERLAY ? 1 : 2);
+	ret = add_plane_properties(plane, zpos, max_zpos);
 	return ret ? ERR_PTR(ret) : plane;
 }

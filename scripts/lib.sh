@@ -8,6 +8,10 @@ VPRIME_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VPRIME_CACHE=${VPRIME_CACHE:-$HOME/.cache/vprime}
 # 7.2-rt is Debian's PREEMPT_RT flavour of 7.2 (linux-image-rt-amd64).
 VPRIME_TAGS="6.1 6.12 7.2 7.2-rt"
+# Kernels from backports, named but not (yet) in the default run: 7.3
+# (trixie-backports) and 6.12-bpo (bookworm-backports: 6.12 with bookworm's
+# userspace and gcc).
+VPRIME_EXTRA_TAGS="7.3 6.12-bpo"
 # Kernels built here with lockdep, KASAN, kmemleak... (get-debug-kernel):
 # about an hour to build, so never part of a default run.
 VPRIME_DEBUG_TAGS="6.12-debug"
@@ -16,14 +20,25 @@ JOBS=${JOBS:-$(nproc)}
 log()  { printf '[%s] %s\n' "${VPRIME_STEP:-vprime}" "$*" >&2; }
 die()  { log "error: $*"; exit 1; }
 
-# suite_of TAG: the Debian release whose kernel TAG is.
+# suite_of TAG: the Debian suite whose kernel TAG is (a release, or a
+# release's backports).
 suite_of() {
 	case $1 in
 	6.1) echo bookworm ;;
+	6.12-bpo) echo bookworm-backports ;;
 	6.12 | 6.12-debug) echo trixie ;;
+	7.3) echo trixie-backports ;;
 	7.2 | 7.2-rt) echo sid ;;
-	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS $VPRIME_DEBUG_TAGS)" ;;
+	*) die "unknown kernel tag '$1' (known: $VPRIME_TAGS $VPRIME_EXTRA_TAGS $VPRIME_DEBUG_TAGS)" ;;
 	esac
+}
+
+# release_of TAG: the Debian release whose userspace (gcc, dkms) builds for
+# TAG: the suite, without -backports.
+release_of() {
+	local s
+	s=$(suite_of "$1") || return
+	echo "${s%-backports}"
 }
 
 # flavour_of TAG: the Debian kernel flavour of TAG (the X of linux-image-X,
@@ -51,22 +66,27 @@ apt_mirror() {
 	} | grep -E "/debian${1:-}/?\$" | head -n 1
 }
 
-# suite_sources SUITE: the one-line apt sources of Debian release SUITE
-# (main, and its security updates but for sid), from this machine's
-# configuration, as mkchroot gives them to a chroot.
+# suite_sources SUITE: the one-line apt sources of Debian suite SUITE (main,
+# and its security updates but for sid; for RELEASE-backports, RELEASE's and
+# the backports), from this machine's configuration, as mkchroot gives them
+# to a chroot.
 suite_sources() {
-	local m sm
+	local m sm r=${1%-backports}
 	m=${MIRROR:-$(apt_mirror)}
 	[ -n "$m" ] || die "no Debian mirror in this machine's apt configuration; set MIRROR="
 	sm=${SECMIRROR:-$(apt_mirror -security)}
 	sm=${sm:-${m%/debian*}/debian-security}
-	echo "deb $m $1 main"
-	[ "$1" = sid ] || echo "deb $sm $1-security main"
+	echo "deb $m $r main"
+	[ "$r" = sid ] || echo "deb $sm $r-security main"
+	[ "$r" = "$1" ] || echo "deb $m $1 main"
 }
 
 # A private apt state that knows bookworm, trixie and sid (binaries and
-# sources) without touching the machine's own apt configuration.
-APT_DIR=$VPRIME_CACHE/apt
+# sources) and the backports of bookworm and trixie (binaries), without
+# touching the machine's own apt configuration. (apt/ held the set without
+# backports: a checkout of either kind keeps its own lists, rather than
+# fetching them again each time the other one ran.)
+APT_DIR=$VPRIME_CACHE/apt-bpo
 APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
 	-o "Dir::Etc::SourceParts=/dev/null"
 	-o "Dir::State::Lists=$APT_DIR/lists"
@@ -75,34 +95,39 @@ APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
 	-o "APT::Sandbox::User=root")
 
 apt_private_init() {
-	local m sm stamp
+	local m sm stamp new
 	m=${MIRROR:-$(apt_mirror)}
 	[ -n "$m" ] || die "no Debian mirror in this machine's apt configuration; set MIRROR="
 	sm=${SECMIRROR:-$(apt_mirror -security)}
 	sm=${sm:-${m%/debian*}/debian-security}
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-	cat > "$APT_DIR/sources.list.new" <<-SRC
+	# (a file of its own: several scripts may run this at once)
+	new=$(mktemp "$APT_DIR/sources.list.XXXXXX")
+	cat > "$new" <<-SRC
 	deb $m bookworm main
 	deb $m bookworm-updates main
 	deb $sm bookworm-security main
+	deb $m bookworm-backports main
 	deb $m trixie main
 	deb $sm trixie-security main
+	deb $m trixie-backports main
 	deb $m sid main
 	deb-src $m bookworm main
 	deb-src $m trixie main
 	deb-src $m sid main
 	SRC
-	if ! cmp -s "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"; then
-		mv "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"
+	if ! cmp -s "$new" "$APT_DIR/sources.list"; then
+		chmod 644 "$new"
+		mv "$new" "$APT_DIR/sources.list"
 		rm -f "$APT_DIR/.updated"
 	else
-		rm -f "$APT_DIR/sources.list.new"
+		rm -f "$new"
 	fi
 	# Refresh the lists once a day at most; a stale list only means an
 	# older (still cached) kernel is used.
 	stamp=$APT_DIR/.updated
 	if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
-		log "updating the private apt lists (bookworm, trixie, sid)"
+		log "updating the private apt lists (bookworm, trixie, their backports, sid)"
 		apt-get "${APT_OPTS[@]}" -q update >/dev/null || die "apt-get update failed"
 		touch "$stamp"
 	fi
@@ -125,6 +150,32 @@ need_pkgs() {
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# get_sparse: sid's sparse (newer kernels refuse bookworm's 0.6.4 as "not up
+# to date"), unpacked in $VPRIME_CACHE/sparse/VERSION; prints the binary's
+# path. It needs glibc 2.38: it runs in the trixie and sid chroots only.
+get_sparse() {
+	local v d
+	apt_private_init
+	v=$(apt_cache_priv madison sparse | awk -F'|' '$3 ~ / sid\// { gsub(/ /, "", $2); print $2; exit }')
+	[ -n "$v" ] || return 1
+	d=$VPRIME_CACHE/sparse/$v
+	mkdir -p "$VPRIME_CACHE/locks"
+	if [ ! -x "$d/sparse" ] && (
+		flock 8
+		[ ! -x "$d/sparse" ] || exit 0
+		rm -rf "$d.tmp"
+		mkdir -p "$d.tmp"
+		(cd "$d.tmp" && apt_priv -q download "sparse=$v" >/dev/null &&
+			dpkg-deb --fsys-tarfile sparse_*.deb | tar -xO ./usr/bin/sparse > sparse &&
+			chmod 755 sparse && rm -f sparse_*.deb) || { rm -rf "$d.tmp"; exit 1; }
+		rm -rf "$d"
+		mv "$d.tmp" "$d"
+	) 8>"$VPRIME_CACHE/locks/sparse.lock"; then
+		:
+	fi
+	[ -x "$d/sparse" ] && echo "$d/sparse"
 }
 
 # timed LABEL CMD...: run CMD, then log how long it took.

@@ -43,7 +43,7 @@
 #include "tool.h"
 
 #define MAX_REPS	32
-#define MAX_VALS	4
+#define MAX_VALS	12
 #define MiB		(1024.0 * 1024.0)
 #define SZ_64M		(64u << 20)
 #define FENCE_MS	10000
@@ -137,7 +137,7 @@ static void run_reps(const char *label, bench_fn fn, int nvals, struct target *c
 				struct series *s = &out[i][k];
 
 				if (ret) {
-					snprintf(s->why, sizeof(s->why), "%s: %s", t[i]->name,
+					snprintf(s->why, sizeof(s->why), "%s: %.150s", t[i]->name,
 						 why[0] ? why : strerror(-ret));
 					s->unsupported = ret == -EOPNOTSUPP;
 					if (k == 0)
@@ -166,7 +166,7 @@ struct row {
 	double ratio;
 	int met;		/* 1, 0, -1: cannot say */
 	int reps;		/* vprime's repetitions made */
-	char note[512];
+	char note[1024];
 };
 
 static struct row rows[64];
@@ -1123,6 +1123,7 @@ static int writeback_done(const struct kms *k, struct kfb *f)
 
 struct flip_state {
 	unsigned int seq;
+	double ts;		/* the event's vblank time, CLOCK_MONOTONIC */
 	bool done;
 };
 
@@ -1132,10 +1133,9 @@ static void flip_handler(int fd, unsigned int seq, unsigned int sec, unsigned in
 	struct flip_state *s = data;
 
 	(void)fd;
-	(void)sec;
-	(void)usec;
 	(void)crtc;
 	s->seq = seq;
+	s->ts = sec + usec / 1e6;
 	s->done = true;
 }
 
@@ -1177,20 +1177,44 @@ static int wait_fence(int fence)
  * t->flips_only, only the modeset has a writeback job: the flips are not
  * composed (neither driver composes unless a CRC or writeback asks).
  * vals[0]: frames per second; vals[1]: vblanks missed (vblank sequence
- * numbers of the flip events vs flips completed).
+ * numbers of the flip events vs flips completed); vals[2]: vblanks elapsed.
+ *
+ * Where each miss comes from: a flip committed after the previous one's
+ * event lands on the next vblank if the driver arms its event before that
+ * vblank's time (the previous event's timestamp plus one frame). A miss is
+ * counted in vals[3] when the commit ioctl was entered after that time
+ * (user space, woken by the event, came too late: the event itself was
+ * late or the process was not run), in vals[4] when the ioctl spanned it,
+ * in vals[5] when the ioctl returned before it and the flip still missed
+ * it (the driver's nonblocking commit armed the event too late). vals[6]
+ * and vals[7]: the median and the largest time from a flip's vblank to its
+ * event being read (ms); vals[8]: the median time from the event being
+ * read to the next commit being entered (ms); vals[9]: the frame (ms);
+ * vals[10] and vals[11]: the median and the largest commit ioctl (ms).
  */
 static int bench_compose(const struct target *t, double *vals, char *why, size_t len)
 {
 	struct kms k = { .fd = -1 };
 	struct kfb prim[2], wb[2], ovl[MAX_PLANES], cur;
 	drmModeAtomicReq *req = NULL;
-	unsigned int first_seq = 0, prev_seq = 0, missed = 0;
+	unsigned int first_seq = 0, prev_seq = 0, missed = 0, miss_late = 0, miss_in = 0;
+	unsigned int miss_after = 0;
 	int novl = t->planes - 2 > 0 ? t->planes - 2 : 0, ret;
+	double *lat = calloc(t->frames + 1, sizeof(double));
+	double *react = calloc(t->frames + 1, sizeof(double));
+	double *ioctl_ms = calloc(t->frames + 1, sizeof(double));
+	double period, prev_ts = 0, t_recv = 0;
 	uint32_t blob = 0;
 	int32_t fence = -1;
 	double t0 = 0;
 
 	memset(prim, 0, sizeof(prim));
+	if (!lat || !react || !ioctl_ms) {
+		free(lat);
+		free(react);
+		free(ioctl_ms);
+		return -ENOMEM;
+	}
 	memset(wb, 0, sizeof(wb));
 	memset(ovl, 0, sizeof(ovl));
 	memset(&cur, 0, sizeof(cur));
@@ -1228,9 +1252,11 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		goto out;
 	}
 
+	period = (double)k.mode.htotal * k.mode.vtotal / (k.mode.clock * 1000.0);
 	for (int f = 0; f <= t->frames; f++) {
 		struct flip_state flip = { 0 };
 		uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT;
+		double t_commit, t_ret;
 
 		req = drmModeAtomicAlloc();
 		if (!req) {
@@ -1267,11 +1293,16 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			snprintf(why, len, "building commit %d: %s", f, strerror(-ret));
 			break;
 		}
+		t_commit = now();
+		if (f > 0)
+			react[f - 1] = (t_commit - t_recv) * 1e3;
 		if (drmModeAtomicCommit(k.fd, req, flags, &flip)) {
 			ret = -errno;
 			snprintf(why, len, "commit %d: %s", f, strerror(errno));
 			break;
 		}
+		t_ret = now();
+		ioctl_ms[f] = (t_ret - t_commit) * 1e3;
 		drmModeAtomicFree(req);
 		req = NULL;
 		ret = wait_flip(k.fd, &flip);
@@ -1279,6 +1310,8 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			snprintf(why, len, "frame %d: flip event: %s", f, strerror(-ret));
 			break;
 		}
+		t_recv = now();
+		lat[f] = (t_recv - flip.ts) * 1e3;
 		if (f == 0 || !t->flips_only) {
 			ret = wait_fence(fence);
 			if (ret) {
@@ -1296,16 +1329,38 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		if (f == 0) {
 			t0 = now();
 			first_seq = prev_seq = flip.seq;
-		} else {
-			if (flip.seq - prev_seq > 1)
-				missed += flip.seq - prev_seq - 1;
-			prev_seq = flip.seq;
+		} else if (flip.seq - prev_seq > 1) {
+			unsigned int n = flip.seq - prev_seq - 1;
+			double deadline = prev_ts + period;
+
+			missed += n;
+			if (t_commit >= deadline)
+				miss_late += n;
+			else if (t_ret >= deadline)
+				miss_in += n;
+			else
+				miss_after += n;
 		}
+		prev_seq = flip.seq;
+		prev_ts = flip.ts;
 	}
 	if (!ret) {
 		vals[0] = t->frames / (now() - t0);
 		vals[1] = missed;
 		vals[2] = prev_seq - first_seq;
+		vals[3] = miss_late;
+		vals[4] = miss_in;
+		vals[5] = miss_after;
+		/* Frame 0 is the modeset: its event and what follows are not flips. */
+		qsort(lat + 1, t->frames, sizeof(double), cmp_double);
+		vals[6] = lat[1 + t->frames / 2];
+		vals[7] = lat[t->frames];
+		qsort(react, t->frames, sizeof(double), cmp_double);
+		vals[8] = react[t->frames / 2];
+		vals[9] = period * 1e3;
+		qsort(ioctl_ms + 1, t->frames, sizeof(double), cmp_double);
+		vals[10] = ioctl_ms[1 + t->frames / 2];
+		vals[11] = ioctl_ms[t->frames];
 	}
 	if (req)
 		drmModeAtomicFree(req);
@@ -1336,6 +1391,9 @@ out:
 		kfb_destroy(&k, &ovl[i]);
 	kfb_destroy(&k, &cur);
 	close(k.fd);
+	free(lat);
+	free(react);
+	free(ioctl_ms);
 	return ret;
 }
 
@@ -1663,7 +1721,7 @@ int main(int argc, char **argv)
 			"no anchor: vgem has no syncobj support");
 	}
 	if (wanted("compose") || wanted("missed_vblanks")) {
-		static const int planes[] = { 1, 3, 4 };
+		static const int planes[] = { 1, 4 };
 
 		for (size_t i = 0; i < sizeof(planes) / sizeof(planes[0]); i++) {
 			struct target v = { "vprime.0", K_NONE, 0, planes[i], compose_frames };
@@ -1682,8 +1740,9 @@ int main(int argc, char **argv)
 				r = add_row(name, "frames/s", &s[0][0], &s[1][0], "vkms", NULL, NULL,
 					    G_GE, 2.0, planes[i] == 1 ? "1920x1080 XRGB8888 primary, "
 					    "flipped every frame, each frame written back" :
-					    "the primary, a moving 64x64 ARGB8888 cursor and "
-					    "640x360 ARGB8888 overlay(s), each frame written back");
+					    "the primary, two overlapping 640x360 ARGB8888 overlays "
+					    "and a moving 64x64 ARGB8888 cursor (vkms: loaded with "
+					    "enable_overlay=1), each frame written back");
 				if (stats_of(&s[0][2]).ok && stats_of(&s[1][2]).ok)
 					note_add(r, "%d frames a repetition; vblanks per frame "
 						 "(medians): vprime %.1f, vkms %.1f", compose_frames,
@@ -1699,7 +1758,7 @@ int main(int argc, char **argv)
 				v.frames = k.frames = vblank_frames;
 				v.flips_only = k.flips_only = true;
 				reps = 1;
-				run_reps(label, bench_compose, 3, t, 2, m);
+				run_reps(label, bench_compose, 12, t, 2, m);
 				reps = saved;
 				if (stats_of(&m[0][2]).ok)
 					snprintf(ev, sizeof(ev), "%.0f", stats_of(&m[0][2]).med);
@@ -1713,6 +1772,22 @@ int main(int argc, char **argv)
 					 "vblanks that passed without a flip (event sequence numbers "
 					 "vs flips completed); one run; vblanks elapsed: vprime %s, "
 					 "vkms %s", vblank_frames, ev, ek);
+				for (int d = 0; d < 2; d++)
+					if (stats_of(&m[d][3]).ok)
+						note_add(&rows[nrows - 1], "%s: %.0f missed: %.0f with the "
+							 "commit made after the vblank it was for (the "
+							 "event read %.2f ms median, %.2f ms max after "
+							 "its vblank; the next commit %.2f ms median "
+							 "after that; frame %.2f ms), %.0f with the "
+							 "ioctl spanning it (the commit ioctl took "
+							 "%.2f ms median, %.2f ms max), %.0f with the "
+							 "ioctl returned before it (the driver's "
+							 "nonblocking commit late)", t[d]->name,
+							 stats_of(&m[d][1]).med, stats_of(&m[d][3]).med,
+							 stats_of(&m[d][6]).med, stats_of(&m[d][7]).med,
+							 stats_of(&m[d][8]).med, stats_of(&m[d][9]).med,
+							 stats_of(&m[d][4]).med, stats_of(&m[d][10]).med,
+							 stats_of(&m[d][11]).med, stats_of(&m[d][5]).med);
 			}
 		}
 	}

@@ -127,7 +127,7 @@ static bool find_mode(drmModeConnector *conn, uint32_t w, uint32_t h, drmModeMod
 	return found;
 }
 
-uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type)
+uint32_t kms_plane_id_nth(int fd, int crtc_index, enum kms_plane_type type, int nth)
 {
 	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
 	uint32_t found = 0;
@@ -137,12 +137,18 @@ uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type)
 		drmModePlane *p = drmModeGetPlane(fd, planes->planes[i]);
 
 		if (p && (p->possible_crtcs & (1u << crtc_index)) &&
-		    prop_value(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type") == type)
+		    prop_value(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type") == type &&
+		    nth-- == 0)
 			found = p->plane_id;
 		drmModeFreePlane(p);
 	}
 	drmModeFreePlaneResources(planes);
 	return found;
+}
+
+uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type)
+{
+	return kms_plane_id_nth(fd, crtc_index, type, 0);
 }
 
 static uint32_t primary_plane_for(int fd, int crtc_index)
@@ -362,7 +368,10 @@ static void add_other_planes_off(drmModeAtomicReq *req, int fd, uint32_t crtc,
 
 #define KMS_MAX_SETUPS	8
 
-/* Each setup on the CRTC's plane of its type; the CRTC's other planes off. */
+/*
+ * Each setup on the CRTC's plane of its type (the second setup of a type on
+ * the second plane of that type, and so on); the CRTC's other planes off.
+ */
 static void add_planes(drmModeAtomicReq *req, int fd, uint32_t crtc, int crtc_index,
 		       const struct kms_plane_setup *setups, int n)
 {
@@ -375,10 +384,13 @@ static void add_planes(drmModeAtomicReq *req, int fd, uint32_t crtc, int crtc_in
 
 	vt_assert(n >= 0 && n <= KMS_MAX_SETUPS);
 	for (int i = 0; i < n; i++) {
-		used[i] = kms_plane_id(fd, crtc_index, setups[i].type);
-		vt_require_f(used[i], "the CRTC has no %s plane\n", names[setups[i].type]);
-		vt_assert_f(!id_in(used[i], used, i), "two setups for the %s plane\n",
-			    names[setups[i].type]);
+		int nth = 0;
+
+		for (int j = 0; j < i; j++)
+			nth += setups[j].type == setups[i].type;
+		used[i] = kms_plane_id_nth(fd, crtc_index, setups[i].type, nth);
+		vt_require_f(used[i], "the CRTC has no %s plane number %d\n",
+			     names[setups[i].type], nth + 1);
 		add_plane_setup(req, fd, crtc, used[i], &setups[i]);
 	}
 	add_other_planes_off(req, fd, crtc, used, n);

@@ -82,8 +82,9 @@ struct kms_plane_setup {
 
 /*
  * kms_writeback_capture() with several planes: each setup goes to the
- * CRTC's first plane of its type (one setup per type), every other plane
- * of the CRTC is turned off. Skips when the device has no writeback
+ * CRTC's first plane of its type (a second setup of a type to its second
+ * plane of that type, and so on), every other plane of the CRTC is turned
+ * off. Skips when the device has no writeback
  * connector, no mode of that size or no plane of a type asked for.
  */
 void kms_capture_planes(int fd, const struct kms_plane_setup *setups, int n,
@@ -186,6 +187,9 @@ void kms_req_output_off(drmModeAtomicReq *req, int fd, const struct kms_output *
 
 /* The first plane of @type that can feed CRTC index @crtc_index; 0 if none. */
 uint32_t kms_plane_id(int fd, int crtc_index, enum kms_plane_type type);
+
+/* The same, the plane after @nth others of that type (0: the first); 0 if none. */
+uint32_t kms_plane_id_nth(int fd, int crtc_index, enum kms_plane_type type, int nth);
 
 /* Whether plane @plane_id lists @format. */
 bool kms_plane_has_format(int fd, uint32_t plane_id, uint32_t format);

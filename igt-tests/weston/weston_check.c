@@ -11,6 +11,9 @@
  *                          Weston's own picture of its output
  *   WESTON_CLIENT_SIZE     "WIDTH HEIGHT" of the client's buffer
  *   WESTON_DIFF_PNG        where to write the differences, if any
+ *   WESTON_CROP            "X Y WIDTH HEIGHT": only this rectangle of the
+ *                          writeback capture is looked at (one output of a
+ *                          capture of several, side by side), if set
  * Pixels are compared as RGB; the PNGs' alpha is not looked at.
  */
 
@@ -36,6 +39,25 @@ static const char *env(const char *name)
 	return v;
 }
 
+/* Keep only the rectangle "X Y WIDTH HEIGHT" of @img. */
+static void crop(struct image *img, const char *rect)
+{
+	uint32_t x, y, w, h;
+
+	vt_assert_f(sscanf(rect, "%u %u %u %u", &x, &y, &w, &h) == 4,
+		    "WESTON_CROP is \"%s\"\n", rect);
+	vt_assert_f(w && h && x < img->width && y < img->height &&
+		    w <= img->width - x && h <= img->height - y,
+		    "WESTON_CROP %s is not within the %ux%u capture\n", rect,
+		    img->width, img->height);
+	for (uint32_t r = 0; r < h; r++)
+		memmove(img->px + (size_t)r * w, img->px + (size_t)(y + r) * img->width + x,
+			w * sizeof(*img->px));
+	img->width = w;
+	img->height = h;
+	vtest_info("cropped to %ux%u at %u,%u\n", w, h, x, y);
+}
+
 static void load(const char *var, struct image *img)
 {
 	const char *path = env(var);
@@ -52,6 +74,9 @@ static void load(const char *var, struct image *img)
 		    "%s: %s\n", path, png.message);
 	for (size_t i = 0; i < (size_t)img->width * img->height; i++)
 		img->px[i] &= 0xffffff;
+	if (!strcmp(var, "WESTON_WRITEBACK_PNG") && getenv("WESTON_CROP") &&
+	    *getenv("WESTON_CROP"))
+		crop(img, getenv("WESTON_CROP"));
 	vtest_info("%s: %s, %ux%u\n", var, path, img->width, img->height);
 }
 

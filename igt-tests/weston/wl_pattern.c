@@ -9,7 +9,16 @@
  * presented (wp_presentation), it writes "WIDTH HEIGHT" to --ready FILE and
  * stays, redrawing if it is configured anew, until SIGTERM or SIGINT.
  *
+ * With --dmabuf CARD the buffer is a dma-buf instead: a dumb buffer of the
+ * DRM device CARD (a card node: it may be another device than the
+ * compositor's), drawn through its mapping and exported with
+ * PRIME_HANDLE_TO_FD, sent through zwp_linux_dmabuf_v1 as XRGB8888 with the
+ * LINEAR modifier; --direct-display marks it with Weston's
+ * weston_direct_display_v1, so that Weston never imports it into its
+ * renderer: only its KMS device may (on a plane), else it shows a placeholder.
+ *
  * usage: vprime-wl-pattern --ready FILE [--size WxH] [--timeout SECONDS]
+ *                          [--dmabuf CARD [--direct-display]]
  * Exit status 0 after a signal, 1 on any error (said on stderr).
  */
 
@@ -24,13 +33,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include <drm_fourcc.h>
 #include <wayland-client.h>
+#include <xf86drm.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "pattern.h"
 #include "presentation-time-client-protocol.h"
+#include "weston-direct-display-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 struct buffer {
@@ -38,6 +52,7 @@ struct buffer {
 	uint32_t *pixels;
 	size_t size;
 	int32_t width, height;
+	uint32_t handle;	/* the dumb buffer's (--dmabuf), or 0 */
 };
 
 struct client {
@@ -50,6 +65,10 @@ struct client {
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
 	struct buffer buffer;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
+	struct weston_direct_display_v1 *direct_display;
+	int drm_fd;				/* --dmabuf's card, or -1 */
+	bool want_direct;			/* --direct-display */
 
 	int32_t conf_width, conf_height;	/* from the last toplevel configure */
 	int32_t want_width, want_height;	/* --size, or 0 */
@@ -102,6 +121,12 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		c->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
 	else if (!strcmp(interface, wp_presentation_interface.name))
 		c->presentation = wl_registry_bind(registry, name, &wp_presentation_interface, 1);
+	/* Version 3: before it, Weston takes every buffer's modifier as INVALID. */
+	else if (!strcmp(interface, zwp_linux_dmabuf_v1_interface.name) && version >= 3)
+		c->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
+	else if (!strcmp(interface, weston_direct_display_v1_interface.name))
+		c->direct_display = wl_registry_bind(registry, name,
+						     &weston_direct_display_v1_interface, 1);
 }
 
 static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
@@ -184,13 +209,66 @@ static const struct wp_presentation_feedback_listener feedback_listener = {
 	.discarded = feedback_discarded,
 };
 
-static void buffer_free(struct buffer *b)
+static void buffer_free(struct client *c, struct buffer *b)
 {
 	if (!b->wl)
 		return;
 	wl_buffer_destroy(b->wl);
 	munmap(b->pixels, b->size);
+	if (b->handle) {
+		struct drm_mode_destroy_dumb destroy = { .handle = b->handle };
+
+		drmIoctl(c->drm_fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+	}
 	*b = (struct buffer){ 0 };
+}
+
+static void fill(struct buffer *b, uint32_t pitch)
+{
+	for (int32_t y = 0; y < b->height; y++)
+		for (int32_t x = 0; x < b->width; x++)
+			b->pixels[(size_t)y * (pitch / 4) + x] =
+				pattern_pixel(x, y, b->width, b->height);
+}
+
+/*
+ * A dumb buffer of --dmabuf's device holding the pattern, exported and sent
+ * as a linux-dmabuf buffer (marked for direct display with
+ * --direct-display). Weston creates it or ends the connection.
+ */
+static void buffer_draw_dmabuf(struct client *c, int32_t w, int32_t h)
+{
+	struct buffer *b = &c->buffer;
+	struct drm_mode_create_dumb create = { .width = w, .height = h, .bpp = 32 };
+	struct drm_mode_map_dumb map = { 0 };
+	struct zwp_linux_buffer_params_v1 *params;
+	int fd;
+
+	if (drmIoctl(c->drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		die("CREATE_DUMB %dx%d: %s", w, h, strerror(errno));
+	b->handle = create.handle;
+	b->size = create.size;
+	map.handle = create.handle;
+	if (drmIoctl(c->drm_fd, DRM_IOCTL_MODE_MAP_DUMB, &map))
+		die("MAP_DUMB: %s", strerror(errno));
+	b->pixels = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->drm_fd,
+			 map.offset);
+	if (b->pixels == MAP_FAILED)
+		die("mmap of the dumb buffer: %s", strerror(errno));
+	fill(b, create.pitch);
+	if (drmPrimeHandleToFD(c->drm_fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &fd))
+		die("PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	params = zwp_linux_dmabuf_v1_create_params(c->dmabuf);
+	if (c->want_direct)
+		weston_direct_display_v1_enable(c->direct_display, params);
+	zwp_linux_buffer_params_v1_add(params, fd, 0, 0, create.pitch,
+				       DRM_FORMAT_MOD_LINEAR >> 32,
+				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
+	b->wl = zwp_linux_buffer_params_v1_create_immed(params, w, h, DRM_FORMAT_XRGB8888, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	close(fd);
+	fprintf(stderr, "vprime-wl-pattern: a %dx%d dumb buffer (pitch %u), exported%s\n",
+		w, h, create.pitch, c->want_direct ? ", for direct display" : "");
 }
 
 /* A wl_shm XRGB8888 buffer of @w x @h holding the pattern. */
@@ -200,9 +278,13 @@ static void buffer_draw(struct client *c, int32_t w, int32_t h)
 	struct wl_shm_pool *pool;
 	int fd;
 
-	buffer_free(b);
+	buffer_free(c, b);
 	b->width = w;
 	b->height = h;
+	if (c->drm_fd >= 0) {
+		buffer_draw_dmabuf(c, w, h);
+		return;
+	}
 	b->size = (size_t)w * h * 4;
 	fd = memfd_create("vprime-wl-pattern", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, b->size) < 0)
@@ -210,9 +292,7 @@ static void buffer_draw(struct client *c, int32_t w, int32_t h)
 	b->pixels = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (b->pixels == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
-	for (int32_t y = 0; y < h; y++)
-		for (int32_t x = 0; x < w; x++)
-			b->pixels[(size_t)y * w + x] = pattern_pixel(x, y, w, h);
+	fill(b, w * 4);
 	pool = wl_shm_create_pool(c->shm, fd, b->size);
 	b->wl = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
@@ -286,9 +366,11 @@ int main(int argc, char **argv)
 		{ "ready", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "dmabuf", required_argument, NULL, 'd' },
+		{ "direct-display", no_argument, NULL, 'g' },
 		{ 0 }
 	};
-	struct client c = { 0 };
+	struct client c = { .drm_fd = -1 };
 	struct wl_registry *registry;
 	double deadline, timeout = 30;
 	bool ready = false;
@@ -307,9 +389,17 @@ int main(int argc, char **argv)
 		case 't':
 			timeout = atof(optarg);
 			break;
+		case 'd':
+			c.drm_fd = open(optarg, O_RDWR | O_CLOEXEC);
+			if (c.drm_fd < 0)
+				die("%s: %s", optarg, strerror(errno));
+			break;
+		case 'g':
+			c.want_direct = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s --ready FILE [--size WxH] [--timeout SECONDS]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s --ready FILE [--size WxH] [--timeout SECONDS] "
+				"[--dmabuf CARD [--direct-display]]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -333,6 +423,10 @@ int main(int argc, char **argv)
 		die("the compositor lacks%s%s%s%s", c.compositor ? "" : " wl_compositor",
 		    c.shm ? "" : " wl_shm", c.wm_base ? "" : " xdg_wm_base",
 		    c.presentation ? "" : " wp_presentation");
+	if (c.drm_fd >= 0 && !c.dmabuf)
+		die("the compositor lacks zwp_linux_dmabuf_v1 (version 3 or later)");
+	if (c.want_direct && !c.direct_display)
+		die("the compositor lacks weston_direct_display_v1");
 	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
 
 	c.surface = wl_compositor_create_surface(c.compositor);
@@ -368,7 +462,7 @@ int main(int argc, char **argv)
 			dispatch(&c, (int)(left * 1000) + 1);
 		}
 	}
-	buffer_free(&c.buffer);
+	buffer_free(&c, &c.buffer);
 	xdg_toplevel_destroy(c.toplevel);
 	xdg_surface_destroy(c.xdg_surface);
 	wl_surface_destroy(c.surface);

@@ -30,7 +30,7 @@ extern "C" {
  */
 
 /**
- * define VPRIME_IOCTL_BASE - first driver-private ioctl number
+ * define VPRIME_IOCTL_BASE - the number of the driver's first own ioctl
  *
  * Driver-private ioctl numbers are offsets from %DRM_COMMAND_BASE; the core
  * rejects any number past the last one the driver defines.
@@ -65,11 +65,21 @@ struct drm_vprime_gem_create {
 };
 
 /* Bits of &drm_vprime_gem_info.state. */
-/** define VPRIME_BO_STATE_POPULATED - backing storage has been allocated */
+/**
+ * define VPRIME_BO_STATE_POPULATED - backing storage has been allocated
+ */
 #define VPRIME_BO_STATE_POPULATED	0x1u
-/** define VPRIME_BO_STATE_IMPORTED - the object is a dma-buf from elsewhere */
+/**
+ * define VPRIME_BO_STATE_IMPORTED - the object was imported
+ *
+ * It is a dma-buf of another exporter, or of another vprime instance.
+ */
 #define VPRIME_BO_STATE_IMPORTED	0x2u
-/** define VPRIME_BO_STATE_EXPORTED - the object has been exported as a dma-buf */
+/**
+ * define VPRIME_BO_STATE_EXPORTED - the object has been exported
+ *
+ * It has been exported as a dma-buf (PRIME handle to fd).
+ */
 #define VPRIME_BO_STATE_EXPORTED	0x4u
 
 /**
@@ -124,17 +134,31 @@ struct drm_vprime_gem_info {
  * Placements: where an object's storage is. The placement engine picks the
  * cheapest (lowest) one that every attached device can reach.
  */
-/** define VPRIME_PLACEMENT_NONE - no storage yet */
+/**
+ * define VPRIME_PLACEMENT_NONE - no storage yet
+ */
 #define VPRIME_PLACEMENT_NONE		0
-/** define VPRIME_PLACEMENT_SYSTEM - scattered pages anywhere in memory */
+/**
+ * define VPRIME_PLACEMENT_SYSTEM - scattered pages anywhere in memory
+ */
 #define VPRIME_PLACEMENT_SYSTEM		1
-/** define VPRIME_PLACEMENT_DMA32 - scattered pages below 4 GiB */
+/**
+ * define VPRIME_PLACEMENT_DMA32 - scattered pages below 4 GiB
+ */
 #define VPRIME_PLACEMENT_DMA32		2
-/** define VPRIME_PLACEMENT_CONTIG - one physically contiguous block */
+/**
+ * define VPRIME_PLACEMENT_CONTIG - one physically contiguous block
+ */
 #define VPRIME_PLACEMENT_CONTIG		3
-/** define VPRIME_PLACEMENT_CONTIG_DMA32 - one contiguous block below 4 GiB */
+/**
+ * define VPRIME_PLACEMENT_CONTIG_DMA32 - one contiguous block below 4 GiB
+ */
 #define VPRIME_PLACEMENT_CONTIG_DMA32	4
-/** define VPRIME_PLACEMENT_IMPORTED - another driver's memory (a dma-buf) */
+/**
+ * define VPRIME_PLACEMENT_IMPORTED - another driver's memory
+ *
+ * The object is an imported dma-buf; its exporter places the storage.
+ */
 #define VPRIME_PLACEMENT_IMPORTED	5
 /**
  * define VPRIME_PLACEMENT_VRAM - the exporting instance's device memory
@@ -229,7 +253,7 @@ struct drm_vprime_gem_unmap {
  * addresses are given to CAP_SYS_ADMIN only; other callers get 0 there,
  * and the lengths. Errors: -EINVAL for non-zero flags; -ENOENT for an
  * unknown handle, or one closed while the call waited; -EFAULT for a bad
- * @segments_ptr; -ETIME when the other mappings or fences stayed; -EBUSY
+ * &drm_vprime_gem_map.segments_ptr; -ETIME when the other mappings or fences stayed; -EBUSY
  * when the storage is pinned where this device cannot reach it; -ERANGE
  * for another driver's buffer whose mapping this device cannot address
  * (its DMA mask, largest segment or segment boundary); -ENOSPC past the
@@ -249,9 +273,13 @@ struct drm_vprime_gem_unmap {
 	DRM_IOW(DRM_COMMAND_BASE + DRM_VPRIME_GEM_UNMAP, struct drm_vprime_gem_unmap)
 
 /* Bits of &drm_vprime_submit_bo.flags. */
-/** define VPRIME_SUBMIT_BO_READ - the job reads the buffer */
+/**
+ * define VPRIME_SUBMIT_BO_READ - the job reads the buffer
+ */
 #define VPRIME_SUBMIT_BO_READ		0x1u
-/** define VPRIME_SUBMIT_BO_WRITE - the job writes the buffer */
+/**
+ * define VPRIME_SUBMIT_BO_WRITE - the job writes the buffer
+ */
 #define VPRIME_SUBMIT_BO_WRITE		0x2u
 
 /**
@@ -279,20 +307,34 @@ struct drm_vprime_submit_bo {
 };
 
 /* Values of &drm_vprime_cmd.op. */
-/** define VPRIME_CMD_FILL - fill a rectangle of @dst with @value (ARGB8888) */
+/**
+ * define VPRIME_CMD_FILL - fill a rectangle with a colour
+ *
+ * Fills a rectangle of &drm_vprime_cmd.dst with &drm_vprime_cmd.value
+ * (ARGB8888, converted to the surface's format).
+ */
 #define VPRIME_CMD_FILL			1
-/** define VPRIME_CMD_COPY - copy a rectangle of @src to @dst, converting the format */
+/**
+ * define VPRIME_CMD_COPY - copy a rectangle, converting the format
+ *
+ * Copies a rectangle of &drm_vprime_cmd.src to &drm_vprime_cmd.dst.
+ */
 #define VPRIME_CMD_COPY			2
 /**
- * define VPRIME_CMD_CHECKSUM - the crc32 of a rectangle of @src (its rows'
- * bytes, in order), written as a little-endian u32 at @dst_offset of @dst
+ * define VPRIME_CMD_CHECKSUM - the crc32 of a rectangle
+ *
+ * The crc32 of a rectangle of &drm_vprime_cmd.src (its rows' bytes, in
+ * order), written as a little endian u32 at &drm_vprime_cmd.dst_offset of
+ * &drm_vprime_cmd.dst.
  */
 #define VPRIME_CMD_CHECKSUM		3
 /**
- * define VPRIME_CMD_HANG - a command that never completes, as a faulty
- * shader would: the job times out and its fence carries -ETIMEDOUT. It uses
- * no field; the job still needs a buffer. Refused with -EOPNOTSUPP when the
- * device's jobs have no timeout (module parameter job_timeout_ms=0).
+ * define VPRIME_CMD_HANG - a command that never completes
+ *
+ * As a faulty shader would: the job times out and its fence carries
+ * -ETIMEDOUT. It uses no field; the job still needs a buffer. Refused with
+ * -EOPNOTSUPP when the device's jobs have no timeout (module parameter
+ * job_timeout_ms=0).
  */
 #define VPRIME_CMD_HANG			4
 
@@ -345,18 +387,34 @@ struct drm_vprime_syncobj {
 };
 
 /* Bits of &drm_vprime_submit.flags. */
-/** define VPRIME_SUBMIT_IN_FENCE_FD - wait for the sync_file @in_fence_fd */
+/**
+ * define VPRIME_SUBMIT_IN_FENCE_FD - wait for an input sync_file
+ *
+ * The job waits for &drm_vprime_submit.in_fence_fd.
+ */
 #define VPRIME_SUBMIT_IN_FENCE_FD	0x1u
-/** define VPRIME_SUBMIT_OUT_FENCE_FD - return the job's fence as a sync_file */
+/**
+ * define VPRIME_SUBMIT_OUT_FENCE_FD - return the job's fence as a sync_file
+ */
 #define VPRIME_SUBMIT_OUT_FENCE_FD	0x2u
-/** define VPRIME_SUBMIT_OUT_SYNCOBJ - put the job's fence into @out_syncobj */
+/**
+ * define VPRIME_SUBMIT_OUT_SYNCOBJ - put the job's fence into a syncobj
+ *
+ * The syncobj (and point) of &drm_vprime_submit.out_syncobj.
+ */
 #define VPRIME_SUBMIT_OUT_SYNCOBJ	0x4u
 
-/** define VPRIME_SUBMIT_MAX_BOS - the most buffers one job uses */
+/**
+ * define VPRIME_SUBMIT_MAX_BOS - the most buffers one job uses
+ */
 #define VPRIME_SUBMIT_MAX_BOS		64
-/** define VPRIME_SUBMIT_MAX_CMDS - the most commands in one job */
+/**
+ * define VPRIME_SUBMIT_MAX_CMDS - the most commands in one job
+ */
 #define VPRIME_SUBMIT_MAX_CMDS		256
-/** define VPRIME_SUBMIT_MAX_SYNCOBJS - the most in-syncobjs of one job */
+/**
+ * define VPRIME_SUBMIT_MAX_SYNCOBJS - the most input syncobjs of one job
+ */
 #define VPRIME_SUBMIT_MAX_SYNCOBJS	64
 
 /**
