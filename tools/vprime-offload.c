@@ -349,6 +349,22 @@ static int open_or_die(const char *name, bool card)
 	return fd;
 }
 
+/*
+ * Export @bo of the discrete instance as a dma-buf (*@dmabuf) and import it
+ * into the card node of @to (*@to_fd, which can also show it): its handle.
+ */
+static uint32_t share(int dfd, uint32_t bo, const char *to, int *to_fd, int *dmabuf)
+{
+	uint32_t handle;
+
+	check_call(drmPrimeHandleToFD(dfd, bo, DRM_CLOEXEC | DRM_RDWR, dmabuf) ? -errno : 0,
+		   opt.discrete, "PRIME_HANDLE_TO_FD");
+	*to_fd = open_or_die(to, true);
+	check_call(drmPrimeFDToHandle(*to_fd, *dmabuf, &handle) ? -errno : 0, to,
+		   "PRIME_FD_TO_HANDLE");
+	return handle;
+}
+
 static void gem_close(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
@@ -517,11 +533,7 @@ int main(int argc, char **argv)
 		      "(%lld more bytes used)", c.vram_used - start.vram_used);
 
 	step("3. export frame 1; %s (integrated, not a peer) imports it", opt.integrated);
-	check_call(drmPrimeHandleToFD(dfd, frame1, DRM_CLOEXEC | DRM_RDWR, &dmabuf1) ? -errno : 0,
-		   opt.discrete, "PRIME_HANDLE_TO_FD");
-	gfd = open_or_die(opt.integrated, true);
-	check_call(drmPrimeFDToHandle(gfd, dmabuf1, &imp1) ? -errno : 0, opt.integrated,
-		   "PRIME_FD_TO_HANDLE");
+	imp1 = share(dfd, frame1, opt.integrated, &gfd, &dmabuf1);
 	check_call(add_fb(gfd, imp1, W, H, DRM_FORMAT_XRGB8888, W * 4, &fb1), opt.integrated,
 		   "ADDFB2");
 	info = info_of(dfd, frame1);
@@ -576,11 +588,7 @@ int main(int argc, char **argv)
 	detail("frame 1 stays in %s: nothing moves back to VRAM", placement_name(info.placement));
 
 	step("7. export frame 2; %s (a peer) imports it and maps it for DMA", opt.peer);
-	check_call(drmPrimeHandleToFD(dfd, frame2, DRM_CLOEXEC | DRM_RDWR, &dmabuf2) ? -errno : 0,
-		   opt.discrete, "PRIME_HANDLE_TO_FD");
-	pfd = open_or_die(opt.peer, true);
-	check_call(drmPrimeFDToHandle(pfd, dmabuf2, &imp2) ? -errno : 0, opt.peer,
-		   "PRIME_FD_TO_HANDLE");
+	imp2 = share(dfd, frame2, opt.peer, &pfd, &dmabuf2);
 	c = counters();
 	map.handle = imp2;
 	check_call(ioctl(pfd, DRM_IOCTL_VPRIME_GEM_MAP, &map) ? -errno : 0, opt.peer, "GEM_MAP");
