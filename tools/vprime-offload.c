@@ -295,25 +295,17 @@ static void show_counters(const char *when, const struct vprime_counters *c)
 }
 
 /*
- * Show @fb full screen on @fd and capture it. Pinning for scanout waits
- * (map_wait_ms) for a move that jobs still hold the buffer for; finished
- * jobs let go on a workqueue shortly after their fences, so -ETIME is
- * retried a few times, saying so.
+ * Show @fb full screen on @fd and capture it. Pinning for scanout moves the
+ * buffer first when the display cannot reach it; WAIT_IDLE after the
+ * rendering waited until the jobs let go of it, so nothing else holds it.
  */
 static void show(int fd, const char *name, uint32_t fb, struct frame *frame,
 		 struct display_shown *shown)
 {
 	const struct plane_setup plane = { DRM_PLANE_TYPE_PRIMARY, fb, 0, 0, W, H, 0xffff };
-	int ret;
 
-	for (int i = 0;; i++) {
-		ret = display_show(fd, &plane, 1, W, H, frame, shown);
-		if (!ret || ret != -ETIME || i == 4)
-			break;
-		frame_release(fd, frame);
-		detail("busy: the move waited past map_wait_ms; retrying");
-	}
-	check_call(ret, name, "scanout and writeback");
+	check_call(display_show(fd, &plane, 1, W, H, frame, shown), name,
+		   "scanout and writeback");
 }
 
 static void write_frame(const struct frame *f, const char *file)
