@@ -54,6 +54,7 @@
 static const char *const points[] = {
 	"storage_alloc", "sgt_build", "dma_map", "migrate_copy", "fence_alloc",
 	"job_alloc", "job_exec", "scanout_pin", "attach", "export", "vmap", "vram_alloc",
+	"iova_alloc",
 };
 #define NUM_POINTS	ARRAY_SIZE(points)
 
@@ -126,7 +127,7 @@ static void nth_read(struct nth_state *st)
 /* What every instance holds, and the system's dma-bufs */
 
 static const char *const count_keys[] = {
-	"objects", "attachments", "mappings", "jobs", "dmabufs", "pages",
+	"objects", "attachments", "mappings", "jobs", "dmabufs", "pages", "iova_used",
 };
 
 struct counts {
@@ -790,6 +791,25 @@ static void map_own(void *arg)
 	close(c.fd);
 }
 
+/* The same on a contiguous instance behind an IOMMU: IO addresses fail too. */
+static void map_iommu(void *arg)
+{
+	static const char *const expect[] = { "storage_alloc", "sgt_build", "iova_alloc", NULL };
+	const struct path p = {
+		.name = "map-iommu", .run = map_own_run, .verify = map_own_verify,
+		.undo = map_undo, .expect = expect,
+	};
+	struct map_ctx c = { .fd = -1, .dmabuf = -1 };
+
+	(void)arg;
+	for (int i = 0; i < vprime_num_devices() && c.fd < 0; i++)
+		if (vprime_limits(i).iommu)
+			c.fd = vprime_open(i, VPRIME_NODE_RENDER);
+	vt_require_f(c.fd >= 0, "needs an instance behind an IOMMU (the parameter iommu)\n");
+	sweep(&p, &c);
+	close(c.fd);
+}
+
 /*
  * A lenient instance's object, written by the CPU, mapped by a contiguous
  * instance: the map moves it into one block, contents and all.
@@ -863,6 +883,7 @@ static void test_map(void)
 	nth_open();
 	vtest_dynamic("own", map_own, NULL);
 	vtest_dynamic("move", map_move, NULL);
+	vtest_dynamic("iommu", map_iommu, NULL);
 }
 
 /* submit: a job with an in-syncobj, an out timeline point and a sync_file */
