@@ -268,6 +268,7 @@ void vprime_loaded_params(char *params, size_t len)
 	static const char *const names[] = {
 		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
 		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms", "vram_mb", "p2p",
+		"iommu", "iova_mb",
 	};
 	size_t used = 0;
 
