@@ -500,6 +500,72 @@ static void test_import_after_finished_job(void)
 }
 
 /*
+ * The vmaps of vprime.@index's objects of @size bytes, in debugfs (the
+ * fbdev buffer, for one, stays vmapped).
+ */
+static long debugfs_vmaps_of_size(int index, uint64_t size)
+{
+	char devname[32], node[64], path[128], line[512];
+	unsigned long long bo_size;
+	long total = 0, n;
+	FILE *f;
+
+	snprintf(devname, sizeof(devname), "vprime.%d", index);
+	vt_assert(vprime_node_path(devname, VPRIME_NODE_CARD, node, sizeof(node)));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/vprime_objects",
+		 node + strlen("/dev/dri/card"));
+	f = fopen(path, "r");
+	vt_require_f(f, "cannot read %s (debugfs): %m\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "bo %*u size %llu", &bo_size) != 1 || bo_size != size)
+			continue;
+		vt_assert_f(strstr(line, " vmaps ") &&
+			    sscanf(strstr(line, " vmaps "), " vmaps %ld", &n) == 1,
+			    "no vmaps in %s", line);
+		if (n)
+			vtest_info("%s", line);
+		total += n;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * WAIT_IDLE means no job uses the buffer any more, including the kernel
+ * mapping a finished job keeps until its cleanup (job_cleanup_delay_ms
+ * holds that window open far longer than the steps below take). Right
+ * after it, nothing of the job may be left (no vmap in debugfs) and a
+ * static importer that maps at import (vgem on 6.1 and 6.12), whose map
+ * moves the storage below 4 GiB, must not get EBUSY.
+ */
+static void test_wait_idle_after_cleanup(void)
+{
+	int lenient = need_instance(vprime_is_lenient, "a lenient instance");
+	int fe = vprime_open(lenient, VPRIME_NODE_RENDER);
+	int vgem = vprime_open_other("vgem");
+	/* 67 pages: a size no other object of this program has */
+	uint32_t h = vprime_gem_create(fe, 67 * 4096), imported;
+	int fence, dmabuf, err;
+
+	param_write("job_cleanup_delay_ms", "3000");
+	fence = fill_job(fe, h, 256, 256, 0xff336699);
+	err = vprime_try_wait_idle(fe, h, 60ll * 1000 * 1000 * 1000);
+	if (!err)
+		vt_assert_f(debugfs_vmaps_of_size(lenient, 67 * 4096) == 0,
+			    "a finished job still has its buffer vmapped after WAIT_IDLE\n");
+	dmabuf = prime_export(fe, h, DRM_CLOEXEC | DRM_RDWR);
+	err = err ?: (drmPrimeFDToHandle(vgem, dmabuf, &imported) ? errno : 0);
+	param_write("job_cleanup_delay_ms", "0");
+	vt_assert_f(!err, "WAIT_IDLE, then vgem's import: %s\n", strerror(err));
+	vt_assert_eq(sync_file_status(fence), 1);
+	gem_close(vgem, imported);
+	close(fence);
+	close(dmabuf);
+	close(vgem);
+	close(fe);
+}
+
+/*
  * A fence in the reservation object (here a job of another instance,
  * added with DMA_BUF_IOCTL_IMPORT_SYNC_FILE) may still be using the pages:
  * a move waits for it before it copies and frees them.
@@ -956,6 +1022,8 @@ static const struct vtest tests[] = {
 	      test_map_wait_under_signals),
 	VTEST("import-after-finished-job", "a finished job never makes import or map fail",
 	      test_import_after_finished_job),
+	VTEST("wait-idle-after-cleanup", "WAIT_IDLE returns once finished jobs let go of the buffer",
+	      test_wait_idle_after_cleanup),
 	VTEST("move-waits-for-fences", "a move waits for the fences of the reservation object",
 	      test_move_waits_for_fences),
 	VTEST("move-keeps-cpu-writes", "no CPU write is lost while the storage moves",

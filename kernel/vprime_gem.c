@@ -786,7 +786,7 @@ int vprime_gem_job_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 		return ret;
 	ret = vprime_bo_vmap_locked(owner, map);
 	if (!ret) {
-		owner->job_vmaps++;
+		WRITE_ONCE(owner->job_vmaps, owner->job_vmaps + 1);
 		atomic_inc(&owner->dev_mappings);
 	}
 	dma_resv_unlock(owner->base.resv);
@@ -812,9 +812,34 @@ void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map)
 	}
 	dma_resv_lock(owner->base.resv, NULL);
 	vprime_bo_vunmap_locked(owner, map);
-	owner->job_vmaps--;
+	WRITE_ONCE(owner->job_vmaps, owner->job_vmaps - 1);
 	dma_resv_unlock(owner->base.resv);
 	vprime_bo_mapping_dropped(owner);
+	/* WAIT_IDLE waits for the last job to let go. */
+	if (!READ_ONCE(owner->job_vmaps))
+		wake_up_all(&owner->unmap_wq);
+}
+
+/**
+ * vprime_gem_wait_jobs_released - wait until no job holds an object's storage
+ * @obj: the object, own or imported, unlocked
+ * @timeout: in jiffies
+ *
+ * A job keeps its buffers vmapped from submit until its cleanup, which runs
+ * shortly after its fence signals; until then the storage cannot move for
+ * a static importer. For a foreign import there is nothing to wait for.
+ *
+ * Returns: the jiffies left (at least 1), 0 at the timeout, or
+ * -ERESTARTSYS on a signal.
+ */
+long vprime_gem_wait_jobs_released(struct drm_gem_object *obj, long timeout)
+{
+	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
+
+	if (!owner || !READ_ONCE(owner->job_vmaps))
+		return max(timeout, 1L);
+	return wait_event_interruptible_timeout(owner->unmap_wq, !READ_ONCE(owner->job_vmaps),
+						timeout);
 }
 
 static const struct drm_gem_object_funcs vprime_gem_funcs = {

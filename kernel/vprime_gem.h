@@ -123,6 +123,7 @@ void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 
 int vprime_gem_job_vmap(struct drm_gem_object *obj, struct iosys_map *map);
 void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
+long vprime_gem_wait_jobs_released(struct drm_gem_object *obj, long timeout);
 
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args);

@@ -228,27 +228,6 @@ static const char *parse_args(int argc, char **argv)
 	return out;
 }
 
-/*
- * Import @dmabuf into a foreign driver (vkms), whose map may have to move
- * the storage: vprime refuses that with -EBUSY while anything else holds
- * it, and the fill jobs of step 2 release their kernel mappings on a
- * workqueue after their fences signal, which no uapi waits for yet. Retry
- * for at most 5 s, saying so.
- */
-static int import_retrying_busy(int fd, int dmabuf, uint32_t *handle)
-{
-	for (int i = 0; i < 50; i++) {
-		if (!drmPrimeFDToHandle(fd, dmabuf, handle))
-			return 0;
-		if (errno != EBUSY)
-			return -errno;
-		if (!i)
-			detail("busy: finished jobs still hold the buffer; retrying");
-		usleep(100 * 1000);
-	}
-	return -EBUSY;
-}
-
 int main(int argc, char **argv)
 {
 	struct drm_vprime_gem_info info, before;
@@ -311,7 +290,7 @@ int main(int argc, char **argv)
 	if (vkms_fd < 0) {
 		detail("skipped: no vkms device (%s)", strerror(-vkms_fd));
 	} else {
-		check_call(import_retrying_busy(vkms_fd, dmabuf, &vkms_bo), NULL,
+		check_call(drmPrimeFDToHandle(vkms_fd, dmabuf, &vkms_bo) ? -errno : 0, NULL,
 			   "PRIME_FD_TO_HANDLE into vkms");
 		check_call(add_fb(vkms_fd, vkms_bo, W, H, DRM_FORMAT_XRGB8888, W * 4, &vkms_fb), NULL,
 			   "ADDFB2 on vkms");

@@ -497,6 +497,10 @@ struct drm_vprime_wait_idle {
 /**
  * define DRM_IOCTL_VPRIME_WAIT_IDLE - wait for a buffer's jobs
  *
+ * Returns once every fence of the buffer's reservation object has
+ * signalled and the finished jobs have released the buffer, so that
+ * another device may then import and move it at once.
+ *
  * Takes a &struct drm_vprime_wait_idle. Errors: -EINVAL for flags;
  * -ENOENT for an unknown handle; -ETIME when jobs still use it at the
  * timeout; -EINTR (or a restart) when interrupted.
