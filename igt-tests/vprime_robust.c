@@ -566,6 +566,28 @@ static void test_wait_idle_after_cleanup(void)
 }
 
 /*
+ * A poll (WAIT_IDLE with a zero timeout) looks at the fences only: once a
+ * job's fence has signalled, the buffer is idle to it even while the job's
+ * cleanup (held open by job_cleanup_delay_ms) is still to run.
+ */
+static void test_wait_idle_poll_after_fence(void)
+{
+	int lenient = need_instance(vprime_is_lenient, "a lenient instance");
+	int fe = vprime_open(lenient, VPRIME_NODE_RENDER);
+	uint32_t h = vprime_gem_create(fe, 256 * 256 * 4);
+	int fence, err;
+
+	param_write("job_cleanup_delay_ms", "3000");
+	fence = fill_job(fe, h, 256, 256, 0xff336699);
+	wait_fence(fence);
+	err = vprime_try_wait_idle(fe, h, 0);
+	param_write("job_cleanup_delay_ms", "0");
+	vt_assert_f(!err, "WAIT_IDLE polled after the fence signalled: %s\n", strerror(err));
+	close(fence);
+	close(fe);
+}
+
+/*
  * A fence in the reservation object (here a job of another instance,
  * added with DMA_BUF_IOCTL_IMPORT_SYNC_FILE) may still be using the pages:
  * a move waits for it before it copies and frees them.
@@ -1024,6 +1046,8 @@ static const struct vtest tests[] = {
 	      test_import_after_finished_job),
 	VTEST("wait-idle-after-cleanup", "WAIT_IDLE returns once finished jobs let go of the buffer",
 	      test_wait_idle_after_cleanup),
+	VTEST("wait-idle-poll-after-fence", "a WAIT_IDLE poll after the fence signalled is 0",
+	      test_wait_idle_poll_after_fence),
 	VTEST("move-waits-for-fences", "a move waits for the fences of the reservation object",
 	      test_move_waits_for_fences),
 	VTEST("move-keeps-cpu-writes", "no CPU write is lost while the storage moves",

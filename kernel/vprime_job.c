@@ -385,6 +385,9 @@ err_free:
  * VPRIME_WAIT_IDLE: wait until no job uses a buffer: every fence of its
  * reservation object has signalled and the finished jobs have released it
  * (their kernel mappings, which keep a static importer from moving it).
+ * A zero timeout polls the fences only: a buffer whose fences have all
+ * signalled is idle to a poll, even while a finished job's cleanup is
+ * still to run.
  *   -EINVAL  flags set
  *   -ENOENT  no such handle
  *   -ETIME   still busy at the timeout
@@ -402,8 +405,8 @@ int vprime_wait_idle_ioctl(struct drm_device *drm, void *data, struct drm_file *
 		return -ENOENT;
 	timeout = args->timeout_ns <= 0 ? 0 : nsecs_to_jiffies(args->timeout_ns) + 1;
 	ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true, timeout);
-	if (ret > 0)
-		ret = vprime_gem_wait_jobs_released(obj, timeout ? ret : 0);
+	if (ret > 0 && timeout)
+		ret = vprime_gem_wait_jobs_released(obj, ret);
 	drm_gem_object_put(obj);
 	if (ret < 0)
 		return ret;

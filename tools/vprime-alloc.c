@@ -9,8 +9,10 @@
  * each vprime device maps it for DMA and unmaps it again, as a job would,
  * as soon as it holds it: the allocating device right away, which
  * allocates the storage, then each importer after its import, which moves
- * the storage if that device cannot reach it. The placement, segments and
- * migrations are printed after each step. --expect checks the final
+ * the storage if that device cannot reach it, or maps it in place when it
+ * is a peer of an instance with VRAM. The placement, segments, migrations,
+ * evictions and peer mappings (GEM_INFO), and on an instance with VRAM its
+ * use (debugfs, as root), are printed after each step. --expect checks the final
  * placement; --exec runs a command that inherits the dma-buf.
  *
  * Exit status: 0 when done (and --expect held), 1 when the placement is not
@@ -172,19 +174,52 @@ static void open_holder(struct holder *h, const char *name)
 	h->is_vprime = device_is_vprime(fd);
 }
 
-static void print_info(const struct holder *owner)
+/* The owner's GEM_INFO as one line of text, in @buf. */
+static void describe(const struct holder *owner, char *buf, size_t len)
 {
 	struct drm_vprime_gem_info info;
 
 	check_call(vprime_info(owner->fd, owner->handle, &info), owner->name, "GEM_INFO");
-	detail("%s's storage: %s, %" PRIu64 " pages allocated, %u attachment(s), %u mapped, "
-	       "%" PRIu64 " migration(s)", owner->name, placement_name(info.placement),
-	       (uint64_t)info.num_pages, info.num_attachments, info.num_mapped,
-	       (uint64_t)info.migrations);
+	snprintf(buf, len, "%s, %" PRIu64 " pages allocated, %u attachment(s), %u mapped, "
+		 "%" PRIu64 " migration(s), %" PRIu64 " eviction(s), %u peer-mapped",
+		 placement_name(info.placement), (uint64_t)info.num_pages, info.num_attachments,
+		 info.num_mapped, (uint64_t)info.migrations, (uint64_t)info.evictions,
+		 info.num_peer_mapped);
 }
 
-/* Map the buffer for @h's device, describe the segments it got, unmap. */
-static void map_for(const struct holder *h, uint64_t size)
+/* On an instance with VRAM, its use as debugfs counts it (as root). */
+static void print_vram(const struct holder *owner)
+{
+	int index = vprime_instance_index(owner->name);
+	struct vprime_counters c;
+	int ret;
+
+	if (index < 0 || !vprime_param("vram_mb", index))
+		return;
+	ret = vprime_read_counters(owner->name, &c);
+	if (ret) {
+		detail("%s's VRAM: use unknown: cannot read debugfs: %s", owner->name,
+		       strerror(-ret));
+		return;
+	}
+	detail("%s's VRAM: %lld of %lld bytes used, %lld eviction(s), %lld peer mapping(s)",
+	       owner->name, c.vram_used, c.vram_size, c.evictions, c.peer_mappings);
+}
+
+static void print_info(const struct holder *owner)
+{
+	char text[256];
+
+	describe(owner, text, sizeof(text));
+	detail("%s's storage: %s", owner->name, text);
+	print_vram(owner);
+}
+
+/*
+ * Map the buffer for @h's device, describe the segments it got and, while
+ * it holds them, the owner's view (a peer maps VRAM in place); unmap.
+ */
+static void map_for(const struct holder *h, const struct holder *owner, uint64_t size)
 {
 	struct drm_vprime_gem_unmap unmap = { .handle = h->handle };
 	uint32_t max_segments = size / 4096 + 1;
@@ -195,6 +230,7 @@ static void map_for(const struct holder *h, uint64_t size)
 		.num_segments = max_segments,
 	};
 	uint64_t largest = 0, top = 0;
+	char text[256];
 
 	if (!segs)
 		die(EXIT_DEVICE, "out of memory");
@@ -210,6 +246,11 @@ static void map_for(const struct holder *h, uint64_t size)
 	detail("placement %s; %u segment(s), the largest %" PRIu64 " bytes, all %s 4 GiB",
 	       placement_name(map.placement), map.num_segments, largest,
 	       top <= FOUR_GIB ? "below" : "not below");
+	if (h != owner) {
+		describe(owner, text, sizeof(text));
+		detail("while %s holds the map: %s", h->name, text);
+		print_vram(owner);
+	}
 	check_call(ioctl(h->fd, DRM_IOCTL_VPRIME_GEM_UNMAP, &unmap) ? -errno : 0, h->name,
 		   "GEM_UNMAP");
 	free(segs);
@@ -257,7 +298,7 @@ int main(int argc, char **argv)
 	check_call(vprime_create(owner->fd, o.size, &owner->handle), owner->name, "GEM_CREATE");
 	print_info(owner);
 	if (o.map) {
-		map_for(owner, o.size);
+		map_for(owner, owner, o.size);
 		print_info(owner);
 	}
 
@@ -272,7 +313,7 @@ int main(int argc, char **argv)
 			   "PRIME_FD_TO_HANDLE");
 		print_info(owner);
 		if (o.map && h->is_vprime) {
-			map_for(h, o.size);
+			map_for(h, owner, o.size);
 			print_info(owner);
 		}
 	}

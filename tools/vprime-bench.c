@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <linux/dma-buf.h>
 
@@ -43,7 +44,7 @@
 #include "tool.h"
 
 #define MAX_REPS	32
-#define MAX_VALS	12
+#define MAX_VALS	16
 #define MiB		(1024.0 * 1024.0)
 #define SZ_64M		(64u << 20)
 #define FENCE_MS	10000
@@ -166,7 +167,7 @@ struct row {
 	double ratio;
 	int met;		/* 1, 0, -1: cannot say */
 	int reps;		/* vprime's repetitions made */
-	char note[1024];
+	char note[2048];
 };
 
 static struct row rows[64];
@@ -538,11 +539,23 @@ static int dmabuf_sync(int dmabuf, uint64_t flags)
 	return ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
 }
 
+/* The page faults this process has taken so far (minor and major). */
+static double faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return NAN;
+	return (double)ru.ru_minflt + ru.ru_majflt;
+}
+
 /*
  * 64 MiB written then read, sequentially, through the mapping: vals[0]
  * write MiB/s and vals[1] read MiB/s through the driver's own mmap, vals[2]
  * and vals[3] through the dma-buf's (anonymous memory: the same mapping).
- * The storage is populated by an untimed pass first.
+ * The storage is populated by an untimed pass first. vals[4] to vals[7]:
+ * the page faults taken in each of those four timed windows (a fault is
+ * the driver's code; a read of mapped pages is not).
  */
 static int bench_mmap(const struct target *t, double *vals, char *why, size_t len)
 {
@@ -571,16 +584,21 @@ static int bench_mmap(const struct target *t, double *vals, char *why, size_t le
 	for (int m = 0; m < 2; m++) {
 		int sfd = m ? dmabuf : -1;
 
+		double f0 = faults();
+
 		t0 = now();
 		ret = dmabuf_sync(sfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 		touch_all(maps[m], b.size, (uint8_t)(2 + m));
 		ret = ret ?: dmabuf_sync(sfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 		vals[2 * m] = b.size / MiB / (now() - t0);
+		vals[4 + 2 * m] = faults() - f0;
+		f0 = faults();
 		t0 = now();
 		ret = ret ?: dmabuf_sync(sfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 		sink += read_all(maps[m], b.size);
 		ret = ret ?: dmabuf_sync(sfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 		vals[2 * m + 1] = b.size / MiB / (now() - t0);
+		vals[5 + 2 * m] = faults() - f0;
 		if (ret) {
 			snprintf(why, len, "DMA_BUF_IOCTL_SYNC: %s", strerror(-ret));
 			break;
@@ -1190,7 +1208,10 @@ static int wait_fence(int fence)
  * and vals[7]: the median and the largest time from a flip's vblank to its
  * event being read (ms); vals[8]: the median time from the event being
  * read to the next commit being entered (ms); vals[9]: the frame (ms);
- * vals[10] and vals[11]: the median and the largest commit ioctl (ms).
+ * vals[10] and vals[11]: the median and the largest commit ioctl (ms);
+ * vals[12] to vals[14]: the flips (not vblanks) that missed, by the same
+ * three causes: one stall of the VM that delays a single event by 200 ms
+ * is 12 vblanks missed but one flip.
  */
 static int bench_compose(const struct target *t, double *vals, char *why, size_t len)
 {
@@ -1198,7 +1219,7 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 	struct kfb prim[2], wb[2], ovl[MAX_PLANES], cur;
 	drmModeAtomicReq *req = NULL;
 	unsigned int first_seq = 0, prev_seq = 0, missed = 0, miss_late = 0, miss_in = 0;
-	unsigned int miss_after = 0;
+	unsigned int miss_after = 0, flips_late = 0, flips_in = 0, flips_after = 0;
 	int novl = t->planes - 2 > 0 ? t->planes - 2 : 0, ret;
 	double *lat = calloc(t->frames + 1, sizeof(double));
 	double *react = calloc(t->frames + 1, sizeof(double));
@@ -1334,12 +1355,16 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 			double deadline = prev_ts + period;
 
 			missed += n;
-			if (t_commit >= deadline)
+			if (t_commit >= deadline) {
 				miss_late += n;
-			else if (t_ret >= deadline)
+				flips_late++;
+			} else if (t_ret >= deadline) {
 				miss_in += n;
-			else
+				flips_in++;
+			} else {
 				miss_after += n;
+				flips_after++;
+			}
 		}
 		prev_seq = flip.seq;
 		prev_ts = flip.ts;
@@ -1361,6 +1386,9 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		qsort(ioctl_ms + 1, t->frames, sizeof(double), cmp_double);
 		vals[10] = ioctl_ms[1 + t->frames / 2];
 		vals[11] = ioctl_ms[t->frames];
+		vals[12] = flips_late;
+		vals[13] = flips_in;
+		vals[14] = flips_after;
 	}
 	if (req)
 		drmModeAtomicFree(req);
@@ -1633,18 +1661,33 @@ int main(int argc, char **argv)
 		struct target *t[] = { &v, &g, &a };
 
 		if (wanted("mmap_")) {
-			run_reps("mmap", bench_mmap, 4, t, 3, s);
-			add_row("mmap_write_gem", "MiB/s", &s[0][0], &s[1][0], "vgem", &s[2][0],
-				"anonymous memory", G_GE, 0.9, "64 MiB memset through the driver's "
-				"GEM mmap (vgem: its dumb mmap), populated beforehand");
-			add_row("mmap_read_gem", "MiB/s", &s[0][1], &s[1][1], "vgem", &s[2][1],
-				"anonymous memory", G_GE, 0.9, "64 MiB read through the GEM mmap");
-			add_row("mmap_write_dmabuf", "MiB/s", &s[0][2], &s[1][2], "vgem",
-				&s[2][2], "anonymous memory", G_GE, 0.9, "64 MiB memset through "
-				"the exported dma-buf's mmap, inside DMA_BUF_IOCTL_SYNC");
-			add_row("mmap_read_dmabuf", "MiB/s", &s[0][3], &s[1][3], "vgem", &s[2][3],
-				"anonymous memory", G_GE, 0.9, "64 MiB read through the dma-buf's "
-				"mmap, inside DMA_BUF_IOCTL_SYNC");
+			static const char *const mmap_rows[] = {
+				"mmap_write_gem", "mmap_read_gem", "mmap_write_dmabuf",
+				"mmap_read_dmabuf",
+			};
+			static const char *const mmap_what[] = {
+				"64 MiB memset through the driver's GEM mmap (vgem: its dumb "
+				"mmap), populated beforehand",
+				"64 MiB read through the GEM mmap",
+				"64 MiB memset through the exported dma-buf's mmap, inside "
+				"DMA_BUF_IOCTL_SYNC",
+				"64 MiB read through the dma-buf's mmap, inside DMA_BUF_IOCTL_SYNC",
+			};
+
+			run_reps("mmap", bench_mmap, 8, t, 3, s);
+			for (int k = 0; k < 4; k++) {
+				struct row *r = add_row(mmap_rows[k], "MiB/s", &s[0][k], &s[1][k],
+							"vgem", &s[2][k], "anonymous memory",
+							G_GE, 0.9, mmap_what[k]);
+
+				if (stats_of(&s[0][4 + k]).ok && stats_of(&s[1][4 + k]).ok)
+					note_add(r, "page faults in the timed window (median "
+						 "[max]): vprime %.0f [%.0f], vgem %.0f [%.0f]",
+						 stats_of(&s[0][4 + k]).med,
+						 stats_of(&s[0][4 + k]).max,
+						 stats_of(&s[1][4 + k]).med,
+						 stats_of(&s[1][4 + k]).max);
+			}
 		}
 		if (wanted("first_touch")) {
 			struct row *r;
@@ -1758,7 +1801,7 @@ int main(int argc, char **argv)
 				v.frames = k.frames = vblank_frames;
 				v.flips_only = k.flips_only = true;
 				reps = 1;
-				run_reps(label, bench_compose, 12, t, 2, m);
+				run_reps(label, bench_compose, 15, t, 2, m);
 				reps = saved;
 				if (stats_of(&m[0][2]).ok)
 					snprintf(ev, sizeof(ev), "%.0f", stats_of(&m[0][2]).med);
@@ -1774,20 +1817,25 @@ int main(int argc, char **argv)
 					 "vkms %s", vblank_frames, ev, ek);
 				for (int d = 0; d < 2; d++)
 					if (stats_of(&m[d][3]).ok)
-						note_add(&rows[nrows - 1], "%s: %.0f missed: %.0f with the "
+						note_add(&rows[nrows - 1], "%s: %.0f missed, in %.0f "
+							 "flips: %.0f vblanks (%.0f flips) with the "
 							 "commit made after the vblank it was for (the "
 							 "event read %.2f ms median, %.2f ms max after "
 							 "its vblank; the next commit %.2f ms median "
-							 "after that; frame %.2f ms), %.0f with the "
-							 "ioctl spanning it (the commit ioctl took "
-							 "%.2f ms median, %.2f ms max), %.0f with the "
-							 "ioctl returned before it (the driver's "
+							 "after that; frame %.2f ms), %.0f (%.0f) with "
+							 "the ioctl spanning it (the commit ioctl took "
+							 "%.2f ms median, %.2f ms max), %.0f (%.0f) with "
+							 "the ioctl returned before it (the driver's "
 							 "nonblocking commit late)", t[d]->name,
-							 stats_of(&m[d][1]).med, stats_of(&m[d][3]).med,
+							 stats_of(&m[d][1]).med,
+							 stats_of(&m[d][12]).med + stats_of(&m[d][13]).med +
+							 stats_of(&m[d][14]).med,
+							 stats_of(&m[d][3]).med, stats_of(&m[d][12]).med,
 							 stats_of(&m[d][6]).med, stats_of(&m[d][7]).med,
 							 stats_of(&m[d][8]).med, stats_of(&m[d][9]).med,
-							 stats_of(&m[d][4]).med, stats_of(&m[d][10]).med,
-							 stats_of(&m[d][11]).med, stats_of(&m[d][5]).med);
+							 stats_of(&m[d][4]).med, stats_of(&m[d][13]).med,
+							 stats_of(&m[d][10]).med, stats_of(&m[d][11]).med,
+							 stats_of(&m[d][5]).med, stats_of(&m[d][14]).med);
 			}
 		}
 	}

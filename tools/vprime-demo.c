@@ -53,8 +53,9 @@
 static bool wrong_expectation;
 
 /* The tools' common pattern at the demo's size. */
-static uint32_t demo_pattern(uint32_t x, uint32_t y)
+static uint32_t demo_pattern(uint32_t x, uint32_t y, const void *ctx)
 {
+	(void)ctx;
 	return pattern_pixel(x, y, W, H);
 }
 
@@ -107,9 +108,9 @@ static uint32_t over(uint32_t dst, uint32_t src)
 }
 
 /* The frame the display must compose, pixel (x, y). */
-static uint32_t expected_pixel(uint32_t x, uint32_t y)
+static uint32_t expected_pixel(uint32_t x, uint32_t y, const void *ctx)
 {
-	uint32_t p = demo_pattern(x, y);
+	uint32_t p = demo_pattern(x, y, ctx);
 
 	if (wrong_expectation && y < H * 2 / 3 && x < W / 8)
 		p ^= 0x00ff00;
@@ -118,45 +119,6 @@ static uint32_t expected_pixel(uint32_t x, uint32_t y)
 	if (x >= CUR_X && y >= CUR_Y && x - CUR_X < CUR_W && y - CUR_Y < CUR_H)
 		p = over(p, cursor_pixel(x - CUR_X, y - CUR_Y));
 	return p;
-}
-
-static bool close_enough(uint32_t a, uint32_t b, uint32_t tolerance)
-{
-	for (int shift = 0; shift < 24; shift += 8) {
-		int d = (int)((a >> shift) & 0xff) - (int)((b >> shift) & 0xff);
-
-		if (d > (int)tolerance || d < -(int)tolerance)
-			return false;
-	}
-	return true;
-}
-
-/* Compare a frame with @expect; print and count the mismatches. */
-static unsigned long compare(const struct frame *f, uint32_t (*expect)(uint32_t, uint32_t),
-			     uint32_t tolerance, const char *what)
-{
-	unsigned long bad = 0;
-
-	for (uint32_t y = 0; y < f->height; y++) {
-		const uint32_t *row = (const uint32_t *)((const char *)f->pixels +
-							 (size_t)y * f->pitch);
-
-		for (uint32_t x = 0; x < f->width; x++) {
-			uint32_t got = row[x] & 0xffffff, want = expect(x, y);
-
-			if (close_enough(got, want, tolerance))
-				continue;
-			if (bad++ < 3)
-				detail("MISMATCH in %s at (%u,%u): 0x%06x, expected 0x%06x",
-				       what, x, y, got, want);
-		}
-	}
-	if (bad)
-		detail("%s: %lu of %u pixels differ", what, bad, f->width * f->height);
-	else
-		detail("verified: all %u pixels of %s match (tolerance %u)", f->width * f->height,
-		       what, tolerance);
-	return bad;
 }
 
 static struct drm_vprime_gem_info info_of(int fd, uint32_t handle)
@@ -297,7 +259,8 @@ int main(int argc, char **argv)
 		check_call(display_capture(vkms_fd, &(struct plane_setup){
 				DRM_PLANE_TYPE_PRIMARY, vkms_fb, 0, 0, W, H, 0xffff }, 1, W, H,
 				&frame), NULL, "scanout and writeback on vkms");
-		bad += compare(&frame, demo_pattern, 0, "vkms's frame of the shared buffer");
+		bad += frame_compare(&frame, demo_pattern, NULL, 0,
+				     "vkms's frame of the shared buffer");
 		frame_release(vkms_fd, &frame);
 		drmModeRmFB(vkms_fd, vkms_fb);
 		close(vkms_fd);
@@ -326,7 +289,7 @@ int main(int argc, char **argv)
 	       strict_name);
 
 	step("7. compare the frame read back through writeback with the expected composition");
-	bad += compare(&frame, expected_pixel, 1, "the composed frame");
+	bad += frame_compare(&frame, expected_pixel, NULL, 1, "the composed frame");
 
 	step("8. write the frame as a PNG");
 	check_call(write_png(png, frame.pixels, W, H, frame.pitch), NULL, png);

@@ -3,11 +3,12 @@
  * Copyright (C) 2026 The vprime developers
  *
  * vprime-info: list the DRM devices of this machine with their nodes and
- * drivers, then each vprime instance's DMA constraints and job settings
- * and, with --objects, what its debugfs says of its objects: their
- * placement, pages, segments, pins and maps, and the devices attached to
- * them. Exit status: 0 when at least one vprime device was found, 1 when
- * none was, 2 on a usage error.
+ * drivers, then each vprime instance's DMA constraints, job settings, VRAM
+ * (vram_mb) and peers (p2p), the VRAM's size, use, evictions and peer
+ * mappings (from debugfs) and, with --objects, what its debugfs says of its
+ * objects: their placement (vram among them), pages, segments, pins and
+ * maps, and the devices attached to them. Exit status: 0 when at least
+ * one vprime device was found, 1 when none was, 2 on a usage error.
  */
 
 #include <dirent.h>
@@ -110,20 +111,55 @@ static const char *param_or_dash(const char *name, int index, char *buf, size_t 
 
 static void print_constraints(void)
 {
-	char a[24], b[24], c[24];
+	char a[24], b[24], c[24], d[24], peers[128];
 	int n = vprime_instances();
 
 	printf("vprime instances (module parameters; - is no limit):\n");
-	printf("  %-10s %-8s %-12s %-12s %-10s %s\n", "instance", "dma_bits", "max_segment",
-	       "seg_boundary", "contiguous", "job_delay_ms");
+	printf("  %-10s %-8s %-12s %-12s %-10s %-12s %-8s %s\n", "instance", "dma_bits",
+	       "max_segment", "seg_boundary", "contiguous", "job_delay_ms", "vram_mb",
+	       "p2p (peers)");
 	for (int i = 0; i < n; i++) {
 		long bits = vprime_param("dma_bits", i);
 
-		printf("  vprime.%-3d %-8ld %-12s %-12s %-10s %s\n", i, bits ? bits : 64,
+		vprime_peers_text(i, peers, sizeof(peers));
+		printf("  vprime.%-3d %-8ld %-12s %-12s %-10s %-12s %-8s %s\n", i, bits ? bits : 64,
 		       param_or_dash("max_segment", i, a, sizeof(a)),
 		       param_or_dash("seg_boundary", i, b, sizeof(b)),
 		       vprime_param("contiguous", i) ? "yes" : "no",
-		       param_or_dash("job_delay_ms", i, c, sizeof(c)));
+		       param_or_dash("job_delay_ms", i, c, sizeof(c)),
+		       param_or_dash("vram_mb", i, d, sizeof(d)), peers);
+	}
+}
+
+/*
+ * Each instance with VRAM: its size and use, evictions, and the peers'
+ * mappings of it in place, from its debugfs counters.
+ */
+static void print_vram(void)
+{
+	int n = vprime_instances();
+	bool header = false;
+
+	for (int i = 0; i < n; i++) {
+		struct vprime_counters c;
+		char name[32];
+		int ret;
+
+		if (!vprime_param("vram_mb", i))
+			continue;
+		if (!header)
+			printf("VRAM (debugfs):\n");
+		header = true;
+		snprintf(name, sizeof(name), "vprime.%d", i);
+		ret = vprime_read_counters(name, &c);
+		if (ret) {
+			printf("  vprime.%-3d %ld MiB; use unknown: cannot read debugfs: %s\n", i,
+			       vprime_param("vram_mb", i), strerror(-ret));
+			continue;
+		}
+		printf("  vprime.%-3d size %lld used %lld free %lld evictions %lld (%lld bytes) "
+		       "peer_mappings %lld\n", i, c.vram_size, c.vram_used,
+		       c.vram_size - c.vram_used, c.evictions, c.evicted_bytes, c.peer_mappings);
 	}
 }
 
@@ -151,8 +187,9 @@ static void print_objects(const struct drm_node *node)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vprime-info [--all] [--objects]\n"
-		"List vprime's DRM devices (--all: every DRM device) with their nodes, and each\n"
-		"instance's constraints; --objects: each instance's objects, placements and\n"
+		"List vprime's DRM devices (--all: every DRM device) with their nodes, each\n"
+		"instance's constraints, VRAM and peers, and the use of each VRAM (from\n"
+		"debugfs, as root); --objects: each instance's objects, placements and\n"
 		"attachments (from debugfs, as root).\n"
 		"Exit status: 0 vprime found, 1 no vprime device, 2 usage error.\n");
 }
@@ -207,6 +244,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	print_constraints();
+	print_vram();
 	for (int i = 0; i < n && objects; i++)
 		if (!strncmp(nodes[i].device, "vprime.", 7))
 			print_objects(&nodes[i]);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,7 @@
 #include <xf86drm.h>
 
 #include "display.h"
+#include "tool.h"
 
 #define FENCE_TIMEOUT_MS	10000
 
@@ -241,38 +243,99 @@ static int wait_fence(int fence)
 	return n == 1 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
-int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t width,
-		    uint32_t height, struct frame *out)
+int display_show(int fd, const struct plane_setup *planes, int n, uint32_t width,
+		 uint32_t height, struct frame *out, struct display_shown *shown)
 {
-	struct display_route r;
 	int32_t fence = -1;
-	uint32_t out_fb;
 	void *map;
 	int ret;
 
+	if (n > DISPLAY_MAX_PLANES)
+		return -EINVAL;
+	memset(shown, 0, sizeof(*shown));
+	memset(out, 0, sizeof(*out));
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1))
 		return -errno;
-	ret = display_find_route(fd, width, height, &r);
+	ret = display_find_route(fd, width, height, &shown->route);
 	if (ret)
 		return ret;
-	memset(out, 0, sizeof(*out));
 	ret = dumb_create(fd, width, height, &out->handle, &out->pitch, &out->size, &map);
 	if (ret)
 		return ret;
 	out->pixels = map;
 	out->width = width;
 	out->height = height;
-	ret = add_fb(fd, out->handle, width, height, DRM_FORMAT_XRGB8888, out->pitch, &out_fb);
+	ret = add_fb(fd, out->handle, width, height, DRM_FORMAT_XRGB8888, out->pitch,
+		     &shown->out_fb);
 	if (ret)
 		return ret;
-	ret = commit_frame(fd, &r, planes, n, out_fb, &fence);
+	memcpy(shown->planes, planes, n * sizeof(*planes));
+	shown->n = n;
+	ret = commit_frame(fd, &shown->route, planes, n, shown->out_fb, &fence);
 	if (!ret)
 		ret = fence >= 0 ? wait_fence(fence) : -EIO;
-	if (!ret)
-		ret = commit_off(fd, &r, planes, n);
-	drmModeRmFB(fd, out_fb);
+	if (ret) {
+		drmModeRmFB(fd, shown->out_fb);
+		shown->out_fb = 0;
+	}
 	return ret;
+}
+
+int display_off(int fd, struct display_shown *shown)
+{
+	int ret = commit_off(fd, &shown->route, shown->planes, shown->n);
+
+	drmModeRmFB(fd, shown->out_fb);
+	shown->out_fb = 0;
+	return ret;
+}
+
+int display_capture(int fd, const struct plane_setup *planes, int n, uint32_t width,
+		    uint32_t height, struct frame *out)
+{
+	struct display_shown shown;
+	int ret = display_show(fd, planes, n, width, height, out, &shown);
+
+	return ret ? ret : display_off(fd, &shown);
+}
+
+static bool close_enough(uint32_t a, uint32_t b, uint32_t tolerance)
+{
+	for (int shift = 0; shift < 24; shift += 8) {
+		int d = (int)((a >> shift) & 0xff) - (int)((b >> shift) & 0xff);
+
+		if (d > (int)tolerance || d < -(int)tolerance)
+			return false;
+	}
+	return true;
+}
+
+unsigned long frame_compare(const struct frame *f, frame_expect_fn expect, const void *ctx,
+			    uint32_t tolerance, const char *what)
+{
+	unsigned long bad = 0;
+
+	for (uint32_t y = 0; y < f->height; y++) {
+		const uint32_t *row = (const uint32_t *)((const char *)f->pixels +
+							 (size_t)y * f->pitch);
+
+		for (uint32_t x = 0; x < f->width; x++) {
+			uint32_t got = row[x] & 0xffffff, want = expect(x, y, ctx) & 0xffffff;
+
+			if (close_enough(got, want, tolerance))
+				continue;
+			if (bad++ < 3)
+				detail("MISMATCH in %s at (%u,%u): 0x%06x, expected 0x%06x",
+				       what, x, y, got, want);
+		}
+	}
+	if (bad)
+		detail("%s: %lu of %u pixels differ", what, bad, f->width * f->height);
+	else
+		detail("verified: all %u pixels of %s match (tolerance %u)", f->width * f->height,
+		       what, tolerance);
+	return bad;
 }
 
 void frame_release(int fd, struct frame *f)

@@ -90,13 +90,13 @@ static bool minor_is(const char *minor, const char *devname)
 	return !strcmp(base ? base + 1 : target, devname);
 }
 
-int open_device(const char *devname, bool card)
+/* The minor (card0, renderD128) of @devname's card or render node, in @minor. */
+static int find_minor(const char *devname, bool card, char *minor, size_t len)
 {
 	const char *prefix = card ? "card" : "renderD";
 	DIR *dir = opendir("/sys/class/drm");
 	struct dirent *de;
-	char path[PATH_MAX];
-	int fd = -ENODEV;
+	int ret = -ENODEV;
 
 	if (!dir)
 		return -errno;
@@ -104,14 +104,73 @@ int open_device(const char *devname, bool card)
 		if (strncmp(de->d_name, prefix, strlen(prefix)) || strchr(de->d_name, '-') ||
 		    !minor_is(de->d_name, devname))
 			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%.64s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			fd = -errno;
+		snprintf(minor, len, "%.64s", de->d_name);
+		ret = 0;
 		break;
 	}
 	closedir(dir);
-	return fd;
+	return ret;
+}
+
+int open_device(const char *devname, bool card)
+{
+	char minor[80], path[PATH_MAX];
+	int fd = find_minor(devname, card, minor, sizeof(minor));
+
+	if (fd)
+		return fd;
+	snprintf(path, sizeof(path), "/dev/dri/%s", minor);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int vprime_debugfs_path(const char *devname, char *path, size_t len)
+{
+	char minor[80];
+	int ret = find_minor(devname, true, minor, sizeof(minor));
+
+	if (ret)
+		return ret;
+	/* /dev/dri/cardN's debugfs directory is dri/N. */
+	snprintf(path, len, "/sys/kernel/debug/dri/%s/vprime_objects", minor + strlen("card"));
+	return 0;
+}
+
+/* Counter @name of debugfs's header @line ("name: N"), in *@value. */
+static int header_counter(const char *line, const char *name, long long *value)
+{
+	char key[64];
+	const char *at = line;
+	size_t n;
+
+	n = (size_t)snprintf(key, sizeof(key), "%s: ", name);
+	while ((at = strstr(at, key)) && at != line && at[-1] != ' ')
+		at += n;
+	return at && sscanf(at + n, "%lld", value) == 1 ? 0 : -EPROTO;
+}
+
+int vprime_read_counters(const char *devname, struct vprime_counters *c)
+{
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+	int ret = vprime_debugfs_path(devname, path, sizeof(path));
+
+	if (ret)
+		return ret;
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ret = fgets(line, sizeof(line), f) ? 0 : -EPROTO;
+	fclose(f);
+	ret = ret ?: header_counter(line, "objects", &c->objects);
+	ret = ret ?: header_counter(line, "migrations", &c->migrations);
+	ret = ret ?: header_counter(line, "bytes_moved", &c->bytes_moved);
+	ret = ret ?: header_counter(line, "vram_size", &c->vram_size);
+	ret = ret ?: header_counter(line, "vram_used", &c->vram_used);
+	ret = ret ?: header_counter(line, "evictions", &c->evictions);
+	ret = ret ?: header_counter(line, "evicted_bytes", &c->evicted_bytes);
+	ret = ret ?: header_counter(line, "peer_mappings", &c->peer_mappings);
+	return ret;
 }
 
 /* The text of /sys/module/vprime/parameters/@name, in @buf. */
@@ -148,6 +207,37 @@ long vprime_param(const char *name, int index)
 		if (index-- == 0)
 			return tok[0] == 'Y' ? 1 : tok[0] == 'N' ? 0 : strtol(tok, NULL, 0);
 	return 0;
+}
+
+int vprime_instance_index(const char *devname)
+{
+	char *end;
+	long i;
+
+	if (strncmp(devname, "vprime.", 7))
+		return -1;
+	i = strtol(devname + 7, &end, 10);
+	return end != devname + 7 && !*end && i >= 0 && i < vprime_instances() ? (int)i : -1;
+}
+
+unsigned long vprime_peers(int index)
+{
+	/* An instance never counts as its own peer. */
+	return (unsigned long)vprime_param("p2p", index) & ~(1ul << index);
+}
+
+int vprime_peers_text(int index, char *buf, size_t len)
+{
+	unsigned long peers = vprime_peers(index);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < (int)(8 * sizeof(peers)) && used < len; i++)
+		if (peers & (1ul << i))
+			used += snprintf(buf + used, len - used, "%svprime.%d", used ? "," : "", i);
+	if (!peers)
+		snprintf(buf, len, "-");
+	return peers ? 1 : 0;
 }
 
 int vprime_instance_with_dma_bits(unsigned int bits, int not)

@@ -56,6 +56,33 @@ int vprime_instances(void);
 /* Instance @index's value of the array parameter @name (0 when unset). */
 long vprime_param(const char *name, int index);
 
+/* N of the name "vprime.N" of an existing instance, or -1. */
+int vprime_instance_index(const char *devname);
+
+/*
+ * Instance @index's peers: the bits of the instances its p2p parameter
+ * names, which map its VRAM in place (never @index itself).
+ */
+unsigned long vprime_peers(int index);
+/* The same as "vprime.0,vprime.2", or "-" for none, in @buf; whether there are any. */
+int vprime_peers_text(int index, char *buf, size_t len);
+
+/* The path of @devname's debugfs file vprime_objects: 0 or -ENODEV. */
+int vprime_debugfs_path(const char *devname, char *path, size_t len);
+
+/* Counters of the first line of an instance's debugfs vprime_objects. */
+struct vprime_counters {
+	long long objects, migrations, bytes_moved;
+	long long vram_size, vram_used, evictions, evicted_bytes, peer_mappings;
+};
+
+/*
+ * Read @devname's counters (as root: debugfs): 0, -ENODEV, -EPROTO when
+ * one is missing, or the errno of opening the file (-EACCES, -ENOENT when
+ * debugfs is not mounted).
+ */
+int vprime_read_counters(const char *devname, struct vprime_counters *c);
+
 /* The first instance whose dma_bits is @bits, other than @not; -1 if none. */
 int vprime_instance_with_dma_bits(unsigned int bits, int not);
 
@@ -82,7 +109,7 @@ bool device_is_vprime(int fd);
 
 /*
  * The VPRIME_PLACEMENT_* value of a placement keyword (none, system, dma32,
- * contig, contig-dma32, imported), or -1.
+ * contig, contig-dma32, imported, vram), or -1.
  */
 int placement_from_key(const char *key);
 

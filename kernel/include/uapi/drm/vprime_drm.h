@@ -499,7 +499,8 @@ struct drm_vprime_wait_idle {
  *
  * Returns once every fence of the buffer's reservation object has
  * signalled and the finished jobs have released the buffer, so that
- * another device may then import and move it at once.
+ * another device may then import and move it at once. With a zero timeout
+ * it only polls the fences: 0 when all have signalled.
  *
  * Takes a &struct drm_vprime_wait_idle. Errors: -EINVAL for flags;
  * -ENOENT for an unknown handle; -ETIME when jobs still use it at the
