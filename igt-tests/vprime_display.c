@@ -2409,7 +2409,7 @@ static bool is_dma32(const struct vprime_limits *l)
 
 static bool is_contiguous(const struct vprime_limits *l)
 {
-	return l->contiguous;
+	return vprime_is_contiguous(l);
 }
 
 /* Storage a 32-bit device cannot reach: anywhere in memory. */

@@ -54,6 +54,7 @@
 static const char *const points[] = {
 	"storage_alloc", "sgt_build", "dma_map", "migrate_copy", "fence_alloc",
 	"job_alloc", "job_exec", "scanout_pin", "attach", "export", "vmap", "vram_alloc",
+	"iova_alloc",
 };
 #define NUM_POINTS	ARRAY_SIZE(points)
 
@@ -126,7 +127,7 @@ static void nth_read(struct nth_state *st)
 /* What every instance holds, and the system's dma-bufs */
 
 static const char *const count_keys[] = {
-	"objects", "attachments", "mappings", "jobs", "dmabufs", "pages",
+	"objects", "attachments", "mappings", "jobs", "dmabufs", "pages", "iova_used",
 };
 
 struct counts {
@@ -670,16 +671,29 @@ static void import_undo(void *arg)
 	close_handle(c->fd, &c->h);
 }
 
+/* The instance behind an IOMMU, or -1 (the dynamic subtest then skips). */
+static int iommu_index(void)
+{
+	for (int i = 0; i < vprime_num_devices(); i++)
+		if (vprime_limits(i).iommu)
+			return i;
+	vtest_skip("needs an instance behind an IOMMU (the parameter iommu)\n");
+}
+
+/* @arg: NULL to import into vprime.0, else into the instance behind an IOMMU. */
 static void import_from_vprime(void *arg)
 {
 	static const char *const expect[] = { "attach", "sgt_build", "dma_map", NULL };
+	static const char *const expect_iommu[] = { "attach", "sgt_build", "iova_alloc", NULL };
 	const struct path p = {
-		.name = "import-vprime", .run = import_run, .verify = import_verify,
-		.undo = import_undo, .expect = expect,
+		.name = arg ? "import-vprime-iommu" : "import-vprime", .run = import_run,
+		.verify = import_verify, .undo = import_undo,
+		.expect = arg ? expect_iommu : expect,
 	};
 	int exp_fd = vprime_open(1, VPRIME_NODE_RENDER);
 	struct import_ctx c = {
-		.fd = vprime_open(0, VPRIME_NODE_RENDER), .size = SZ_64K, .seed = 0x1b,
+		.fd = vprime_open(arg ? iommu_index() : 0, VPRIME_NODE_RENDER),
+		.size = SZ_64K, .seed = 0x1b,
 	};
 	uint32_t eh = vprime_gem_create(exp_fd, SZ_64K);
 	void *map = map_handle(exp_fd, eh, SZ_64K);
@@ -699,12 +713,16 @@ static void import_from_vprime(void *arg)
 static void import_from_vgem(void *arg)
 {
 	static const char *const expect[] = { "attach", NULL };
+	static const char *const expect_iommu[] = { "attach", "iova_alloc", NULL };
 	const struct path p = {
-		.name = "import-vgem", .run = import_run, .verify = import_verify,
-		.undo = import_undo, .expect = expect,
+		.name = arg ? "import-vgem-iommu" : "import-vgem", .run = import_run,
+		.verify = import_verify, .undo = import_undo,
+		.expect = arg ? expect_iommu : expect,
 	};
 	int vgem = vprime_open_other("vgem");
-	struct import_ctx c = { .fd = vprime_open(0, VPRIME_NODE_RENDER), .seed = 0x9e };
+	struct import_ctx c = {
+		.fd = vprime_open(arg ? iommu_index() : 0, VPRIME_NODE_RENDER), .seed = 0x9e,
+	};
 	uint32_t pitch, vh;
 	uint64_t size;
 	void *map;
@@ -724,9 +742,13 @@ static void import_from_vgem(void *arg)
 
 static void test_import(void)
 {
+	static int iommu = 1;
+
 	nth_open();
 	vtest_dynamic("vprime", import_from_vprime, NULL);
 	vtest_dynamic("vgem", import_from_vgem, NULL);
+	vtest_dynamic("vprime-iommu", import_from_vprime, &iommu);
+	vtest_dynamic("vgem-iommu", import_from_vgem, &iommu);
 }
 
 /* map: DRM_IOCTL_VPRIME_GEM_MAP of a new object, and of one that must move */
@@ -786,6 +808,25 @@ static void map_own(void *arg)
 	struct map_ctx c = { .fd = vprime_open(0, VPRIME_NODE_RENDER), .dmabuf = -1 };
 
 	(void)arg;
+	sweep(&p, &c);
+	close(c.fd);
+}
+
+/* The same on a contiguous instance behind an IOMMU: IO addresses fail too. */
+static void map_iommu(void *arg)
+{
+	static const char *const expect[] = { "storage_alloc", "sgt_build", "iova_alloc", NULL };
+	const struct path p = {
+		.name = "map-iommu", .run = map_own_run, .verify = map_own_verify,
+		.undo = map_undo, .expect = expect,
+	};
+	struct map_ctx c = { .fd = -1, .dmabuf = -1 };
+
+	(void)arg;
+	for (int i = 0; i < vprime_num_devices() && c.fd < 0; i++)
+		if (vprime_limits(i).iommu)
+			c.fd = vprime_open(i, VPRIME_NODE_RENDER);
+	vt_require_f(c.fd >= 0, "needs an instance behind an IOMMU (the parameter iommu)\n");
 	sweep(&p, &c);
 	close(c.fd);
 }
@@ -863,6 +904,7 @@ static void test_map(void)
 	nth_open();
 	vtest_dynamic("own", map_own, NULL);
 	vtest_dynamic("move", map_move, NULL);
+	vtest_dynamic("iommu", map_iommu, NULL);
 }
 
 /* submit: a job with an in-syncobj, an out timeline point and a sync_file */

@@ -349,7 +349,9 @@ static int devfd[D_NUM];
  * The instance behind each render node slot: vprime.0-3, but for slot 1,
  * which takes an instance with VRAM when the module has one (vprime.1 is
  * still reached through its card node), so that VRAM placement, eviction
- * and peer import (vprime.0) are fuzzed too.
+ * and peer import (vprime.0) are fuzzed too; and slot 3, which takes an
+ * instance behind an IOMMU when there is one (vprime.3 through its card
+ * node), so that IO address allocation and its exhaustion are fuzzed.
  */
 static int render_instance[4] = { 0, 1, 2, 3 };
 static int card0_master = -1;		/* the run's KMS master file (worker 0) */
@@ -1991,6 +1993,12 @@ static void open_devices(void)
 	for (int i = 4; i < vprime_num_devices(); i++) {
 		if (vprime_limits(i).vram_mb) {
 			render_instance[1] = i;
+			break;
+		}
+	}
+	for (int i = 4; i < vprime_num_devices(); i++) {
+		if (vprime_limits(i).iommu) {
+			render_instance[3] = i;
 			break;
 		}
 	}

@@ -414,6 +414,52 @@ static void test_fence_outlives_module(void)
 	vprime_assert_devices_answer(num_devices);
 }
 
+/*
+ * Unloading after a client that held IO mappings of an instance behind an
+ * IOMMU (its own buffer and a vgem import) closed: the module cannot go
+ * while the file is open; once it is closed, every IO range went with its
+ * object, the unload is clean and the reloaded instance's IO space is empty.
+ */
+static void test_unload_iommu_mapped(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices(), io = -1, vgem, fd, dmabuf;
+	struct drm_vprime_segment *segs;
+	uint32_t pitch, vh, h, ih, n;
+	char params[512];
+	uint64_t size;
+	void *map;
+
+	for (int i = 0; i < num_devices && io < 0; i++)
+		if (vprime_limits(i).iommu)
+			io = i;
+	vt_require_f(io >= 0, "needs an instance behind an IOMMU (the parameter iommu)\n");
+	vprime_loaded_params(params, sizeof(params));
+	vgem = vprime_open_other("vgem");
+	vh = dumb_create_mapped(vgem, 256, 256, &pitch, &size, &map);
+	dmabuf = prime_export(vgem, vh, DRM_CLOEXEC | DRM_RDWR);
+	fd = vprime_open(io, VPRIME_NODE_RENDER);
+	ih = prime_import(fd, dmabuf);
+	free(vprime_gem_map(fd, ih, &n, NULL));
+	h = vprime_gem_create(fd, 1 << 20);
+	segs = vprime_gem_map(fd, h, &n, NULL);
+	free(segs);
+	vt_assert_eq(vprime_debugfs_counter(io, "iova_ranges"), 2);
+
+	vt_assert_eq(vprime_unload(), -EAGAIN);
+	close(fd);	/* the maps, the objects and their IO ranges go */
+	vt_assert_eq(vprime_unload(), 0);
+	close(dmabuf);
+	munmap(map, size);
+	gem_close(vgem, vh);
+	close(vgem);
+
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
+	vt_assert_eq(vprime_limits(io).iommu, 1);
+	vt_assert_eq(vprime_debugfs_counter(io, "iova_used"), 0);
+}
+
 static const struct vtest tests[] = {
 	VTEST("reload", "Unloading removes every vprime device and node; reloading brings "
 	      "back the same minors, three times in a row.", test_reload),
@@ -428,6 +474,9 @@ static const struct vtest tests[] = {
 	VTEST("fence-outlives-module", "A job's fences in a sync_file and in a foreign "
 	      "buffer's reservation object are released after the unload without calling "
 	      "into the module.", test_fence_outlives_module),
+	VTEST("unload-iommu-mapped", "A client's IO mappings on an instance behind an IOMMU "
+	      "keep the module loaded until its file closes; then the unload is clean and "
+	      "the reloaded IO space is empty.", test_unload_iommu_mapped),
 };
 
 VTEST_MAIN("Unloading and reloading vprime.ko: every device goes away with the "

@@ -100,7 +100,7 @@ static uint32_t placement_for(unsigned int devices)
 			continue;
 		l = vprime_limits(i);
 		dma32 |= l.dma_bits <= 32;
-		contig |= l.contiguous;
+		contig |= vprime_is_contiguous(&l);
 	}
 	if (contig)
 		return dma32 ? VPRIME_PLACEMENT_CONTIG_DMA32 : VPRIME_PLACEMENT_CONTIG;

@@ -110,11 +110,13 @@ static int objects_show(struct seq_file *m, void *unused)
 		   atomic_read(&vdev->live.attachments), atomic_read(&vdev->live.mappings),
 		   atomic_read(&vdev->live.jobs), atomic_read(&vdev->live.dmabufs),
 		   (long long)atomic64_read(&vdev->storage_bytes) >> PAGE_SHIFT);
+	vprime_iommu_show_counters(m, &vdev->iommu);
 	show_vram(m, &vdev->vram);
 	vprime_constraints_of_device(vdev->drm.dev, &c);
 	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
 	show_constraints(m, &c);
-	seq_putc(m, '\n');
+	seq_puts(m, vdev->iommu.bitmap ? " iommu\n" : "\n");
+	vprime_iommu_show_ranges(m, &vdev->iommu);
 	list_for_each_entry(bo, &vdev->objects, link)
 		show_object(m, bo);
 	mutex_unlock(&vdev->objects_lock);

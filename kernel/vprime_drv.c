@@ -28,7 +28,11 @@
  * - vram_mb: device-local memory (VRAM) in MiB, reserved below 4 GiB when
  *   the instance is created (0: none, at most 1024);
  * - p2p: the instances that reach this one's VRAM in place, one bit per
- *   instance index (peer-to-peer); any other importer moves the buffer out.
+ *   instance index (peer-to-peer); any other importer moves the buffer out;
+ * - iommu: the instance is behind an IOMMU: it maps through its own IO
+ *   address space, so it takes any memory and its contiguous need and
+ *   segment limits apply to IO addresses (vprime_iommu.c);
+ * - iova_mb: the size of that space in MiB (0: 1024, at most 2048).
  *
  * Each instance also offers fbdev emulation (``fbdev``, default on), as the
  * kernel's generic fbdev client: a console and /dev/fbN shown on the
@@ -86,6 +90,14 @@ static unsigned int vram_mb[VPRIME_MAX_DEVICES];
 module_param_array(vram_mb, uint, NULL, 0444);
 MODULE_PARM_DESC(vram_mb, "Device memory (VRAM) of each instance in MiB (0-1024, default 0)");
 
+static bool iommu[VPRIME_MAX_DEVICES];
+module_param_array(iommu, bool, NULL, 0444);
+MODULE_PARM_DESC(iommu, "Whether each instance is behind an IOMMU (its own IO address space)");
+
+static unsigned int iova_mb[VPRIME_MAX_DEVICES];
+module_param_array(iova_mb, uint, NULL, 0444);
+MODULE_PARM_DESC(iova_mb, "IO address space of each instance behind an IOMMU in MiB (0: 1024, at most 2048)");
+
 static unsigned int p2p[VPRIME_MAX_DEVICES];
 module_param_array(p2p, uint, NULL, 0444);
 MODULE_PARM_DESC(p2p, "Per instance, a mask of the instances that reach its VRAM in place");
@@ -124,21 +136,35 @@ MODULE_PARM_DESC(fbdev, "Give each instance fbdev emulation, /dev/fbN (default 1
 static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
 
 /**
- * vprime_device_needs_contiguous - whether @dev is a vprime instance that
- *	needs physically contiguous buffers
+ * vprime_device_of - the vprime instance of a device
  * @dev: any device
  *
- * Returns: false for a foreign device; they say what they need through
- * their DMA mask and dma_parms only.
+ * Returns: the instance, or NULL for a foreign device.
  */
-bool vprime_device_needs_contiguous(struct device *dev)
+struct vprime_device *vprime_device_of(struct device *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(vprime_devices); i++)
 		if (vprime_devices[i] && vprime_devices[i]->drm.dev == dev)
-			return vprime_devices[i]->contiguous;
-	return false;
+			return vprime_devices[i];
+	return NULL;
+}
+
+/**
+ * vprime_device_needs_contiguous - whether @dev is a vprime instance that
+ *	needs physically contiguous buffers
+ * @dev: any device
+ *
+ * Returns: false for a foreign device; they say what they need through
+ * their DMA mask and dma_parms only. False for an instance behind an
+ * IOMMU too: IO addresses make any pages contiguous for it.
+ */
+bool vprime_device_needs_contiguous(struct device *dev)
+{
+	struct vprime_device *vdev = vprime_device_of(dev);
+
+	return vdev && vdev->contiguous && !vprime_iommu_of(dev);
 }
 
 /**
@@ -222,6 +248,8 @@ static int vprime_check_params(void)
 		    (!is_power_of_2(seg_boundary[i]) || seg_boundary[i] < PAGE_SIZE))
 			return -EINVAL;
 		if (vram_mb[i] > VPRIME_MAX_VRAM_MB)
+			return -EINVAL;
+		if (iova_mb[i] > VPRIME_MAX_IOVA_MB)
 			return -EINVAL;
 	}
 	return 0;
@@ -311,6 +339,9 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	ret = vprime_vram_init(vdev, vram_mb[index], p2p[index]);
 	if (ret)
 		goto err_devres;
+	ret = vprime_iommu_init(vdev, iommu[index], iova_mb[index], contiguous[index]);
+	if (ret)
+		goto err_devres;
 
 	ret = vprime_kms_init(vdev, num_crtcs, num_overlays);
 	if (ret)
@@ -382,8 +413,8 @@ static int __init vprime_init(void)
 		return -EINVAL;
 	}
 	if (vprime_check_params()) {
-		pr_err("vprime: dma_bits must be 32-64, max_segment at least a page, seg_boundary a power of two of at least a page, vram_mb at most %u\n",
-		       VPRIME_MAX_VRAM_MB);
+		pr_err("vprime: dma_bits must be 32-64, max_segment at least a page, seg_boundary a power of two of at least a page, vram_mb at most %u, iova_mb at most %u\n",
+		       VPRIME_MAX_VRAM_MB, VPRIME_MAX_IOVA_MB);
 		return -EINVAL;
 	}
 

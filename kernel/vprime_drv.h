@@ -13,6 +13,7 @@
 
 #include <drm/drm_device.h>
 
+#include "vprime_iommu.h"
 #include "vprime_job.h"
 #include "vprime_kms.h"
 #include "vprime_vram.h"
@@ -77,6 +78,7 @@ struct vprime_live {
  * @dma_parms: the device's segment limits, from the module parameters
  * @contiguous: the device needs physically contiguous buffers
  * @vram: its device memory, if it has any
+ * @iommu: its IO address space, when it is behind an IOMMU
  * @outputs: the display's CRTCs and what hangs off them
  * @num_outputs: the number of @outputs in use
  * @engine: the job engine
@@ -94,6 +96,7 @@ struct vprime_device {
 	struct device_dma_parameters dma_parms;
 	bool contiguous;
 	struct vprime_vram vram;
+	struct vprime_iommu iommu;
 	struct vprime_output outputs[VPRIME_MAX_CRTCS];
 	unsigned int num_outputs;
 	struct vprime_engine engine;
@@ -105,6 +108,7 @@ static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
 }
 
 void vprime_debugfs_init(struct drm_minor *minor);
+struct vprime_device *vprime_device_of(struct device *dev);
 bool vprime_device_needs_contiguous(struct device *dev);
 unsigned long vprime_map_wait_jiffies(void);
 u64 vprime_mem_limit_bytes(void);

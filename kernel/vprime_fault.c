@@ -73,6 +73,7 @@ struct vprime_fault_point vprime_fault_points[VPRIME_FAULT_COUNT] = {
 	VPRIME_FAULT_POINT(VPRIME_FAULT_EXPORT, "export"),
 	VPRIME_FAULT_POINT(VPRIME_FAULT_VMAP, "vmap"),
 	VPRIME_FAULT_POINT(VPRIME_FAULT_VRAM_ALLOC, "vram_alloc"),
+	VPRIME_FAULT_POINT(VPRIME_FAULT_IOVA_ALLOC, "iova_alloc"),
 };
 
 /* The sweeps armed now: while there are none, points skip the lookup. */

@@ -32,6 +32,8 @@ struct dentry;
  *	display or an importer's vmap (-ENOMEM)
  * @VPRIME_FAULT_VRAM_ALLOC: VRAM for an object, as if it were full of
  *	objects that cannot be evicted (-ENOSPC)
+ * @VPRIME_FAULT_IOVA_ALLOC: IO addresses for a mapping by an instance behind
+ *	an IOMMU (-ENOMEM, as its page tables would)
  * @VPRIME_FAULT_COUNT: the number of points
  */
 enum vprime_fault_id {
@@ -47,6 +49,7 @@ enum vprime_fault_id {
 	VPRIME_FAULT_EXPORT,
 	VPRIME_FAULT_VMAP,
 	VPRIME_FAULT_VRAM_ALLOC,
+	VPRIME_FAULT_IOVA_ALLOC,
 	VPRIME_FAULT_COUNT
 };
 

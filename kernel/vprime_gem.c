@@ -919,14 +919,15 @@ void vprime_bo_publish(struct vprime_bo *bo)
 /*
  * Whether this device could ever place an object of @size on its own: a
  * contiguous instance cannot hold more than one page block or one segment,
- * and no instance more than its memory limit.
+ * one behind an IOMMU more than its IO space (or, contiguous, one IO
+ * segment), and no instance more than its memory limit.
  */
 static int vprime_bo_check_size(struct drm_device *drm, u64 size)
 {
 	struct vprime_constraints c;
 	u32 placement;
 
-	if (size > vprime_mem_limit_bytes())
+	if (size > vprime_mem_limit_bytes() || vprime_iommu_check_size(drm->dev, size))
 		return -EINVAL;
 	vprime_constraints_init(&c);
 	vprime_constraints_of_device(drm->dev, &c);

@@ -33,6 +33,8 @@ struct vprime_device;
  * @job_vmaps: those of @vmap_count that jobs hold: a move waits for them
  * @sgt: the mapping made for userspace maps (DRM_IOCTL_VPRIME_GEM_MAP): of
  *	the storage for this device, or of the attachment for an import
+ * @iova_sgt: for an import by an instance behind an IOMMU from a foreign
+ *	exporter, the IO addresses of @sgt (vprime_iommu_map_import())
  * @map_count: the userspace maps that hold @sgt
  * @user_maps: the &vprime_user_map of each file that holds some
  * @attachments: the &vprime_attachment of each device attached to the
@@ -59,6 +61,7 @@ struct vprime_bo {
 	unsigned int vmap_count;
 	unsigned int job_vmaps;
 	struct sg_table *sgt;
+	struct sg_table *iova_sgt;
 	unsigned int map_count;
 	struct list_head user_maps;
 	struct list_head attachments;

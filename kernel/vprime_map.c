@@ -111,6 +111,24 @@ static bool import_pins(struct dma_buf *dmabuf)
 	return dma_buf_is_dynamic(dmabuf) && !vprime_bo_is_exported_by_vprime(dmabuf);
 }
 
+/*
+ * Check a foreign exporter's mapping, or give it IO addresses when this
+ * device is behind an IOMMU: the limits then apply to those.
+ */
+static int map_foreign_locked(struct vprime_bo *bo, struct sg_table *sgt)
+{
+	struct vprime_iommu *io = vprime_iommu_of(bo->base.dev->dev);
+	struct sg_table *view;
+
+	if (!io)
+		return check_foreign_mapping(bo->base.dev->dev, sgt);
+	view = vprime_iommu_map_import(io, sgt);
+	if (IS_ERR(view))
+		return PTR_ERR(view);
+	bo->iova_sgt = view;
+	return 0;
+}
+
 /* Map an import for this device. */
 static int map_import_locked(struct vprime_bo *bo)
 {
@@ -131,7 +149,7 @@ static int map_import_locked(struct vprime_bo *bo)
 	}
 	ret = 0;
 	if (!vprime_bo_is_exported_by_vprime(attach->dmabuf))
-		ret = check_foreign_mapping(bo->base.dev->dev, sgt);
+		ret = map_foreign_locked(bo, sgt);
 	if (ret) {
 		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
 		goto err_unpin;
@@ -176,6 +194,9 @@ static void unmap_for_device_locked(struct vprime_bo *bo)
 	struct dma_buf_attachment *attach = bo->base.import_attach;
 
 	if (attach) {
+		if (bo->iova_sgt)
+			vprime_iommu_unmap(vprime_iommu_of(bo->base.dev->dev), bo->iova_sgt);
+		bo->iova_sgt = NULL;
 		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
 		if (import_pins(attach->dmabuf))
 			dma_buf_unpin(attach);
@@ -329,7 +350,8 @@ static void put_user_map(struct vprime_bo *bo, struct drm_file *file)
  *   -ETIME      the storage must move and other mappings or fences stayed
  *   -EBUSY      the storage must move and is pinned
  *   -ERANGE     a foreign buffer whose mapping this device cannot address
- *   -ENOSPC     past the device's memory limit, or too many maps held
+ *   -ENOSPC     past the device's memory limit, too many maps held, or
+ *               the IO space of a device behind an IOMMU is full
  *   -EINTR      a fatal signal
  *   -ENOMEM     out of memory: for the storage, its move or its mapping
  */
@@ -355,7 +377,7 @@ int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 	ret = take_user_map(bo, file, args->handle);
 	if (ret)
 		goto out;
-	segs = collect_segments(bo->sgt, with_addr, &count);
+	segs = collect_segments(bo->iova_sgt ?: bo->sgt, with_addr, &count);
 	args->placement = placement_seen_locked(bo);
 	dma_resv_unlock(obj->resv);
 

@@ -38,6 +38,7 @@
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_fault.h"
+#include "vprime_iommu.h"
 #include "vprime_placement.h"
 #include "include/uapi/drm/vprime_drm.h"
 
@@ -346,8 +347,10 @@ unsigned int vprime_storage_segments(const struct vprime_storage *s)
  * @c: @dev's own constraints: they shape the segments
  * @dir: the direction of the transfer
  *
+ * A device behind an IOMMU gets IO addresses instead (vprime_iommu.c).
+ *
  * Returns: an sg_table mapped for @dev, or an ERR_PTR(): -ENOMEM, or
- * dma_map_sgtable()'s error.
+ * dma_map_sgtable()'s error; -ENOSPC when an IOMMU's space is full.
  */
 struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct device *dev,
 				    const struct vprime_constraints *c,
@@ -358,6 +361,8 @@ struct sg_table *vprime_storage_map(const struct vprime_storage *s, struct devic
 
 	if (vprime_should_fail(VPRIME_FAULT_SGT_BUILD))
 		return ERR_PTR(-ENOMEM);
+	if (vprime_iommu_of(dev))
+		return vprime_iommu_map_storage(vprime_iommu_of(dev), s);
 	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -389,6 +394,10 @@ err_free:
  */
 void vprime_storage_unmap(struct sg_table *sgt, struct device *dev, enum dma_data_direction dir)
 {
+	if (vprime_iommu_of(dev)) {
+		vprime_iommu_unmap(vprime_iommu_of(dev), sgt);
+		return;
+	}
 	dma_unmap_sgtable(dev, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);

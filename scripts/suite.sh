@@ -304,13 +304,18 @@ test_plan() {
 # vprime.3 needs physically contiguous buffers; vprime.1's jobs take 200 ms
 # longer, so that ordering bugs show. vprime.4 has 16 MiB of VRAM, which
 # vprime.0 reaches in place (p2p bit 0); the tests that want a lenient
-# instance skip it (vprime_is_lenient()), vprime_devmem uses it. Every instance has two outputs, so that
+# instance skip it (vprime_is_lenient()), vprime_devmem uses it. vprime.5 is
+# behind an IOMMU (iommu=1, 128 MiB of IO space) and contiguous, with 64 MiB
+# segments and boundary: vprime_iommu uses it, and vprime_is_lenient() and
+# vprime_is_contiguous() skip it. Every instance has two outputs, so that
 # commits over several CRTCs (fbdev's first one, the shutdown at unload)
 # run everywhere. The VM has more than 4 GiB so that "below 4 GiB" means
 # something.
-VPRIME_TEST_PARAMS="num_devices=5 dma_bits=64,64,32,64,64 max_segment=0,0,16384,0,0"
-VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0,0 contiguous=0,0,0,1,0 map_wait_ms=1000"
-VPRIME_TEST_PARAMS+=" job_delay_ms=0,200,0,0,0 job_timeout_ms=1000 num_crtcs=2"
+VPRIME_TEST_PARAMS="num_devices=6 dma_bits=64,64,32,64,64,64"
+VPRIME_TEST_PARAMS+=" max_segment=0,0,16384,0,0,67108864"
+VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0,0,67108864 contiguous=0,0,0,1,0,1"
+VPRIME_TEST_PARAMS+=" iommu=0,0,0,0,0,1 iova_mb=0,0,0,0,0,128 map_wait_ms=1000"
+VPRIME_TEST_PARAMS+=" job_delay_ms=0,200,0,0,0,0 job_timeout_ms=1000 num_crtcs=2"
 VPRIME_TEST_PARAMS+=" vram_mb=0,0,0,0,16 p2p=0,0,0,0,0x1"
 VPRIME_TEST_MEM=5120
 

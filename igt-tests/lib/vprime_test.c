@@ -208,6 +208,7 @@ struct vprime_limits vprime_limits(int index)
 	l.seg_boundary = vprime_param_u64("seg_boundary", index);
 	l.contiguous = vprime_param_bool("contiguous", index);
 	l.vram_mb = vprime_param("vram_mb", index, buf, sizeof(buf)) ? strtoul(buf, NULL, 0) : 0;
+	l.iommu = vprime_param("iommu", index, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1');
 	vt_assert_f(l.dma_bits >= 12 && l.dma_bits <= 64, "instance %d: dma_bits %u\n",
 		    index, l.dma_bits);
 	vt_assert_f(!(l.seg_boundary & (l.seg_boundary - 1)),
@@ -219,7 +220,7 @@ struct vprime_limits vprime_limits(int index)
 bool vprime_is_lenient(const struct vprime_limits *l)
 {
 	return l->dma_bits >= 64 && !l->contiguous && !l->max_segment && !l->seg_boundary &&
-	       !l->vram_mb;
+	       !l->vram_mb && !l->iommu;
 }
 
 bool vprime_is_dma32(const struct vprime_limits *l)
@@ -227,9 +228,10 @@ bool vprime_is_dma32(const struct vprime_limits *l)
 	return l->dma_bits == 32;
 }
 
+/* Behind an IOMMU, a contiguous need is met by IO addresses over any pages. */
 bool vprime_is_contiguous(const struct vprime_limits *l)
 {
-	return l->contiguous;
+	return l->contiguous && !l->iommu;
 }
 
 int vprime_find_instance(vprime_instance_match match, unsigned int exclude)
@@ -266,6 +268,7 @@ void vprime_loaded_params(char *params, size_t len)
 	static const char *const names[] = {
 		"num_devices", "num_crtcs", "dma_bits", "max_segment", "seg_boundary",
 		"contiguous", "map_wait_ms", "job_delay_ms", "job_timeout_ms", "vram_mb", "p2p",
+		"iommu", "iova_mb",
 	};
 	size_t used = 0;
 

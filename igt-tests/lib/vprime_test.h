@@ -72,19 +72,20 @@ struct vprime_limits {
 	uint64_t seg_boundary;		/* segments never cross a multiple; 0: none */
 	bool contiguous;		/* needs the storage in one segment */
 	unsigned int vram_mb;		/* its device memory (VRAM); 0: none */
+	bool iommu;			/* behind an IOMMU: IO addresses, any memory */
 };
 
 /*
  * Instance @index's limits, from the parameters dma_bits, max_segment,
- * seg_boundary and contiguous (and vram_mb, 0 when the module has no such
- * parameter); skips the test when the module has none.
+ * seg_boundary and contiguous (and vram_mb and iommu, 0 when the module has
+ * no such parameter); skips the test when the module has none.
  */
 struct vprime_limits vprime_limits(int index);
 
 /* Instances by what their limits allow. */
-bool vprime_is_lenient(const struct vprime_limits *l);	/* 64-bit, no limit, no VRAM */
+bool vprime_is_lenient(const struct vprime_limits *l);	/* 64-bit, no limit, no VRAM, no IOMMU */
 bool vprime_is_dma32(const struct vprime_limits *l);	/* a 32-bit DMA mask */
-bool vprime_is_contiguous(const struct vprime_limits *l);	/* needs one block */
+bool vprime_is_contiguous(const struct vprime_limits *l);	/* needs one physical block */
 
 typedef bool (*vprime_instance_match)(const struct vprime_limits *l);
 
