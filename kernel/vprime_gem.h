@@ -104,17 +104,6 @@ static inline unsigned long vprime_bo_num_pages(const struct vprime_bo *bo)
 
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
 void vprime_bo_publish(struct vprime_bo *bo);
-int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
-			   bool may_move);
-int vprime_bo_evict_locked(struct vprime_bo *bo, bool wait);
-int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
-int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline);
-void vprime_bo_mapping_dropped(struct vprime_bo *bo);
-struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo);
-int vprime_bo_pin_waiting(struct vprime_bo *bo);
-unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo);
-int vprime_bo_pin_locked(struct vprime_bo *bo);
-void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 

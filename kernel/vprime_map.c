@@ -42,6 +42,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"

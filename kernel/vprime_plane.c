@@ -34,6 +34,7 @@
 #include <drm/drm_gem_framebuffer_helper.h>
 #include <drm/drm_managed.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"

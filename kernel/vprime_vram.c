@@ -41,6 +41,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_fault.h"
