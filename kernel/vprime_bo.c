@@ -31,6 +31,7 @@
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
 #include "vprime_placement.h"
+#include "vprime_prime.h"
 #include "vprime_vram.h"
 
 /* Every device that maps the storage: this one, and each one attached. */

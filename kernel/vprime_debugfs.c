@@ -30,6 +30,7 @@
 
 #include "vprime_bo.h"
 #include "vprime_compat.h"
+#include "vprime_debugfs.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"
 #include "vprime_kms.h"

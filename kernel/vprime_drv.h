@@ -17,8 +17,6 @@
 #include "vprime_kms.h"
 #include "vprime_vram.h"
 
-struct drm_minor;
-
 #define VPRIME_DRIVER_NAME	"vprime"
 #define VPRIME_DRIVER_DESC	"Virtual PRIME (dma-buf) device"
 #define VPRIME_DRIVER_DATE_STR	"20261122"
@@ -104,7 +102,6 @@ static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
 	return container_of(drm, struct vprime_device, drm);
 }
 
-void vprime_debugfs_init(struct drm_minor *minor);
 bool vprime_device_needs_contiguous(struct device *dev);
 unsigned long vprime_map_wait_jiffies(void);
 u64 vprime_mem_limit_bytes(void);

@@ -34,6 +34,8 @@
 #include "vprime_fault.h"
 #include "include/uapi/drm/vprime_drm.h"
 #include "vprime_gem.h"
+#include "vprime_map.h"
+#include "vprime_prime.h"
 #include "vprime_vram.h"
 
 /**

@@ -15,7 +15,6 @@
 
 #include "vprime_placement.h"
 
-struct dma_buf;
 struct dma_buf_attachment;
 struct drm_mode_create_dumb;
 struct iosys_map;
@@ -116,14 +115,5 @@ int vprime_gem_dumb_map_offset(struct drm_file *file, struct drm_device *drm, u3
 			       u64 *offset);
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-
-int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-int vprime_gem_unmap_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-void vprime_gem_close_user_maps(struct vprime_bo *bo, struct drm_file *file);
-
-struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags);
-struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
-					       struct dma_buf *dma_buf);
-bool vprime_bo_is_exported_by_vprime(struct dma_buf *dma_buf);
 
 #endif /* _VPRIME_GEM_H_ */
