@@ -78,18 +78,18 @@ int vprime_surface_check(const struct drm_vprime_submit_bo *desc, size_t size)
 	return 0;
 }
 
-static bool rect_inside(const struct drm_vprime_submit_bo *s, u32 x, u32 y, u32 w, u32 h)
+static bool vprime_rect_inside(const struct drm_vprime_submit_bo *s, u32 x, u32 y, u32 w, u32 h)
 {
 	return w && h && x <= s->width && w <= s->width - x && y <= s->height &&
 	       h <= s->height - y;
 }
 
-static bool writable(const struct vprime_job_bo *bo)
+static bool vprime_job_bo_writable(const struct vprime_job_bo *bo)
 {
 	return bo->desc.flags & VPRIME_SUBMIT_BO_WRITE;
 }
 
-static bool readable(const struct vprime_job_bo *bo)
+static bool vprime_job_bo_readable(const struct vprime_job_bo *bo)
 {
 	return bo->desc.flags & VPRIME_SUBMIT_BO_READ;
 }
@@ -138,44 +138,46 @@ int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_b
 	dst = &bos[cmd->dst];
 	switch (cmd->op) {
 	case VPRIME_CMD_FILL:
-		return writable(dst) && rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y,
-						    cmd->width, cmd->height) ? 0 : -EINVAL;
+		return vprime_job_bo_writable(dst) &&
+		       vprime_rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y, cmd->width,
+					  cmd->height) ? 0 : -EINVAL;
 	default:	/* COPY, CHECKSUM */
 		if (cmd->src >= num_bos)
 			return -EINVAL;
 		src = &bos[cmd->src];
-		if (!readable(src) || !writable(dst) ||
-		    !rect_inside(&src->desc, cmd->src_x, cmd->src_y, cmd->width, cmd->height))
+		if (!vprime_job_bo_readable(src) || !vprime_job_bo_writable(dst) ||
+		    !vprime_rect_inside(&src->desc, cmd->src_x, cmd->src_y, cmd->width,
+					cmd->height))
 			return -EINVAL;
 		if (cmd->op == VPRIME_CMD_CHECKSUM)
 			return cmd->dst_offset % 4 || cmd->dst_offset > dst->obj->size - 4 ?
 			       -EINVAL : 0;
-		return rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y, cmd->width,
-				   cmd->height) ? 0 : -EINVAL;
+		return vprime_rect_inside(&dst->desc, cmd->dst_x, cmd->dst_y, cmd->width,
+					  cmd->height) ? 0 : -EINVAL;
 	}
 }
 
-static u8 *pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
+static u8 *vprime_pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
 {
 	return (u8 *)bo->map.vaddr + (size_t)y * bo->desc.pitch +
 	       (size_t)x * format_cpp(bo->desc.format);
 }
 
 /* Before each row: give the CPU up, and tell whether the job must stop. */
-static bool row_stop(const struct vprime_job *job)
+static bool vprime_row_stop(const struct vprime_job *job)
 {
 	cond_resched();
 	return vprime_job_stopped(job);
 }
 
-/* The most bytes written between two row_stop() checks, in whole rows. */
+/* The most bytes written between two vprime_row_stop() checks, in whole rows. */
 #define VPRIME_CMD_STEP		SZ_256K
 
 /*
  * Rows done at once: all those of a step when the rectangle's rows follow
  * each other in both surfaces (each pitch is its row's length), else one.
  */
-static u32 rows_per_step(size_t src_row, size_t src_pitch, size_t dst_row, size_t dst_pitch)
+static u32 vprime_rows_per_step(size_t src_row, size_t src_pitch, size_t dst_row, size_t dst_pitch)
 {
 	if (src_row != src_pitch || dst_row != dst_pitch)
 		return 1;
@@ -183,7 +185,7 @@ static u32 rows_per_step(size_t src_row, size_t src_pitch, size_t dst_row, size_
 }
 
 /* @n pixels of @cpp bytes at @d, each the bytes @px. */
-static void fill_pixels(u8 *d, const u8 *px, unsigned int cpp, size_t n)
+static void vprime_fill_pixels(u8 *d, const u8 *px, unsigned int cpp, size_t n)
 {
 	size_t i;
 	u32 v32;
@@ -220,28 +222,28 @@ static void fill_pixels(u8 *d, const u8 *px, unsigned int cpp, size_t n)
 		*(u32 *)(d + 4 * (n - 1)) = v32;
 }
 
-static int fill(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
+static int vprime_cmd_fill(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *dst = &job->bos[cmd->dst];
 	unsigned int cpp = format_cpp(dst->desc.format);
 	size_t row = (size_t)cmd->width * cpp, pitch = dst->desc.pitch;
-	u32 step = rows_per_step(row, row, row, pitch), y, n;
-	u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y);
+	u32 step = vprime_rows_per_step(row, row, row, pitch), y, n;
+	u8 *d = vprime_pixel_at(dst, cmd->dst_x, cmd->dst_y);
 	u8 px[4];
 
 	/* The colour in the surface's format, once. */
 	vprime_argb_to_packed(px, dst->desc.format, cmd->value);
 	for (y = 0; y < cmd->height; y += n) {
 		n = min(step, cmd->height - y);
-		if (row_stop(job))
+		if (vprime_row_stop(job))
 			return -ECANCELED;
-		fill_pixels(d + y * pitch, px, cpp, (size_t)cmd->width * n);
+		vprime_fill_pixels(d + y * pitch, px, cpp, (size_t)cmd->width * n);
 	}
 	return 0;
 }
 
 /* @n pixels of @s, in @format, as ARGB8888: the format is chosen once. */
-static void line_to_argb(const u8 *s, u32 format, u32 *argb, unsigned int n)
+static void vprime_line_to_argb(const u8 *s, u32 format, u32 *argb, unsigned int n)
 {
 	unsigned int i;
 
@@ -269,7 +271,7 @@ static void line_to_argb(const u8 *s, u32 format, u32 *argb, unsigned int n)
 }
 
 /* @n ARGB8888 pixels stored at @d in @format. */
-static void line_from_argb(u8 *d, u32 format, const u32 *argb, unsigned int n)
+static void vprime_line_from_argb(u8 *d, u32 format, const u32 *argb, unsigned int n)
 {
 	unsigned int i;
 
@@ -299,15 +301,15 @@ static void line_from_argb(u8 *d, u32 format, const u32 *argb, unsigned int n)
 /* Pixels converted through ARGB8888 at a time: 256 bytes of stack. */
 #define VPRIME_CONVERT_CHUNK	64
 
-static void convert_pixels(u8 *d, u32 dst_format, const u8 *s, u32 src_format, size_t n)
+static void vprime_convert_pixels(u8 *d, u32 dst_format, const u8 *s, u32 src_format, size_t n)
 {
 	unsigned int scpp = format_cpp(src_format), dcpp = format_cpp(dst_format), k;
 	u32 argb[VPRIME_CONVERT_CHUNK];
 
 	for (; n; n -= k, s += k * scpp, d += k * dcpp) {
 		k = min_t(size_t, n, VPRIME_CONVERT_CHUNK);
-		line_to_argb(s, src_format, argb, k);
-		line_from_argb(d, dst_format, argb, k);
+		vprime_line_to_argb(s, src_format, argb, k);
+		vprime_line_from_argb(d, dst_format, argb, k);
 	}
 }
 
@@ -318,7 +320,7 @@ static void convert_pixels(u8 *d, u32 dst_format, const u8 *s, u32 src_format, s
  * before 6.2 it is `rep movsb` on a CPU with ERMS, which QEMU's TCG
  * emulates a byte at a time (17 MiB/s in the test VM).
  */
-static void copy_run(u8 *d, const u8 *s, size_t len, u64 mask)
+static void vprime_copy_run(u8 *d, const u8 *s, size_t len, u64 mask)
 {
 	size_t i;
 
@@ -342,19 +344,19 @@ static void copy_run(u8 *d, const u8 *s, size_t len, u64 mask)
 		memcpy(d + i, s + i, len - i);
 }
 
-enum copy_kind {
+enum vprime_copy_kind {
 	COPY_CONVERT,	/* through ARGB8888 */
 	COPY_BYTES,	/* as they are */
 	COPY_OPAQUE,	/* 32 bits, byte 3 set to 0xff */
 };
 
-static bool format_has_alpha(u32 format)
+static bool vprime_format_has_alpha(u32 format)
 {
 	return format == DRM_FORMAT_ARGB8888 || format == DRM_FORMAT_ABGR8888;
 }
 
 /* How a pixel of @src_format becomes one of @dst_format, without a conversion when it can. */
-static enum copy_kind copy_kind(u32 src_format, u32 dst_format)
+static enum vprime_copy_kind vprime_copy_kind_of(u32 src_format, u32 dst_format)
 {
 	/* The channels' order, whether the fourth byte is X or A. */
 	static const u32 rgb[] = { DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888 };
@@ -372,8 +374,8 @@ static enum copy_kind copy_kind(u32 src_format, u32 dst_format)
 	if (!same_order)
 		return COPY_CONVERT;
 	/* An alpha kept as it is only from alpha to alpha. */
-	return format_has_alpha(src_format) && format_has_alpha(dst_format) ? COPY_BYTES :
-	       COPY_OPAQUE;
+	return vprime_format_has_alpha(src_format) && vprime_format_has_alpha(dst_format) ?
+	       COPY_BYTES : COPY_OPAQUE;
 }
 
 /*
@@ -381,17 +383,17 @@ static enum copy_kind copy_kind(u32 src_format, u32 dst_format)
  * time, rows and pixels in order, each read before it is written, which
  * defines what such a copy gives.
  */
-static int copy_pixelwise(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
+static int vprime_copy_pixelwise(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	unsigned int scpp = format_cpp(src->desc.format), dcpp = format_cpp(dst->desc.format);
 	u32 x, y;
 
 	for (y = 0; y < cmd->height; y++) {
-		const u8 *s = pixel_at(src, cmd->src_x, cmd->src_y + y);
-		u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y + y);
+		const u8 *s = vprime_pixel_at(src, cmd->src_x, cmd->src_y + y);
+		u8 *d = vprime_pixel_at(dst, cmd->dst_x, cmd->dst_y + y);
 
-		if (row_stop(job))
+		if (vprime_row_stop(job))
 			return -ECANCELED;
 		for (x = 0; x < cmd->width; x++) {
 			u32 argb = vprime_packed_to_argb(s + x * scpp, src->desc.format);
@@ -403,61 +405,61 @@ static int copy_pixelwise(const struct drm_vprime_cmd *cmd, const struct vprime_
 }
 
 /* Whether the bytes from a rectangle's first pixel to its last meet the other's. */
-static bool spans_meet(const u8 *s, size_t spitch, size_t srow, const u8 *d, size_t dpitch,
-		       size_t drow, u32 height)
+static bool vprime_spans_meet(const u8 *s, size_t spitch, size_t srow, const u8 *d, size_t dpitch,
+			      size_t drow, u32 height)
 {
 	unsigned long s0 = (unsigned long)s, d0 = (unsigned long)d;
 
 	return s0 < d0 + (height - 1) * dpitch + drow && d0 < s0 + (height - 1) * spitch + srow;
 }
 
-static int copy(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
+static int vprime_cmd_copy(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	u32 sf = src->desc.format, df = dst->desc.format, y, n;
 	size_t srow = (size_t)cmd->width * format_cpp(sf);
 	size_t drow = (size_t)cmd->width * format_cpp(df);
 	size_t spitch = src->desc.pitch, dpitch = dst->desc.pitch;
-	u32 step = rows_per_step(srow, spitch, drow, dpitch);
-	enum copy_kind kind = copy_kind(sf, df);
-	const u8 *s = pixel_at(src, cmd->src_x, cmd->src_y);
-	u8 *d = pixel_at(dst, cmd->dst_x, cmd->dst_y);
+	u32 step = vprime_rows_per_step(srow, spitch, drow, dpitch);
+	enum vprime_copy_kind kind = vprime_copy_kind_of(sf, df);
+	const u8 *s = vprime_pixel_at(src, cmd->src_x, cmd->src_y);
+	u8 *d = vprime_pixel_at(dst, cmd->dst_x, cmd->dst_y);
 
 	/* The same buffer (or two views of it) read and written at once. */
-	if (spans_meet(s, spitch, srow, d, dpitch, drow, cmd->height))
-		return copy_pixelwise(cmd, job);
+	if (vprime_spans_meet(s, spitch, srow, d, dpitch, drow, cmd->height))
+		return vprime_copy_pixelwise(cmd, job);
 	for (y = 0; y < cmd->height; y += n) {
 		size_t px;
 
 		n = min(step, cmd->height - y);
 		px = (size_t)cmd->width * n;
-		if (row_stop(job))
+		if (vprime_row_stop(job))
 			return -ECANCELED;
 		switch (kind) {
 		case COPY_BYTES:
-			copy_run(d + y * dpitch, s + y * spitch, drow * n, 0);
+			vprime_copy_run(d + y * dpitch, s + y * spitch, drow * n, 0);
 			break;
 		case COPY_OPAQUE:
-			copy_run(d + y * dpitch, s + y * spitch, drow * n,
-				 0xff000000ff000000ull);
+			vprime_copy_run(d + y * dpitch, s + y * spitch, drow * n,
+					0xff000000ff000000ull);
 			break;
 		default:
-			convert_pixels(d + y * dpitch, df, s + y * spitch, sf, px);
+			vprime_convert_pixels(d + y * dpitch, df, s + y * spitch, sf, px);
 		}
 	}
 	return 0;
 }
 
-static int checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
+static int vprime_cmd_checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	size_t row = (size_t)cmd->width * format_cpp(src->desc.format);
 	u32 crc = 0, y;
 
 	for (y = 0; y < cmd->height; y++) {
-		if (row_stop(job))
+		if (vprime_row_stop(job))
 			return -ECANCELED;
-		crc = crc32_le(crc, pixel_at(src, cmd->src_x, cmd->src_y + y), row);
+		crc = crc32_le(crc, vprime_pixel_at(src, cmd->src_x, cmd->src_y + y), row);
 	}
 	put_unaligned_le32(crc, (u8 *)dst->map.vaddr + cmd->dst_offset);
 	return 0;
@@ -475,11 +477,11 @@ int vprime_cmd_execute(const struct drm_vprime_cmd *cmd, const struct vprime_job
 {
 	switch (cmd->op) {
 	case VPRIME_CMD_FILL:
-		return fill(cmd, job);
+		return vprime_cmd_fill(cmd, job);
 	case VPRIME_CMD_COPY:
-		return copy(cmd, job);
+		return vprime_cmd_copy(cmd, job);
 	case VPRIME_CMD_CHECKSUM:
-		return checksum(cmd, job);
+		return vprime_cmd_checksum(cmd, job);
 	default:
 		return 0;
 	}

@@ -46,7 +46,7 @@ int vprime_color_init(struct drm_crtc *crtc)
 	return 0;
 }
 
-static int check_lut(const struct drm_property_blob *lut)
+static int vprime_color_check_lut(const struct drm_property_blob *lut)
 {
 	return !lut || drm_color_lut_size(lut) == VPRIME_LUT_SIZE ? 0 : -EINVAL;
 }
@@ -62,24 +62,24 @@ static int check_lut(const struct drm_property_blob *lut)
  */
 int vprime_color_atomic_check(const struct drm_crtc_state *state)
 {
-	int ret = check_lut(state->degamma_lut);
+	int ret = vprime_color_check_lut(state->degamma_lut);
 
-	return ret ?: check_lut(state->gamma_lut);
+	return ret ?: vprime_color_check_lut(state->gamma_lut);
 }
 
-static u16 lut_channel(const struct drm_color_lut *e, int c)
+static u16 vprime_lut_channel(const struct drm_color_lut *e, int c)
 {
 	return c == 0 ? e->red : c == 1 ? e->green : e->blue;
 }
 
 /* Channel @c of 8-bit @v through the degamma LUT @lut (or none): 16 bits. */
-static u16 apply_degamma(const struct drm_color_lut *lut, int c, u8 v)
+static u16 vprime_apply_degamma(const struct drm_color_lut *lut, int c, u8 v)
 {
-	return lut ? lut_channel(&lut[v], c) : v * 257;
+	return lut ? vprime_lut_channel(&lut[v], c) : v * 257;
 }
 
 /* Channel @c of 16-bit @v through the gamma LUT @lut (or none), to 8 bits. */
-static u8 apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
+static u8 vprime_apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
 {
 	/* v sits between entries i and i + 1, frac / 0xffff of the way. */
 	u32 pos = v * (VPRIME_LUT_SIZE - 1);
@@ -88,8 +88,8 @@ static u8 apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
 	s32 lo, hi;
 
 	if (lut) {
-		lo = lut_channel(&lut[i], c);
-		hi = i + 1 < VPRIME_LUT_SIZE ? lut_channel(&lut[i + 1], c) : lo;
+		lo = vprime_lut_channel(&lut[i], c);
+		hi = i + 1 < VPRIME_LUT_SIZE ? vprime_lut_channel(&lut[i + 1], c) : lo;
 		v = lo + DIV_S64_ROUND_CLOSEST((s64)(hi - lo) * frac, 0xffff);
 	}
 	return DIV_ROUND_CLOSEST(v * 255u, 0xffff);
@@ -100,14 +100,14 @@ static u8 apply_gamma(const struct drm_color_lut *lut, int c, u16 v)
  * +-2^24: far past where any input saturates the output, and small enough
  * that three products with 16-bit inputs add up without overflow.
  */
-static s64 ctm_coefficient(u64 v)
+static s64 vprime_ctm_coefficient(u64 v)
 {
 	s64 mag = min_t(u64, ((v & ~BIT_ULL(63)) + BIT_ULL(15)) >> 16, 1ull << 40);
 
 	return v & BIT_ULL(63) ? -mag : mag;
 }
 
-static const struct drm_color_lut *lut_of(const struct drm_property_blob *blob)
+static const struct drm_color_lut *vprime_lut_of(const struct drm_property_blob *blob)
 {
 	return blob ? blob->data : NULL;
 }
@@ -119,46 +119,46 @@ static const struct drm_color_lut *lut_of(const struct drm_property_blob *blob)
  */
 void vprime_color_prepare(struct vprime_color *t, const struct drm_crtc_state *state)
 {
-	const struct drm_color_lut *deg = lut_of(state->degamma_lut);
+	const struct drm_color_lut *deg = vprime_lut_of(state->degamma_lut);
 	const struct drm_color_ctm *ctm = state->ctm ? state->ctm->data : NULL;
 	unsigned int c, v;
 
 	t->lut_only = !ctm;
 	t->active = deg || ctm || state->gamma_lut;
-	t->gamma = lut_of(state->gamma_lut);
+	t->gamma = vprime_lut_of(state->gamma_lut);
 	if (!t->active)
 		return;
 	for (c = 0; c < 3; c++) {
 		for (v = 0; v < 256; v++) {
-			t->degamma[c][v] = apply_degamma(deg, c, v);
-			t->lut8[c][v] = apply_gamma(t->gamma, c, t->degamma[c][v]);
+			t->degamma[c][v] = vprime_apply_degamma(deg, c, v);
+			t->lut8[c][v] = vprime_apply_gamma(t->gamma, c, t->degamma[c][v]);
 		}
 	}
 	for (c = 0; ctm && c < ARRAY_SIZE(t->ctm); c++)
-		t->ctm[c] = ctm_coefficient(ctm->matrix[c]);
+		t->ctm[c] = vprime_ctm_coefficient(ctm->matrix[c]);
 }
 
-static u32 channel(u32 argb, int c)
+static u32 vprime_color_channel(u32 argb, int c)
 {
 	return (argb >> (16 - 8 * c)) & 0xff;
 }
 
 /* One pixel through degamma, the CTM and gamma. */
-static u32 color_pixel_ctm(const struct vprime_color *t, u32 argb)
+static u32 vprime_color_pixel_ctm(const struct vprime_color *t, u32 argb)
 {
 	u16 in[3];
 	u32 out = argb & 0xff000000;
 	int c, j;
 
 	for (c = 0; c < 3; c++)
-		in[c] = t->degamma[c][channel(argb, c)];
+		in[c] = t->degamma[c][vprime_color_channel(argb, c)];
 	for (c = 0; c < 3; c++) {
 		s64 sum = 0;
 
 		for (j = 0; j < 3; j++)
 			sum += t->ctm[3 * c + j] * in[j];
 		sum = clamp_t(s64, (sum + (1 << 15)) >> 16, 0, 0xffff);
-		out |= (u32)apply_gamma(t->gamma, c, sum) << (16 - 8 * c);
+		out |= (u32)vprime_apply_gamma(t->gamma, c, sum) << (16 - 8 * c);
 	}
 	return out;
 }
@@ -178,12 +178,13 @@ void vprime_color_apply(const struct vprime_color *t, u32 *row, unsigned int cou
 		return;
 	if (!t->lut_only) {
 		for (i = 0; i < count; i++)
-			row[i] = color_pixel_ctm(t, row[i]);
+			row[i] = vprime_color_pixel_ctm(t, row[i]);
 		return;
 	}
 	for (i = 0; i < count; i++) {
 		p = row[i];
-		row[i] = (p & 0xff000000) | t->lut8[0][channel(p, 0)] << 16 |
-			 t->lut8[1][channel(p, 1)] << 8 | t->lut8[2][channel(p, 2)];
+		row[i] = (p & 0xff000000) | t->lut8[0][vprime_color_channel(p, 0)] << 16 |
+			 t->lut8[1][vprime_color_channel(p, 1)] << 8 |
+			 t->lut8[2][vprime_color_channel(p, 2)];
 	}
 }

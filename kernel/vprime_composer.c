@@ -35,17 +35,17 @@
 #include "vprime_fault.h"
 #include "vprime_kms.h"
 
-static u32 mul_div255(u32 a, u32 b)
+static u32 vprime_mul_div255(u32 a, u32 b)
 {
 	return DIV_ROUND_CLOSEST(a * b, 255);
 }
 
 /* Blend one ARGB8888 pixel over @dst by @mode, with plane alpha @alpha (16 bit). */
-static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
+static u32 vprime_blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 {
 	u32 pa = mode == DRM_MODE_BLEND_PIXEL_NONE ? 255 : src >> 24;
 	u32 a8 = DIV_ROUND_CLOSEST(alpha * 255u, 0xffff);
-	u32 a = mul_div255(pa, a8), out = 0;
+	u32 a = vprime_mul_div255(pa, a8), out = 0;
 	int shift;
 
 	/* Opaque over anything, in every mode: the source itself. */
@@ -56,16 +56,16 @@ static u32 blend_pixel(u32 dst, u32 src, u16 mode, u16 alpha)
 		u32 s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
 
 		if (mode == DRM_MODE_BLEND_PREMULTI)
-			s = mul_div255(s, a8);
+			s = vprime_mul_div255(s, a8);
 		else
-			s = mul_div255(s, a);
-		out |= min(s + mul_div255(d, 255 - a), 255u) << shift;
+			s = vprime_mul_div255(s, a);
+		out |= min(s + vprime_mul_div255(d, 255 - a), 255u) << shift;
 	}
 	return out | 0xff000000;
 }
 
 /* Whether every pixel of @s covers what is below it: no blending to do. */
-static bool plane_is_opaque(const struct drm_plane_state *s)
+static bool vprime_plane_is_opaque(const struct drm_plane_state *s)
 {
 	return s->alpha == DRM_BLEND_ALPHA_OPAQUE &&
 	       (s->pixel_blend_mode == DRM_MODE_BLEND_PIXEL_NONE || !s->fb->format->has_alpha);
@@ -75,13 +75,13 @@ static bool plane_is_opaque(const struct drm_plane_state *s)
  * Where a plane is, read once per frame: an async cursor update moves the
  * cursor while frames are composed (vprime_plane.c).
  */
-struct plane_place {
+struct vprime_plane_place {
 	struct drm_rect src;
 	struct drm_rect dst;
 };
 
-static void read_places(struct vprime_output *out, const struct vprime_crtc_state *state,
-			struct plane_place *place)
+static void vprime_read_places(struct vprime_output *out, const struct vprime_crtc_state *state,
+			       struct vprime_plane_place *place)
 {
 	unsigned int i;
 
@@ -98,8 +98,8 @@ static void read_places(struct vprime_output *out, const struct vprime_crtc_stat
  * on-screen rectangle, as a 1x1 rectangle: the core's own rotation of the
  * source rectangle says where it is.
  */
-static struct drm_rect source_pixel(const struct drm_plane_state *s,
-				    const struct plane_place *place, int ox, int oy)
+static struct drm_rect vprime_source_pixel(const struct drm_plane_state *s,
+					   const struct vprime_plane_place *place, int ox, int oy)
 {
 	const struct drm_framebuffer *fb = s->fb;
 	struct drm_rect src = DRM_RECT_INIT(place->src.x1 >> 16, place->src.y1 >> 16,
@@ -114,8 +114,9 @@ static struct drm_rect source_pixel(const struct drm_plane_state *s,
 }
 
 /* Blend plane @ps, at @place, into row @y of the frame, @row, @width pixels wide. */
-static void blend_plane_row(const struct vprime_plane_state *ps, const struct plane_place *place,
-			    int y, u32 *row, u32 *line, int width)
+static void vprime_blend_plane_row(const struct vprime_plane_state *ps,
+				   const struct vprime_plane_place *place, int y, u32 *row,
+				   u32 *line, int width)
 {
 	const struct drm_plane_state *s = &ps->base;
 	const struct drm_rect *dst = &place->dst;
@@ -125,17 +126,18 @@ static void blend_plane_row(const struct vprime_plane_state *ps, const struct pl
 	if (x1 >= x2)
 		return;
 	/* Along a screen row the source moves one pixel in x or in y. */
-	first = source_pixel(s, place, x1 - dst->x1, y - dst->y1);
-	next = source_pixel(s, place, x1 + 1 - dst->x1, y - dst->y1);
+	first = vprime_source_pixel(s, place, x1 - dst->x1, y - dst->y1);
+	next = vprime_source_pixel(s, place, x1 + 1 - dst->x1, y - dst->y1);
 	vprime_read_line(ps, first.x1, first.y1, next.x1 - first.x1, next.y1 - first.y1,
 			 x2 - x1, line);
-	if (plane_is_opaque(s)) {
+	if (vprime_plane_is_opaque(s)) {
 		for (i = 0; i < x2 - x1; i++)
 			row[x1 + i] = line[i] | 0xff000000;
 		return;
 	}
 	for (i = 0; i < x2 - x1; i++)
-		row[x1 + i] = blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode, s->alpha);
+		row[x1 + i] = vprime_blend_pixel(row[x1 + i], line[i], s->pixel_blend_mode,
+						 s->alpha);
 }
 
 /*
@@ -143,17 +145,17 @@ static void blend_plane_row(const struct vprime_plane_state *ps, const struct pl
  * CRC it as asked. Nothing is allocated: this is on the way to signalling
  * a writeback out-fence.
  */
-static void compose(struct vprime_output *out, struct vprime_crtc_state *state, bool writeback,
-		    u32 *crc)
+static void vprime_compose(struct vprime_output *out, struct vprime_crtc_state *state,
+			   bool writeback, u32 *crc)
 {
 	const struct drm_display_mode *mode = &state->base.mode;
 	int width = mode->hdisplay, height = mode->vdisplay, y;
 	u32 *row = out->compose_row, *line = out->compose_line;
-	struct plane_place place[VPRIME_MAX_PLANES_PER_CRTC];
+	struct vprime_plane_place place[VPRIME_MAX_PLANES_PER_CRTC];
 	unsigned int i;
 
 	*crc = 0;
-	read_places(out, state, place);
+	vprime_read_places(out, state, place);
 	vprime_color_prepare(&out->color, &state->base);
 	for (y = 0; y < height; y++) {
 		memset32(row, 0xff000000, width);
@@ -161,7 +163,8 @@ static void compose(struct vprime_output *out, struct vprime_crtc_state *state, 
 			const struct drm_rect *dst = &place[i].dst;
 
 			if (y >= dst->y1 && y < dst->y2)
-				blend_plane_row(state->planes[i], &place[i], y, row, line, width);
+				vprime_blend_plane_row(state->planes[i], &place[i], y, row,
+						       line, width);
 		}
 		vprime_color_apply(&out->color, row, width);
 		if (writeback)
@@ -201,7 +204,7 @@ void vprime_compose_worker(struct work_struct *work)
 	if (!crc_pending && !wb_pending)
 		return;
 	cookie = dma_fence_begin_signalling();
-	compose(out, state, wb_pending && state->wb, &crc);
+	vprime_compose(out, state, wb_pending && state->wb, &crc);
 	if (wb_pending && state->wb)
 		drm_writeback_signal_completion(&out->wb, 0);
 	dma_fence_end_signalling(cookie);
@@ -226,7 +229,7 @@ const char *const *vprime_get_crc_sources(struct drm_crtc *crtc, size_t *count)
 	return crc_sources;
 }
 
-static int parse_crc_source(const char *src_name, bool *enabled)
+static int vprime_parse_crc_source(const char *src_name, bool *enabled)
 {
 	if (!src_name) {
 		*enabled = false;
@@ -250,7 +253,7 @@ int vprime_verify_crc_source(struct drm_crtc *crtc, const char *src_name, size_t
 {
 	bool enabled;
 
-	if (parse_crc_source(src_name, &enabled))
+	if (vprime_parse_crc_source(src_name, &enabled))
 		return -EINVAL;
 	*values_cnt = 1;
 	return 0;
@@ -271,7 +274,7 @@ int vprime_set_crc_source(struct drm_crtc *crtc, const char *src_name)
 	bool enabled, was;
 	int ret;
 
-	ret = parse_crc_source(src_name, &enabled);
+	ret = vprime_parse_crc_source(src_name, &enabled);
 	if (ret)
 		return ret;
 	was = READ_ONCE(out->crc_enabled);

@@ -60,7 +60,7 @@ static const u8 edid_range_limits[18] = {
 };
 
 /* A display descriptor of @tag holding @text, ended by '\n' and padded. */
-static void edid_put_text(u8 *desc, u8 tag, const char *text)
+static void vprime_edid_put_text(u8 *desc, u8 tag, const char *text)
 {
 	size_t len = min_t(size_t, strlen(text), EDID_NAME_LEN);
 
@@ -102,10 +102,10 @@ static void vprime_edid_build(u8 *edid, unsigned int instance, unsigned int inde
 	memcpy(edid + 38, edid_standard, sizeof(edid_standard));
 	memcpy(edid + 54, edid_preferred_timing, sizeof(edid_preferred_timing));
 	snprintf(text, sizeof(text), "vprime-%u.%u", instance, index);
-	edid_put_text(edid + 72, EDID_DETAIL_MONITOR_NAME, text);
+	vprime_edid_put_text(edid + 72, EDID_DETAIL_MONITOR_NAME, text);
 	memcpy(edid + 90, edid_range_limits, sizeof(edid_range_limits));
 	snprintf(text, sizeof(text), "VPR%08x", serial);
-	edid_put_text(edid + 108, EDID_DETAIL_MONITOR_SERIAL, text);
+	vprime_edid_put_text(edid + 108, EDID_DETAIL_MONITOR_SERIAL, text);
 	edid[126] = 0;					/* no extension */
 	for (i = 0; i < EDID_LENGTH - 1; i++)
 		sum += edid[i];

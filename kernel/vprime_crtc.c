@@ -30,7 +30,7 @@
  * Record the vblank a pending CRC stands for and queue @state's composition.
  * The caller holds @out->lock, so @state is still the composer's state.
  */
-static void queue_compose(struct vprime_output *out, struct vprime_crtc_state *state)
+static void vprime_queue_compose(struct vprime_output *out, struct vprime_crtc_state *state)
 {
 	u64 frame = drm_crtc_accurate_vblank_count(&out->crtc);
 
@@ -44,7 +44,7 @@ static void queue_compose(struct vprime_output *out, struct vprime_crtc_state *s
 	queue_work(out->compose_wq, &state->compose_work);
 }
 
-static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
+static enum hrtimer_restart vprime_vblank_timer_fired(struct hrtimer *timer)
 {
 	struct vprime_output *out = container_of(timer, struct vprime_output, vblank_timer);
 	struct vprime_crtc_state *state;
@@ -66,7 +66,7 @@ static enum hrtimer_restart vblank_timer_fired(struct hrtimer *timer)
 	drm_crtc_handle_vblank(&out->crtc);
 	state = out->composer_state;
 	if (state && (READ_ONCE(out->crc_enabled) || READ_ONCE(state->wb_pending)))
-		queue_compose(out, state);
+		vprime_queue_compose(out, state);
 	spin_unlock(&out->lock);
 	dma_fence_end_signalling(cookie);
 	return HRTIMER_RESTART;
@@ -144,7 +144,7 @@ static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 	return true;
 }
 
-static void init_crtc_state(struct vprime_crtc_state *state)
+static void vprime_init_crtc_state(struct vprime_crtc_state *state)
 {
 	INIT_WORK(&state->compose_work, vprime_compose_worker);
 }
@@ -159,7 +159,7 @@ static struct drm_crtc_state *vprime_crtc_duplicate_state(struct drm_crtc *crtc)
 	if (!state)
 		return NULL;
 	__drm_atomic_helper_crtc_duplicate_state(crtc, &state->base);
-	init_crtc_state(state);
+	vprime_init_crtc_state(state);
 	return &state->base;
 }
 
@@ -180,7 +180,7 @@ static void vprime_crtc_reset(struct drm_crtc *crtc)
 		vprime_crtc_destroy_state(crtc, crtc->state);
 	__drm_atomic_helper_crtc_reset(crtc, state ? &state->base : NULL);
 	if (state)
-		init_crtc_state(state);
+		vprime_init_crtc_state(state);
 }
 
 static const struct drm_crtc_funcs vprime_crtc_funcs = {
@@ -299,7 +299,7 @@ static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.atomic_disable = vprime_crtc_atomic_disable,
 };
 
-static void destroy_compose_wq(struct drm_device *drm, void *wq)
+static void vprime_destroy_compose_wq(struct drm_device *drm, void *wq)
 {
 	destroy_workqueue(wq);
 }
@@ -309,7 +309,7 @@ static void destroy_compose_wq(struct drm_device *drm, void *wq)
  * a callback already running re-arms it once more. Wait for it to be gone
  * before the output's memory and the module are.
  */
-static void cancel_vblank_timer(struct drm_device *drm, void *timer)
+static void vprime_cancel_vblank_timer(struct drm_device *drm, void *timer)
 {
 	hrtimer_cancel(timer);
 }
@@ -338,7 +338,7 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 		return ret;
 	spin_lock_init(&out->lock);
 	spin_lock_init(&out->composer_lock);
-	vprime_compat_hrtimer_setup(&out->vblank_timer, vblank_timer_fired);
+	vprime_compat_hrtimer_setup(&out->vblank_timer, vprime_vblank_timer_fired);
 	/* The composer's rows, allocated once: composing allocates nothing. */
 	out->compose_row = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
 	out->compose_line = drmm_kmalloc_array(drm, VPRIME_MAX_WIDTH, sizeof(u32), GFP_KERNEL);
@@ -348,9 +348,9 @@ int vprime_crtc_init(struct drm_device *drm, struct vprime_output *out,
 	out->compose_wq = alloc_ordered_workqueue("vprime_compose", WQ_MEM_RECLAIM);
 	if (!out->compose_wq)
 		return -ENOMEM;
-	ret = drmm_add_action_or_reset(drm, destroy_compose_wq, out->compose_wq);
+	ret = drmm_add_action_or_reset(drm, vprime_destroy_compose_wq, out->compose_wq);
 	if (ret)
 		return ret;
 	/* Released before the workqueue the timer queues compositions on. */
-	return drmm_add_action_or_reset(drm, cancel_vblank_timer, &out->vblank_timer);
+	return drmm_add_action_or_reset(drm, vprime_cancel_vblank_timer, &out->vblank_timer);
 }

@@ -28,19 +28,21 @@
 
 #include <drm/drm_file.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
+#include "vprime_debugfs.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"
 #include "vprime_kms.h"
 #include "include/uapi/drm/vprime_drm.h"
 
-static void show_constraints(struct seq_file *m, const struct vprime_constraints *c)
+static void vprime_debugfs_show_constraints(struct seq_file *m, const struct vprime_constraints *c)
 {
 	seq_printf(m, "mask %#llx max_segment %u boundary %#lx%s", c->dma_mask, c->max_segment,
 		   c->seg_boundary, c->contiguous ? " contiguous" : "");
 }
 
-static void show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
+static void vprime_debugfs_show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
 {
 	struct vprime_attachment *va;
 
@@ -49,12 +51,12 @@ static void show_attachments_locked(struct seq_file *m, struct vprime_bo *bo)
 		seq_printf(m, "  attached %s maps %u pins %u segments %u ",
 			   dev_name(va->attach->dev), va->map_count, va->pins,
 			   va->sgt ? va->sgt->nents : 0);
-		show_constraints(m, &va->constraints);
+		vprime_debugfs_show_constraints(m, &va->constraints);
 		seq_putc(m, '\n');
 	}
 }
 
-static void show_object(struct seq_file *m, struct vprime_bo *bo)
+static void vprime_debugfs_show_object(struct seq_file *m, struct vprime_bo *bo)
 {
 	bool imported = drm_gem_is_imported(&bo->base);
 
@@ -68,12 +70,12 @@ static void show_object(struct seq_file *m, struct vprime_bo *bo)
 		   imported ? " imported" : "", bo->base.dma_buf ? " exported" : "");
 	if (imported)
 		seq_printf(m, "  from %s\n", bo->base.import_attach->dmabuf->exp_name);
-	show_attachments_locked(m, bo);
+	vprime_debugfs_show_attachments_locked(m, bo);
 	dma_resv_unlock(bo->base.resv);
 }
 
 /* The rest of the header line: VRAM size and use, evictions, peer mappings. */
-static void show_vram(struct seq_file *m, struct vprime_vram *v)
+static void vprime_debugfs_show_vram(struct seq_file *m, struct vprime_vram *v)
 {
 	unsigned long used;
 
@@ -87,7 +89,7 @@ static void show_vram(struct seq_file *m, struct vprime_vram *v)
 		   atomic_read(&v->peer_mappings));
 }
 
-static int objects_show(struct seq_file *m, void *unused)
+static int vprime_debugfs_objects_show(struct seq_file *m, void *unused)
 {
 	struct vprime_device *vdev = m->private;
 	struct vprime_constraints c;
@@ -111,20 +113,20 @@ static int objects_show(struct seq_file *m, void *unused)
 		   atomic_read(&vdev->live.jobs), atomic_read(&vdev->live.dmabufs),
 		   (long long)atomic64_read(&vdev->storage_bytes) >> PAGE_SHIFT);
 	vprime_iommu_show_counters(m, &vdev->iommu);
-	show_vram(m, &vdev->vram);
+	vprime_debugfs_show_vram(m, &vdev->vram);
 	vprime_constraints_of_device(vdev->drm.dev, &c);
 	seq_printf(m, "device %s ", dev_name(vdev->drm.dev));
-	show_constraints(m, &c);
+	vprime_debugfs_show_constraints(m, &c);
 	seq_puts(m, vdev->iommu.bitmap ? " iommu\n" : "\n");
 	vprime_iommu_show_ranges(m, &vdev->iommu);
 	list_for_each_entry(bo, &vdev->objects, link)
-		show_object(m, bo);
+		vprime_debugfs_show_object(m, bo);
 	mutex_unlock(&vdev->objects_lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(objects);
+DEFINE_SHOW_ATTRIBUTE(vprime_debugfs_objects);
 
-static int display_show(struct seq_file *m, void *unused)
+static int vprime_debugfs_display_show(struct seq_file *m, void *unused)
 {
 	struct vprime_device *vdev = m->private;
 	unsigned int i;
@@ -134,7 +136,7 @@ static int display_show(struct seq_file *m, void *unused)
 			   (long long)atomic64_read(&vdev->outputs[i].async_updates));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(display);
+DEFINE_SHOW_ATTRIBUTE(vprime_debugfs_display);
 
 /**
  * vprime_debugfs_init - &drm_driver.debugfs_init
@@ -143,7 +145,7 @@ DEFINE_SHOW_ATTRIBUTE(display);
 void vprime_debugfs_init(struct drm_minor *minor)
 {
 	debugfs_create_file("vprime_objects", 0444, minor->debugfs_root,
-			    to_vprime_device(minor->dev), &objects_fops);
+			    to_vprime_device(minor->dev), &vprime_debugfs_objects_fops);
 	debugfs_create_file("vprime_display", 0444, minor->debugfs_root,
-			    to_vprime_device(minor->dev), &display_fops);
+			    to_vprime_device(minor->dev), &vprime_debugfs_display_fops);
 }

@@ -57,9 +57,12 @@
 #include <drm/drm_vma_manager.h>
 
 #include "vprime_compat.h"
+#include "vprime_debugfs.h"
 #include "vprime_drv.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
+#include "vprime_map.h"
+#include "vprime_prime.h"
 #include "vprime_sched.h"
 #include "include/uapi/drm/vprime_drm.h"
 

@@ -18,8 +18,6 @@
 #include "vprime_kms.h"
 #include "vprime_vram.h"
 
-struct drm_minor;
-
 #define VPRIME_DRIVER_NAME	"vprime"
 #define VPRIME_DRIVER_DESC	"Virtual PRIME (dma-buf) device"
 #define VPRIME_DRIVER_DATE_STR	"20261122"
@@ -107,7 +105,6 @@ static inline struct vprime_device *to_vprime_device(struct drm_device *drm)
 	return container_of(drm, struct vprime_device, drm);
 }
 
-void vprime_debugfs_init(struct drm_minor *minor);
 struct vprime_device *vprime_device_of(struct device *dev);
 bool vprime_device_needs_contiguous(struct device *dev);
 unsigned long vprime_map_wait_jiffies(void);

@@ -120,7 +120,7 @@ static LIST_HEAD(nth_list);
 static atomic64_t nth_next_tag = ATOMIC64_INIT(0);
 
 /* The armed sweep that @tag names, or the current thread's for 0. */
-static struct vprime_fault_nth *nth_find_locked(u64 tag)
+static struct vprime_fault_nth *vprime_fault_nth_find_locked(u64 tag)
 {
 	struct pid *pid = task_pid(current);
 	struct vprime_fault_nth *n;
@@ -132,7 +132,7 @@ static struct vprime_fault_nth *nth_find_locked(u64 tag)
 	return NULL;
 }
 
-static bool nth_hit(enum vprime_fault_id id, u64 tag)
+static bool vprime_fault_nth_hit(enum vprime_fault_id id, u64 tag)
 {
 	struct vprime_fault_nth *n;
 	bool fail = false;
@@ -140,7 +140,7 @@ static bool nth_hit(enum vprime_fault_id id, u64 tag)
 	if (!in_task())
 		return false;
 	spin_lock(&nth_lock);
-	n = nth_find_locked(tag);
+	n = vprime_fault_nth_find_locked(tag);
 	if (n) {
 		n->hits++;
 		n->point_hits[id]++;
@@ -167,7 +167,7 @@ bool vprime_fault_hit(enum vprime_fault_id id, u64 tag)
 {
 	struct vprime_fault_point *p = &vprime_fault_points[id];
 
-	if (atomic_read(&vprime_fault_nth_armed) && nth_hit(id, tag))
+	if (atomic_read(&vprime_fault_nth_armed) && vprime_fault_nth_hit(id, tag))
 		return true;
 	return READ_ONCE(p->attr.probability) && vprime_compat_should_fail(&p->attr);
 }
@@ -186,7 +186,7 @@ u64 vprime_fault_tag(void)
 	if (!atomic_read(&vprime_fault_nth_armed) || !in_task())
 		return 0;
 	spin_lock(&nth_lock);
-	n = nth_find_locked(0);
+	n = vprime_fault_nth_find_locked(0);
 	if (n)
 		tag = n->tag;
 	spin_unlock(&nth_lock);
@@ -262,7 +262,7 @@ void vprime_fault_fallback_debugfs(const char *name, struct dentry *parent,
  * "hits: H\nfailed: NAME|-\narmed: A\n" (A: the sweeps armed in the
  * system) and a line "NAME: HITS" per point.
  */
-static int nth_show(struct seq_file *m, void *unused)
+static int vprime_fault_nth_show(struct seq_file *m, void *unused)
 {
 	struct vprime_fault_nth *n = m->private;
 	int i;
@@ -277,7 +277,7 @@ static int nth_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int nth_open(struct inode *inode, struct file *file)
+static int vprime_fault_nth_open(struct inode *inode, struct file *file)
 {
 	struct vprime_fault_nth *n = kzalloc_obj(*n, GFP_KERNEL);
 	int ret;
@@ -285,13 +285,13 @@ static int nth_open(struct inode *inode, struct file *file)
 	if (!n)
 		return -ENOMEM;
 	n->failed = -1;
-	ret = single_open(file, nth_show, n);
+	ret = single_open(file, vprime_fault_nth_show, n);
 	if (ret)
 		kfree(n);
 	return ret;
 }
 
-static void nth_disarm_locked(struct vprime_fault_nth *n)
+static void vprime_fault_nth_disarm_locked(struct vprime_fault_nth *n)
 {
 	lockdep_assert_held(&nth_lock);
 	if (!n->armed)
@@ -301,7 +301,8 @@ static void nth_disarm_locked(struct vprime_fault_nth *n)
 	atomic_dec(&vprime_fault_nth_armed);
 }
 
-static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, loff_t *ppos)
+static ssize_t vprime_fault_nth_write(struct file *file, const char __user *buf, size_t len,
+				      loff_t *ppos)
 {
 	struct vprime_fault_nth *n = ((struct seq_file *)file->private_data)->private;
 	struct pid *old;
@@ -312,15 +313,15 @@ static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, 
 	if (ret)
 		return ret;
 	spin_lock(&nth_lock);
-	nth_disarm_locked(n);
+	vprime_fault_nth_disarm_locked(n);
 	old = n->owner;
 	n->owner = NULL;
 	if (nth >= 0) {
 		/* A thread has one sweep: arming this one ends any other. */
-		struct vprime_fault_nth *other = nth_find_locked(0);
+		struct vprime_fault_nth *other = vprime_fault_nth_find_locked(0);
 
 		if (other)
-			nth_disarm_locked(other);
+			vprime_fault_nth_disarm_locked(other);
 		n->owner = get_pid(task_pid(current));
 		n->tag = atomic64_inc_return(&nth_next_tag);
 		n->nth = nth;
@@ -336,24 +337,24 @@ static ssize_t nth_write(struct file *file, const char __user *buf, size_t len, 
 	return len;
 }
 
-static int nth_release(struct inode *inode, struct file *file)
+static int vprime_fault_nth_release(struct inode *inode, struct file *file)
 {
 	struct vprime_fault_nth *n = ((struct seq_file *)file->private_data)->private;
 
 	spin_lock(&nth_lock);
-	nth_disarm_locked(n);
+	vprime_fault_nth_disarm_locked(n);
 	spin_unlock(&nth_lock);
 	put_pid(n->owner);
 	kfree(n);
 	return single_release(inode, file);
 }
 
-static const struct file_operations nth_fops = {
+static const struct file_operations vprime_fault_nth_fops = {
 	.owner = THIS_MODULE,
-	.open = nth_open,
+	.open = vprime_fault_nth_open,
 	.read = seq_read,
-	.write = nth_write,
-	.release = nth_release,
+	.write = vprime_fault_nth_write,
+	.release = vprime_fault_nth_release,
 	.llseek = seq_lseek,
 };
 
@@ -373,7 +374,7 @@ void vprime_fault_init(void)
 		vprime_compat_fault_debugfs(vprime_fault_points[i].name, fault,
 					    &vprime_fault_points[i].attr);
 	}
-	debugfs_create_file("nth", 0600, fault, NULL, &nth_fops);
+	debugfs_create_file("nth", 0600, fault, NULL, &vprime_fault_nth_fops);
 	delay = debugfs_create_dir("delay", vprime_debugfs_root);
 	for (i = 0; i < VPRIME_DELAY_COUNT; i++)
 		debugfs_create_u32(delay_names[i], 0600, delay, &vprime_delays[i]);

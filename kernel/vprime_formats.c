@@ -72,7 +72,8 @@ bool vprime_wb_format_supported(u32 format)
 	return false;
 }
 
-static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i, int x, int y)
+static const u8 *vprime_plane_pixel(const struct vprime_plane_state *ps, unsigned int i, int x,
+				    int y)
 {
 	const struct drm_framebuffer *fb = ps->base.fb;
 	const struct drm_format_info *info = fb->format;
@@ -82,7 +83,7 @@ static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i
 }
 
 /**
- * struct yuv_coeffs - Y'CbCr to R'G'B', in 16.16 fixed point
+ * struct vprime_yuv_coeffs - Y'CbCr to R'G'B', in 16.16 fixed point
  * @y: the luma scale (255/219 in limited range)
  * @rv: Cr's share of red
  * @gu: Cb's share of green, subtracted
@@ -90,7 +91,7 @@ static const u8 *plane_pixel(const struct vprime_plane_state *ps, unsigned int i
  * @bu: Cb's share of blue
  * @y_off: the luma offset: 16 in limited range, 0 in full
  */
-struct yuv_coeffs {
+struct vprime_yuv_coeffs {
 	int y, rv, gu, gv, bu, y_off;
 };
 
@@ -99,7 +100,7 @@ struct yuv_coeffs {
  * gu = 2 Kb (1 - Kb) / Kg, gv = 2 Kr (1 - Kr) / Kg; limited range scales
  * luma by 255/219 and chroma by 255/224.
  */
-static const struct yuv_coeffs yuv_coeffs[DRM_COLOR_ENCODING_MAX][DRM_COLOR_RANGE_MAX] = {
+static const struct vprime_yuv_coeffs yuv_coeffs[DRM_COLOR_ENCODING_MAX][DRM_COLOR_RANGE_MAX] = {
 	[DRM_COLOR_YCBCR_BT601] = {
 		[DRM_COLOR_YCBCR_LIMITED_RANGE] = { 76309, 104597, 25675, 53279, 132201, 16 },
 		[DRM_COLOR_YCBCR_FULL_RANGE] = { 65536, 91881, 22553, 46802, 116130, 0 },
@@ -114,7 +115,7 @@ static const struct yuv_coeffs yuv_coeffs[DRM_COLOR_ENCODING_MAX][DRM_COLOR_RANG
 	},
 };
 
-static const struct yuv_coeffs *plane_yuv_coeffs(const struct drm_plane_state *s)
+static const struct vprime_yuv_coeffs *vprime_plane_yuv_coeffs(const struct drm_plane_state *s)
 {
 	unsigned int e = s->color_encoding, r = s->color_range;
 
@@ -124,17 +125,18 @@ static const struct yuv_coeffs *plane_yuv_coeffs(const struct drm_plane_state *s
 	return &yuv_coeffs[e][r];
 }
 
-static u32 fixed_to_u8(int v)
+static u32 vprime_fixed_to_u8(int v)
 {
 	return clamp((v + (1 << 15)) >> 16, 0, 255);
 }
 
-static u32 yuv_to_argb(const struct yuv_coeffs *k, int y, int u, int v)
+static u32 vprime_yuv_to_argb(const struct vprime_yuv_coeffs *k, int y, int u, int v)
 {
 	int c = (y - k->y_off) * k->y, d = u - 128, e = v - 128;
 
-	return 0xff000000 | fixed_to_u8(c + k->rv * e) << 16 |
-	       fixed_to_u8(c - k->gu * d - k->gv * e) << 8 | fixed_to_u8(c + k->bu * d);
+	return 0xff000000 | vprime_fixed_to_u8(c + k->rv * e) << 16 |
+	       vprime_fixed_to_u8(c - k->gu * d - k->gv * e) << 8 |
+	       vprime_fixed_to_u8(c + k->bu * d);
 }
 
 /**
@@ -189,14 +191,14 @@ void vprime_argb_to_packed(u8 *p, u32 format, u32 argb)
 	}
 }
 
-static u32 read_nv12_pixel(const struct vprime_plane_state *ps, const struct yuv_coeffs *k,
-			   int x, int y)
+static u32 vprime_read_nv12_pixel(const struct vprime_plane_state *ps,
+				  const struct vprime_yuv_coeffs *k, int x, int y)
 {
-	const u8 *luma = plane_pixel(ps, 0, x, y);
+	const u8 *luma = vprime_plane_pixel(ps, 0, x, y);
 	/* One CbCr pair per 2x2 block; cpp[1] is 2, so x / 2 addresses it. */
-	const u8 *uv = plane_pixel(ps, 1, x / 2, y / 2);
+	const u8 *uv = vprime_plane_pixel(ps, 1, x / 2, y / 2);
 
-	return yuv_to_argb(k, luma[0], uv[0], uv[1]);
+	return vprime_yuv_to_argb(k, luma[0], uv[0], uv[1]);
 }
 
 /**
@@ -215,19 +217,19 @@ void vprime_read_line(const struct vprime_plane_state *ps, int sx, int sy, int d
 {
 	const struct drm_framebuffer *fb = ps->base.fb;
 	u32 format = fb->format->format;
-	const struct yuv_coeffs *k;
+	const struct vprime_yuv_coeffs *k;
 	ptrdiff_t step;
 	const u8 *p;
 	int i;
 
 	if (format == DRM_FORMAT_NV12) {
-		k = plane_yuv_coeffs(&ps->base);
+		k = vprime_plane_yuv_coeffs(&ps->base);
 		for (i = 0; i < count; i++, sx += dx, sy += dy)
-			argb[i] = read_nv12_pixel(ps, k, sx, sy);
+			argb[i] = vprime_read_nv12_pixel(ps, k, sx, sy);
 		return;
 	}
 	/* Packed: the address moves by one step a pixel, the format is chosen once a row. */
-	p = plane_pixel(ps, 0, sx, sy);
+	p = vprime_plane_pixel(ps, 0, sx, sy);
 	step = dx * fb->format->cpp[0] + dy * (ptrdiff_t)fb->pitches[0];
 	switch (format) {
 	case DRM_FORMAT_XRGB8888:

@@ -15,7 +15,6 @@
 
 #include "vprime_placement.h"
 
-struct dma_buf;
 struct dma_buf_attachment;
 struct drm_mode_create_dumb;
 struct iosys_map;
@@ -107,17 +106,6 @@ static inline unsigned long vprime_bo_num_pages(const struct vprime_bo *bo)
 
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
 void vprime_bo_publish(struct vprime_bo *bo);
-int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *requester,
-			   bool may_move);
-int vprime_bo_evict_locked(struct vprime_bo *bo, bool wait);
-int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
-int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline);
-void vprime_bo_mapping_dropped(struct vprime_bo *bo);
-struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo);
-int vprime_bo_pin_waiting(struct vprime_bo *bo);
-unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo);
-int vprime_bo_pin_locked(struct vprime_bo *bo);
-void vprime_bo_unpin_locked(struct vprime_bo *bo);
 int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
 
@@ -131,14 +119,5 @@ int vprime_gem_dumb_map_offset(struct drm_file *file, struct drm_device *drm, u3
 			       u64 *offset);
 int vprime_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int vprime_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-
-int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-int vprime_gem_unmap_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
-void vprime_gem_close_user_maps(struct vprime_bo *bo, struct drm_file *file);
-
-struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj, int flags);
-struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
-					       struct dma_buf *dma_buf);
-bool vprime_bo_is_exported_by_vprime(struct dma_buf *dma_buf);
 
 #endif /* _VPRIME_GEM_H_ */

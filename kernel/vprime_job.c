@@ -36,7 +36,7 @@
 #include "vprime_sched.h"
 
 /* Copy an array of @n elements of @size from userspace; NULL on failure, in *@err. */
-static void *copy_array(u64 uptr, u32 n, size_t size, int *err)
+static void *vprime_copy_array(u64 uptr, u32 n, size_t size, int *err)
 {
 	void *p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT);
 
@@ -52,7 +52,7 @@ static void *copy_array(u64 uptr, u32 n, size_t size, int *err)
 	return p;
 }
 
-static int submit_check_args(const struct drm_vprime_submit *args)
+static int vprime_submit_check_args(const struct drm_vprime_submit *args)
 {
 	const u32 known = VPRIME_SUBMIT_IN_FENCE_FD | VPRIME_SUBMIT_OUT_FENCE_FD |
 			  VPRIME_SUBMIT_OUT_SYNCOBJ;
@@ -69,15 +69,15 @@ static int submit_check_args(const struct drm_vprime_submit *args)
 }
 
 /* Look the buffers up, check their surfaces, and map them for the engine. */
-static int job_get_bos(struct vprime_job *job, struct drm_file *file,
-		       const struct drm_vprime_submit *args)
+static int vprime_job_get_bos(struct vprime_job *job, struct drm_file *file,
+			      const struct drm_vprime_submit *args)
 {
 	const u32 rw = VPRIME_SUBMIT_BO_READ | VPRIME_SUBMIT_BO_WRITE;
 	struct drm_vprime_submit_bo *descs;
 	unsigned int i, j;
 	int ret = 0;
 
-	descs = copy_array(args->bos_ptr, args->num_bos, sizeof(*descs), &ret);
+	descs = vprime_copy_array(args->bos_ptr, args->num_bos, sizeof(*descs), &ret);
 	if (!descs)
 		return ret;
 	job->bos = kvcalloc(args->num_bos, sizeof(*job->bos), GFP_KERNEL_ACCOUNT);
@@ -116,12 +116,12 @@ out:
 	return ret;
 }
 
-static int job_get_cmds(struct vprime_job *job, const struct drm_vprime_submit *args)
+static int vprime_job_get_cmds(struct vprime_job *job, const struct drm_vprime_submit *args)
 {
 	unsigned int i;
 	int ret = 0;
 
-	job->cmds = copy_array(args->cmds_ptr, args->num_cmds, sizeof(*job->cmds), &ret);
+	job->cmds = vprime_copy_array(args->cmds_ptr, args->num_cmds, sizeof(*job->cmds), &ret);
 	if (!job->cmds)
 		return ret;
 	job->num_cmds = args->num_cmds;
@@ -135,7 +135,7 @@ static int job_get_cmds(struct vprime_job *job, const struct drm_vprime_submit *
 }
 
 /* A sync_file's fence: -EBADF for no open file, -EINVAL for another kind. */
-static int sync_file_fence(int fd, struct dma_fence **fence)
+static int vprime_sync_file_fence(int fd, struct dma_fence **fence)
 {
 	struct file *f = fget(fd);
 
@@ -146,8 +146,8 @@ static int sync_file_fence(int fd, struct dma_fence **fence)
 	return *fence ? 0 : -EINVAL;
 }
 
-static int job_add_explicit_deps(struct vprime_job *job, struct drm_file *file,
-				 const struct drm_vprime_submit *args)
+static int vprime_job_add_explicit_deps(struct vprime_job *job, struct drm_file *file,
+					const struct drm_vprime_submit *args)
 {
 	struct drm_vprime_syncobj *in;
 	struct dma_fence *fence;
@@ -155,7 +155,7 @@ static int job_add_explicit_deps(struct vprime_job *job, struct drm_file *file,
 	int ret = 0;
 
 	if (args->flags & VPRIME_SUBMIT_IN_FENCE_FD) {
-		ret = sync_file_fence(args->in_fence_fd, &fence);
+		ret = vprime_sync_file_fence(args->in_fence_fd, &fence);
 		if (ret)
 			return ret;
 		ret = drm_sched_job_add_dependency(&job->base, fence);
@@ -164,7 +164,7 @@ static int job_add_explicit_deps(struct vprime_job *job, struct drm_file *file,
 	}
 	if (!args->num_in_syncobjs)
 		return 0;
-	in = copy_array(args->in_syncobjs_ptr, args->num_in_syncobjs, sizeof(*in), &ret);
+	in = vprime_copy_array(args->in_syncobjs_ptr, args->num_in_syncobjs, sizeof(*in), &ret);
 	if (!in)
 		return ret;
 	for (i = 0; i < args->num_in_syncobjs && !ret; i++) {
@@ -182,7 +182,7 @@ static int job_add_explicit_deps(struct vprime_job *job, struct drm_file *file,
 }
 
 /* Implicit sync: wait for the buffers' fences; room for this job's own. */
-static int job_add_implicit_deps_locked(struct vprime_job *job)
+static int vprime_job_add_implicit_deps_locked(struct vprime_job *job)
 {
 	unsigned int i;
 	int ret = 0;
@@ -198,7 +198,7 @@ static int job_add_implicit_deps_locked(struct vprime_job *job)
 	return ret;
 }
 
-static void job_publish_fence_locked(struct vprime_job *job, struct dma_fence *fence)
+static void vprime_job_publish_fence_locked(struct vprime_job *job, struct dma_fence *fence)
 {
 	unsigned int i;
 
@@ -209,21 +209,21 @@ static void job_publish_fence_locked(struct vprime_job *job, struct dma_fence *f
 }
 
 /**
- * struct job_outputs - where a job's fence goes, prepared before arming
+ * struct vprime_job_outputs - where a job's fence goes, prepared before arming
  * @fd: the reserved out-fence fd, or -1
  * @sync_file: the sync_file for @fd
  * @syncobj: the out-syncobj, referenced, or NULL
  * @chain: the timeline point's chain node, or NULL for a binary syncobj
  */
-struct job_outputs {
+struct vprime_job_outputs {
 	int fd;
 	struct sync_file *sync_file;
 	struct drm_syncobj *syncobj;
 	struct dma_fence_chain *chain;
 };
 
-static int outputs_prepare(struct job_outputs *out, struct drm_file *file,
-			   const struct drm_vprime_submit *args)
+static int vprime_job_outputs_prepare(struct vprime_job_outputs *out, struct drm_file *file,
+				      const struct drm_vprime_submit *args)
 {
 	if (args->flags & VPRIME_SUBMIT_OUT_SYNCOBJ) {
 		out->syncobj = drm_syncobj_find(file, args->out_syncobj.handle);
@@ -245,8 +245,8 @@ static int outputs_prepare(struct job_outputs *out, struct drm_file *file,
 	return 0;
 }
 
-/* Undo outputs_prepare() for a job that was not armed. */
-static void outputs_abort(struct job_outputs *out)
+/* Undo vprime_job_outputs_prepare() for a job that was not armed. */
+static void vprime_job_outputs_abort(struct vprime_job_outputs *out)
 {
 	if (out->fd >= 0)
 		put_unused_fd(out->fd);
@@ -255,7 +255,8 @@ static void outputs_abort(struct job_outputs *out)
 		drm_syncobj_put(out->syncobj);
 }
 
-static void outputs_publish(struct job_outputs *out, struct dma_fence *fence, u64 point)
+static void vprime_job_outputs_publish(struct vprime_job_outputs *out, struct dma_fence *fence,
+				       u64 point)
 {
 	if (!out->syncobj)
 		return;
@@ -268,7 +269,7 @@ static void outputs_publish(struct job_outputs *out, struct dma_fence *fence, u6
 	out->syncobj = NULL;
 }
 
-static struct drm_gem_object **job_objects(struct vprime_job *job)
+static struct drm_gem_object **vprime_job_objects(struct vprime_job *job)
 {
 	struct drm_gem_object **objs = kvmalloc_array(job->num_bos, sizeof(*objs), GFP_KERNEL);
 	unsigned int i;
@@ -282,10 +283,10 @@ static struct drm_gem_object **job_objects(struct vprime_job *job)
  * Arm the job and make its fence everyone's: buffers, out-fences. Once armed
  * the job is pushed whatever happens; only the out-fence fd can still fail.
  */
-static int job_commit(struct vprime_job *job, struct job_outputs *out, u64 point,
-		      s32 *out_fence_fd, bool *armed)
+static int vprime_job_commit(struct vprime_job *job, struct vprime_job_outputs *out, u64 point,
+			     s32 *out_fence_fd, bool *armed)
 {
-	struct drm_gem_object **objs = job_objects(job);
+	struct drm_gem_object **objs = vprime_job_objects(job);
 	struct ww_acquire_ctx ctx;
 	struct dma_fence *done;
 	int ret;
@@ -296,7 +297,7 @@ static int job_commit(struct vprime_job *job, struct job_outputs *out, u64 point
 	ret = drm_gem_lock_reservations(objs, job->num_bos, &ctx);
 	if (ret)
 		goto out;
-	ret = job_add_implicit_deps_locked(job);
+	ret = vprime_job_add_implicit_deps_locked(job);
 	if (ret) {
 		drm_gem_unlock_reservations(objs, job->num_bos, &ctx);
 		goto out;
@@ -305,8 +306,8 @@ static int job_commit(struct vprime_job *job, struct job_outputs *out, u64 point
 	*armed = true;
 	atomic_inc(&job->engine->live_jobs);	/* until vprime_free_job() */
 	done = dma_fence_get(&job->base.s_fence->finished);
-	job_publish_fence_locked(job, done);
-	outputs_publish(out, done, point);
+	vprime_job_publish_fence_locked(job, done);
+	vprime_job_outputs_publish(out, done, point);
 	drm_sched_entity_push_job(&job->base);
 	drm_gem_unlock_reservations(objs, job->num_bos, &ctx);
 
@@ -335,12 +336,12 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 {
 	struct vprime_file *vfile = file->driver_priv;
 	struct drm_vprime_submit *args = data;
-	struct job_outputs out = { .fd = -1 };
+	struct vprime_job_outputs out = { .fd = -1 };
 	struct vprime_job *job;
 	bool armed;
 	int ret;
 
-	ret = submit_check_args(args);
+	ret = vprime_submit_check_args(args);
 	if (ret)
 		return ret;
 	if (vprime_file_banned(vfile))
@@ -353,9 +354,9 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 		return -ENOMEM;
 	vprime_job_init(job, to_vprime_device(drm), vfile);
 
-	ret = job_get_bos(job, file, args);
+	ret = vprime_job_get_bos(job, file, args);
 	if (!ret)
-		ret = job_get_cmds(job, args);
+		ret = vprime_job_get_cmds(job, args);
 	/* drm_sched_job_init() allocates the job's scheduler fences. */
 	if (!ret && vprime_should_fail(VPRIME_FAULT_FENCE_ALLOC))
 		ret = -ENOMEM;
@@ -364,17 +365,17 @@ int vprime_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 						   vprime_compat_client_id(file));
 	if (ret)
 		goto err_free;
-	ret = job_add_explicit_deps(job, file, args);
+	ret = vprime_job_add_explicit_deps(job, file, args);
 	if (!ret)
-		ret = outputs_prepare(&out, file, args);
+		ret = vprime_job_outputs_prepare(&out, file, args);
 	if (ret)
 		goto err_cleanup;
-	ret = job_commit(job, &out, args->out_syncobj.point, &args->out_fence_fd, &armed);
+	ret = vprime_job_commit(job, &out, args->out_syncobj.point, &args->out_fence_fd, &armed);
 	if (armed || !ret)
 		return ret;
 
 err_cleanup:
-	outputs_abort(&out);
+	vprime_job_outputs_abort(&out);
 	drm_sched_job_cleanup(&job->base);
 err_free:
 	vprime_job_free(job);

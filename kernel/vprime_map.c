@@ -42,10 +42,13 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_gem.h"
 #include "include/uapi/drm/vprime_drm.h"
+#include "vprime_map.h"
+#include "vprime_prime.h"
 
 /* The most maps one file may hold on one object. */
 #define VPRIME_MAX_USER_MAPS	65536u

@@ -34,6 +34,7 @@
 #include <drm/drm_gem_framebuffer_helper.h>
 #include <drm/drm_managed.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
@@ -110,7 +111,7 @@ static int vprime_plane_atomic_check(struct drm_plane *plane, struct vprime_atom
  * when its exporter can move it (a dynamic one, attached dynamically); a
  * static exporter's buffer never moves, and is attached statically.
  */
-static int pin_object(struct drm_gem_object *obj)
+static int vprime_plane_pin_object(struct drm_gem_object *obj)
 {
 	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 	int ret;
@@ -129,7 +130,7 @@ static int pin_object(struct drm_gem_object *obj)
 	return ret;
 }
 
-static void unpin_object(struct drm_gem_object *obj)
+static void vprime_plane_unpin_object(struct drm_gem_object *obj)
 {
 	struct vprime_bo *owner = vprime_bo_storage_owner(to_vprime_bo(obj));
 
@@ -143,10 +144,10 @@ static void unpin_object(struct drm_gem_object *obj)
 	dma_resv_unlock(obj->resv);
 }
 
-static void unpin_fb(struct drm_framebuffer *fb, unsigned int count)
+static void vprime_plane_unpin_fb(struct drm_framebuffer *fb, unsigned int count)
 {
 	while (count--)
-		unpin_object(fb->obj[count]);
+		vprime_plane_unpin_object(fb->obj[count]);
 }
 
 static int vprime_plane_prepare_fb(struct drm_plane *plane, struct drm_plane_state *s)
@@ -159,7 +160,7 @@ static int vprime_plane_prepare_fb(struct drm_plane *plane, struct drm_plane_sta
 	if (!fb)
 		return 0;
 	for (i = 0; i < fb->format->num_planes; i++) {
-		ret = pin_object(fb->obj[i]);
+		ret = vprime_plane_pin_object(fb->obj[i]);
 		if (ret)
 			goto err_unpin;
 	}
@@ -174,7 +175,7 @@ static int vprime_plane_prepare_fb(struct drm_plane *plane, struct drm_plane_sta
 	return 0;
 
 err_unpin:
-	unpin_fb(fb, i);
+	vprime_plane_unpin_fb(fb, i);
 	return ret;
 }
 
@@ -186,7 +187,7 @@ static void vprime_plane_cleanup_fb(struct drm_plane *plane, struct drm_plane_st
 	if (!fb)
 		return;
 	drm_gem_fb_vunmap(fb, state->map);
-	unpin_fb(fb, fb->format->num_planes);
+	vprime_plane_unpin_fb(fb, fb->format->num_planes);
 }
 
 /* The composer reads the mapped framebuffer at each frame it composes. */
@@ -253,8 +254,8 @@ static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
 	.cleanup_fb = vprime_plane_cleanup_fb,
 };
 
-static int add_plane_properties(struct drm_plane *plane, unsigned int zpos,
-				unsigned int max_zpos)
+static int vprime_plane_add_properties(struct drm_plane *plane, unsigned int zpos,
+				       unsigned int max_zpos)
 {
 	int ret;
 
@@ -308,6 +309,6 @@ struct drm_plane *vprime_plane_create(struct drm_device *drm, enum drm_plane_typ
 	if (IS_ERR(plane))
 		return plane;
 	drm_plane_helper_add(plane, &vprime_plane_helper_funcs);
-	ret = add_plane_properties(plane, zpos, max_zpos);
+	ret = vprime_plane_add_properties(plane, zpos, max_zpos);
 	return ret ? ERR_PTR(ret) : plane;
 }

@@ -31,22 +31,24 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_prime.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_fault.h"
 #include "vprime_gem.h"
+#include "vprime_prime.h"
 #include "vprime_vram.h"
 
 static const struct dma_buf_attach_ops vprime_importer_ops;
 
-static struct vprime_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
+static struct vprime_bo *vprime_dmabuf_to_bo(struct dma_buf *dmabuf)
 {
 	return to_vprime_bo(dmabuf->priv);
 }
 
-static struct vprime_device *dmabuf_to_vdev(struct dma_buf *dmabuf)
+static struct vprime_device *vprime_dmabuf_to_vdev(struct dma_buf *dmabuf)
 {
-	return to_vprime_device(dmabuf_to_bo(dmabuf)->base.dev);
+	return to_vprime_device(vprime_dmabuf_to_bo(dmabuf)->base.dev);
 }
 
 /*
@@ -55,7 +57,7 @@ static struct vprime_device *dmabuf_to_vdev(struct dma_buf *dmabuf)
  * with peer-to-peer allowed (the importer promises not to touch the pages
  * of its mapping, which has none). Foreign importers never do.
  */
-static bool attach_reaches_vram(struct vprime_bo *bo, struct dma_buf_attachment *attach)
+static bool vprime_dmabuf_reaches_vram(struct vprime_bo *bo, struct dma_buf_attachment *attach)
 {
 	struct vprime_bo *importer;
 
@@ -72,9 +74,9 @@ static bool attach_reaches_vram(struct vprime_bo *bo, struct dma_buf_attachment 
  * storage would have to move for it but is pinned (-EBUSY). Nothing is
  * allocated or mapped here.
  */
-static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+static int vprime_dmabuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(dmabuf);
+	struct vprime_bo *bo = vprime_dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va;
 	int ret;
 
@@ -85,7 +87,7 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 		return -ENOMEM;
 	va->attach = attach;
 	vprime_constraints_of_device(attach->dev, &va->constraints);
-	va->constraints.no_vram = !attach_reaches_vram(bo, attach);
+	va->constraints.no_vram = !vprime_dmabuf_reaches_vram(bo, attach);
 
 	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (ret)
@@ -97,7 +99,7 @@ static int attach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *atta
 	if (ret)
 		goto err_free;
 	attach->priv = va;
-	atomic_inc(&dmabuf_to_vdev(dmabuf)->live.attachments);
+	atomic_inc(&vprime_dmabuf_to_vdev(dmabuf)->live.attachments);
 	return 0;
 
 err_free:
@@ -105,7 +107,7 @@ err_free:
 	return ret;
 }
 
-static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+static void vprime_dmabuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
 	struct vprime_attachment *va = attach->priv;
 
@@ -114,7 +116,7 @@ static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *att
 	dma_resv_unlock(dmabuf->resv);
 	WARN_ON(va->map_count || va->pins);
 	kfree(va);
-	atomic_dec(&dmabuf_to_vdev(dmabuf)->live.attachments);
+	atomic_dec(&vprime_dmabuf_to_vdev(dmabuf)->live.attachments);
 }
 
 /*
@@ -122,7 +124,7 @@ static void detach_vprime(struct dma_buf *dmabuf, struct dma_buf_attachment *att
  * to stay put pin it. The core pins for every static importer's mapping
  * (and, without CONFIG_DMABUF_MOVE_NOTIFY, every dynamic one's).
  */
-static int pin_vprime(struct dma_buf_attachment *attach)
+static int vprime_dmabuf_pin(struct dma_buf_attachment *attach)
 {
 	struct vprime_attachment *va = attach->priv;
 
@@ -131,7 +133,7 @@ static int pin_vprime(struct dma_buf_attachment *attach)
 	return 0;
 }
 
-static void unpin_vprime(struct dma_buf_attachment *attach)
+static void vprime_dmabuf_unpin(struct dma_buf_attachment *attach)
 {
 	struct vprime_attachment *va = attach->priv;
 
@@ -151,10 +153,10 @@ static void unpin_vprime(struct dma_buf_attachment *attach)
  * any other gets -EBUSY, which userspace sees as is (libdrm retries
  * -EAGAIN in a busy loop).
  */
-static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
-				   enum dma_data_direction dir)
+static struct sg_table *vprime_dmabuf_map(struct dma_buf_attachment *attach,
+					  enum dma_data_direction dir)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
+	struct vprime_bo *bo = vprime_dmabuf_to_bo(attach->dmabuf);
 	struct vprime_attachment *va = attach->priv;
 	struct sg_table *sgt;
 	int ret;
@@ -175,14 +177,14 @@ static struct sg_table *map_vprime(struct dma_buf_attachment *attach,
 	va->sgt = sgt;
 	va->map_count++;
 	atomic_inc(&bo->dev_mappings);
-	atomic_inc(&dmabuf_to_vdev(attach->dmabuf)->live.mappings);
+	atomic_inc(&vprime_dmabuf_to_vdev(attach->dmabuf)->live.mappings);
 	return sgt;
 }
 
-static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt,
-			 enum dma_data_direction dir)
+static void vprime_dmabuf_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
+				enum dma_data_direction dir)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(attach->dmabuf);
+	struct vprime_bo *bo = vprime_dmabuf_to_bo(attach->dmabuf);
 	struct vprime_attachment *va = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -192,7 +194,7 @@ static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt
 		va->map_count--;
 	if (!vprime_vram_unmap_peer(bo, sgt, attach->dev, dir))
 		vprime_storage_unmap(sgt, attach->dev, dir);
-	atomic_dec(&dmabuf_to_vdev(attach->dmabuf)->live.mappings);
+	atomic_dec(&vprime_dmabuf_to_vdev(attach->dmabuf)->live.mappings);
 	vprime_bo_mapping_dropped(bo);
 }
 
@@ -201,9 +203,9 @@ static void unmap_vprime(struct dma_buf_attachment *attach, struct sg_table *sgt
  * with every device that has the buffer mapped, and back. The first CPU
  * access allocates the storage.
  */
-static int sync_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir, bool for_cpu)
+static int vprime_dmabuf_sync(struct dma_buf *dmabuf, enum dma_data_direction dir, bool for_cpu)
 {
-	struct vprime_bo *bo = dmabuf_to_bo(dmabuf);
+	struct vprime_bo *bo = vprime_dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va;
 	int ret;
 
@@ -223,58 +225,58 @@ static int sync_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir, bool
 	return ret;
 }
 
-static int begin_cpu_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir)
+static int vprime_dmabuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
-	return sync_vprime(dmabuf, dir, true);
+	return vprime_dmabuf_sync(dmabuf, dir, true);
 }
 
-static int end_cpu_vprime(struct dma_buf *dmabuf, enum dma_data_direction dir)
+static int vprime_dmabuf_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
-	return sync_vprime(dmabuf, dir, false);
+	return vprime_dmabuf_sync(dmabuf, dir, false);
 }
 
-static int mmap_vprime(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+static int vprime_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	return drm_gem_prime_mmap(dmabuf->priv, vma);
 }
 
-static int vmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
+static int vprime_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	int ret;
 
 	vprime_compat_vmap_lock(dmabuf->resv);
-	ret = vprime_bo_vmap_locked(dmabuf_to_bo(dmabuf), map);
+	ret = vprime_bo_vmap_locked(vprime_dmabuf_to_bo(dmabuf), map);
 	vprime_compat_vmap_unlock(dmabuf->resv);
 	return ret;
 }
 
-static void vunmap_vprime(struct dma_buf *dmabuf, struct iosys_map *map)
+static void vprime_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	vprime_compat_vmap_lock(dmabuf->resv);
-	vprime_bo_vunmap_locked(dmabuf_to_bo(dmabuf), map);
+	vprime_bo_vunmap_locked(vprime_dmabuf_to_bo(dmabuf), map);
 	vprime_compat_vmap_unlock(dmabuf->resv);
 }
 
 /* The last reference to the dma-buf is gone: so may be the object's and device's. */
-static void release_vprime(struct dma_buf *dmabuf)
+static void vprime_dmabuf_release(struct dma_buf *dmabuf)
 {
-	atomic_dec(&dmabuf_to_vdev(dmabuf)->live.dmabufs);
+	atomic_dec(&vprime_dmabuf_to_vdev(dmabuf)->live.dmabufs);
 	drm_gem_dmabuf_release(dmabuf);
 }
 
 static const struct dma_buf_ops vprime_dmabuf_ops = {
-	.attach = attach_vprime,
-	.detach = detach_vprime,
-	.pin = pin_vprime,
-	.unpin = unpin_vprime,
-	.map_dma_buf = map_vprime,
-	.unmap_dma_buf = unmap_vprime,
-	.release = release_vprime,
-	.begin_cpu_access = begin_cpu_vprime,
-	.end_cpu_access = end_cpu_vprime,
-	.mmap = mmap_vprime,
-	.vmap = vmap_vprime,
-	.vunmap = vunmap_vprime,
+	.attach = vprime_dmabuf_attach,
+	.detach = vprime_dmabuf_detach,
+	.pin = vprime_dmabuf_pin,
+	.unpin = vprime_dmabuf_unpin,
+	.map_dma_buf = vprime_dmabuf_map,
+	.unmap_dma_buf = vprime_dmabuf_unmap,
+	.release = vprime_dmabuf_release,
+	.begin_cpu_access = vprime_dmabuf_begin_cpu_access,
+	.end_cpu_access = vprime_dmabuf_end_cpu_access,
+	.mmap = vprime_dmabuf_mmap,
+	.vmap = vprime_dmabuf_vmap,
+	.vunmap = vprime_dmabuf_vunmap,
 };
 
 /**
@@ -338,7 +340,7 @@ static const struct dma_buf_attach_ops vprime_importer_ops = {
 	 * segments, check_foreign_mapping()), never sg_page(); its jobs reach
 	 * an import through dma_buf_vmap(), not through the mapping. This is
 	 * what lets a vprime exporter map its VRAM in place for a peer
-	 * (attach_reaches_vram() also wants the exporter's p2p mask to name
+	 * (vprime_dmabuf_reaches_vram() also wants the exporter's p2p mask to name
 	 * the importer). A foreign exporter decides by its own rules (amdgpu
 	 * by pci_p2pdma_distance()), which a platform device like vprime's
 	 * does not pass, so it maps system memory for vprime as before.

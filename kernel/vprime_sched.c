@@ -55,12 +55,12 @@ static struct vprime_job *to_vprime_job(struct drm_sched_job *job)
 	return container_of(job, struct vprime_job, base);
 }
 
-static const char *engine_fence_driver_name(struct dma_fence *fence)
+static const char *vprime_engine_fence_driver_name(struct dma_fence *fence)
 {
 	return "vprime";
 }
 
-static const char *engine_fence_timeline_name(struct dma_fence *fence)
+static const char *vprime_engine_fence_timeline_name(struct dma_fence *fence)
 {
 	return "vprime-engine";
 }
@@ -72,8 +72,8 @@ static const char *engine_fence_timeline_name(struct dma_fence *fence)
  * last put must not call into it.
  */
 static const struct dma_fence_ops engine_fence_ops = {
-	.get_driver_name = engine_fence_driver_name,
-	.get_timeline_name = engine_fence_timeline_name,
+	.get_driver_name = vprime_engine_fence_driver_name,
+	.get_timeline_name = vprime_engine_fence_timeline_name,
 };
 
 static_assert(offsetof(struct vprime_job, hw_fence) == 0);
@@ -84,7 +84,7 @@ static_assert(offsetof(struct vprime_job, hw_fence) == 0);
  * first, since 6.1's scheduler does not pass it on; it cannot have signalled
  * yet, as only the hardware fence signals it.
  */
-static void engine_fence_complete(struct vprime_job *job, int error)
+static void vprime_engine_fence_complete(struct vprime_job *job, int error)
 {
 	if (test_and_set_bit(VPRIME_JOB_SIGNALLED, &job->flags))
 		return;
@@ -123,7 +123,7 @@ bool vprime_job_stopped(const struct vprime_job *job)
  * hung command waits for that, as a hung GPU ring would, so the engine's
  * fences still signal in order.
  */
-static int job_run_cmds(struct vprime_job *job)
+static int vprime_job_run_cmds(struct vprime_job *job)
 {
 	struct vprime_engine *engine = job->engine;
 	unsigned int i;
@@ -158,12 +158,12 @@ static int job_run_cmds(struct vprime_job *job)
 }
 
 /* The "hardware": execute the job, then signal its hardware fence. */
-static void job_execute(struct work_struct *work)
+static void vprime_job_execute(struct work_struct *work)
 {
 	struct vprime_job *job = container_of(work, struct vprime_job, exec_work);
 	bool cookie = dma_fence_begin_signalling();
 
-	engine_fence_complete(job, job_run_cmds(job));
+	vprime_engine_fence_complete(job, vprime_job_run_cmds(job));
 	dma_fence_end_signalling(cookie);
 }
 
@@ -180,7 +180,7 @@ static struct dma_fence *vprime_run_job(struct drm_sched_job *sched_job)
 	if (!error && READ_ONCE(engine->dying))
 		error = -ECANCELED;
 	if (error)	/* a dependency failed, the job was killed, or teardown */
-		engine_fence_complete(job, error);
+		vprime_engine_fence_complete(job, error);
 	else
 		queue_work(engine->exec_wq, &job->exec_work);
 	dma_fence_end_signalling(cookie);
@@ -217,15 +217,15 @@ static enum drm_gpu_sched_stat vprime_timedout_job(struct drm_sched_job *sched_j
 /* Teardown on kernels whose drm_sched_fini() cancels pending jobs. */
 static void __maybe_unused vprime_cancel_job(struct drm_sched_job *sched_job)
 {
-	engine_fence_complete(to_vprime_job(sched_job), -ECANCELED);
+	vprime_engine_fence_complete(to_vprime_job(sched_job), -ECANCELED);
 }
 
-static void file_release(struct kref *ref)
+static void vprime_file_release(struct kref *ref)
 {
 	kfree(container_of(ref, struct vprime_file, ref));
 }
 
-static void job_release_bos(struct vprime_job *job)
+static void vprime_job_release_bos(struct vprime_job *job)
 {
 	unsigned int i;
 
@@ -252,8 +252,8 @@ static void job_release_bos(struct vprime_job *job)
 void vprime_job_free(struct vprime_job *job)
 {
 	atomic_dec(&container_of(job->engine, struct vprime_device, engine)->live.jobs);
-	job_release_bos(job);
-	kref_put(&job->file->ref, file_release);
+	vprime_job_release_bos(job);
+	kref_put(&job->file->ref, vprime_file_release);
 	if (job->hw_fence_live)
 		dma_fence_put(&job->hw_fence);
 	else
@@ -266,7 +266,7 @@ void vprime_job_free(struct vprime_job *job)
  * job_cleanup_delay_ms): nothing may fail because a finished job still
  * holds them.
  */
-static void job_cleanup_work(struct work_struct *work)
+static void vprime_job_cleanup_work(struct work_struct *work)
 {
 	vprime_fault_delay(VPRIME_DELAY_JOB_CLEANUP);
 	vprime_job_free(container_of(work, struct vprime_job, cleanup_work));
@@ -300,8 +300,8 @@ void vprime_job_init(struct vprime_job *job, struct vprime_device *vdev, struct 
 	job->file = vfile;
 	job->fault_tag = vprime_fault_tag();
 	kref_get(&vfile->ref);
-	INIT_WORK(&job->exec_work, job_execute);
-	INIT_WORK(&job->cleanup_work, job_cleanup_work);
+	INIT_WORK(&job->exec_work, vprime_job_execute);
+	INIT_WORK(&job->cleanup_work, vprime_job_cleanup_work);
 }
 
 static const struct drm_sched_backend_ops vprime_sched_ops = {
@@ -415,5 +415,5 @@ void vprime_file_postclose(struct drm_device *drm, struct drm_file *file)
 	struct vprime_file *vfile = file->driver_priv;
 
 	drm_sched_entity_destroy(&vfile->entity);
-	kref_put(&vfile->ref, file_release);
+	kref_put(&vfile->ref, vprime_file_release);
 }

@@ -41,6 +41,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
+#include "vprime_bo.h"
 #include "vprime_compat.h"
 #include "vprime_drv.h"
 #include "vprime_fault.h"
@@ -406,8 +407,8 @@ void vprime_vram_module_exit(void)
 }
 
 /* Whether page @i extends [start, start + len) within @c's segment limits. */
-static bool vram_extends(const struct vprime_storage *s, unsigned long i, phys_addr_t start,
-			 unsigned int len, const struct vprime_constraints *c)
+static bool vprime_vram_extends(const struct vprime_storage *s, unsigned long i, phys_addr_t start,
+				unsigned int len, const struct vprime_constraints *c)
 {
 	phys_addr_t p = page_to_phys(s->pages[i]);
 
@@ -417,8 +418,8 @@ static bool vram_extends(const struct vprime_storage *s, unsigned long i, phys_a
 }
 
 /* The segments of @s for @c; map each into @sgt for @dev when it is given. */
-static int vram_walk(const struct vprime_storage *s, const struct vprime_constraints *c,
-		     struct sg_table *sgt, struct device *dev, enum dma_data_direction dir)
+static int vprime_vram_walk(const struct vprime_storage *s, const struct vprime_constraints *c,
+			    struct sg_table *sgt, struct device *dev, enum dma_data_direction dir)
 {
 	struct scatterlist *sg = sgt ? sgt->sgl : NULL;
 	unsigned int n = 0, len = 0;
@@ -427,7 +428,7 @@ static int vram_walk(const struct vprime_storage *s, const struct vprime_constra
 	unsigned long i;
 
 	for (i = 0; i <= s->num_pages; i++) {
-		if (i < s->num_pages && len && vram_extends(s, i, start, len, c)) {
+		if (i < s->num_pages && len && vprime_vram_extends(s, i, start, len, c)) {
 			len += PAGE_SIZE;
 			continue;
 		}
@@ -450,8 +451,8 @@ static int vram_walk(const struct vprime_storage *s, const struct vprime_constra
 	return n;
 }
 
-static void vram_unmap_segments(struct sg_table *sgt, struct device *dev,
-				enum dma_data_direction dir)
+static void vprime_vram_unmap_segments(struct sg_table *sgt, struct device *dev,
+				       enum dma_data_direction dir)
 {
 	struct scatterlist *sg;
 	unsigned int i;
@@ -487,21 +488,21 @@ struct sg_table *vprime_vram_map_peer(struct vprime_bo *bo, struct device *dev,
 	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, vram_walk(&bo->storage, c, NULL, dev, dir), GFP_KERNEL);
+	ret = sg_alloc_table(sgt, vprime_vram_walk(&bo->storage, c, NULL, dev, dir), GFP_KERNEL);
 	if (ret)
 		goto err_free;
 	sgt->nents = 0;
 	if (vprime_should_fail(VPRIME_FAULT_DMA_MAP))
 		ret = -ENOMEM;
 	else
-		ret = vram_walk(&bo->storage, c, sgt, dev, dir);
+		ret = vprime_vram_walk(&bo->storage, c, sgt, dev, dir);
 	if (ret < 0)
 		goto err_unmap;
 	atomic_inc(&v->peer_mappings);
 	return sgt;
 
 err_unmap:
-	vram_unmap_segments(sgt, dev, dir);
+	vprime_vram_unmap_segments(sgt, dev, dir);
 	sg_free_table(sgt);
 err_free:
 	kfree(sgt);
@@ -526,7 +527,7 @@ bool vprime_vram_unmap_peer(struct vprime_bo *bo, struct sg_table *sgt, struct d
 	dma_resv_assert_held(bo->base.resv);
 	if (sg_page(sgt->sgl))
 		return false;
-	vram_unmap_segments(sgt, dev, dir);
+	vprime_vram_unmap_segments(sgt, dev, dir);
 	sg_free_table(sgt);
 	kfree(sgt);
 	atomic_dec(&v->peer_mappings);
