@@ -262,6 +262,12 @@ static void smoke_instance(void *arg)
 	vt_assert_f(fd_poll(fence, POLLIN, 20000) == POLLIN, "the job did not complete\n");
 	vt_assert_eq(sync_file_status(fence), 1);
 	close(fence);
+	/*
+	 * The fence says the job is done; WAIT_IDLE that it let go of the
+	 * buffer, which vgem's import may have to move (out of VRAM on an
+	 * instance that has it): until then that import gets EBUSY.
+	 */
+	vprime_wait_idle(fd, handle, 20ll * 1000 * 1000 * 1000);
 
 	dmabuf = prime_export(fd, handle, DRM_CLOEXEC | DRM_RDWR);
 	vgem_handle = prime_import(vgem, dmabuf);
