@@ -544,7 +544,7 @@ static void on_alarm(int sig)
 /*
  * A fence that stays pending for a while, put on the first @n of @hs
  * through their dma-bufs (returned in @dmabufs): a job on @fo that hangs
- * until the job timeout, or with !@hang a fill (which takes the time of the
+ * until the job timeout (@fo then on vprime_hang_instance()), or with !@hang a fill (which takes the time of the
  * instance's job_delay_ms). @other is the job's buffer. Returns the fence's
  * sync_file.
  */
@@ -587,7 +587,7 @@ static void busy_fence_done(int fo, int fence, int *dmabufs, int n, uint32_t oth
 
 static void test_evict_wait_signal(void)
 {
-	int v = vram_instance(), o = v ? 0 : 1;
+	int v = vram_instance(), o = vprime_hang_instance(1u << v);
 	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(o, VPRIME_NODE_RENDER);
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
 	struct itimerval it = { { 0, 10000 }, { 0, 10000 } }, off = { 0 };
@@ -668,7 +668,7 @@ static void test_evict_idle_first(void)
 
 static void test_free_during_evict(void)
 {
-	int v = vram_instance(), o = v ? 0 : 1;
+	int v = vram_instance(), o = vprime_hang_instance(1u << v);
 	int fd = vprime_open(v, VPRIME_NODE_RENDER), fo = vprime_open(o, VPRIME_NODE_RENDER);
 	int fb = vprime_open(v, VPRIME_NODE_RENDER);
 	uint32_t hs[2], h, other, unrelated;

@@ -354,6 +354,11 @@ static int devfd[D_NUM];
  * node), so that IO address allocation and its exhaustion are fuzzed.
  */
 static int render_instance[4] = { 0, 1, 2, 3 };
+/*
+ * The slot whose instance hung jobs go to (vprime_find_hang_instance(): the
+ * shortest job timeout; the test VM gives the others a long one), or -1.
+ */
+static int hang_dev = -1;
 static int card0_master = -1;		/* the run's KMS master file (worker 0) */
 static struct kms_output kms_out;
 static bool kms_on;
@@ -769,11 +774,14 @@ static void op_submit(struct rng *r, bool hang)
 	struct drm_vprime_syncobj ins[2] = {};
 	struct drm_vprime_submit s = {};
 	enum level l = hang ? VALID : pick_level(r);
-	int d = dev_of(r, K_BO, vprime_slot, random_vprime_dev(r)), ret, in_idx = -1, nbos = 1 + below(r, 3);
+	int d = hang ? hang_dev : dev_of(r, K_BO, vprime_slot, random_vprime_dev(r));
+	int ret, in_idx = -1, nbos = 1 + below(r, 3);
 	struct slot fence_slot, sobj;
 	uint32_t ncmds = 1 + below(r, ARRAY_SIZE(cmds));
 	bool unused_set = false;
 
+	if (d < 0)
+		return;		/* no instance has a job timeout: nothing may hang */
 	for (int i = 0; i < nbos; i++) {
 		uint64_t size;
 
@@ -1990,6 +1998,8 @@ static void *thread_main(void *p)
 
 static void open_devices(void)
 {
+	int hang;
+
 	for (int i = 4; i < vprime_num_devices(); i++) {
 		if (vprime_limits(i).vram_mb) {
 			render_instance[1] = i;
@@ -2002,6 +2012,12 @@ static void open_devices(void)
 			break;
 		}
 	}
+	hang = vprime_find_hang_instance(0);
+	for (int i = 0; i < 4 && hang >= 0 && hang_dev < 0; i++)
+		if (render_instance[i] == hang)
+			hang_dev = D_VP0 + i;
+	if (hang_dev < 0 && hang >= 0 && hang < 4)
+		hang_dev = D_C0 + hang;
 	for (int i = 0; i < 4; i++) {
 		devfd[D_VP0 + i] = vprime_open(render_instance[i], VPRIME_NODE_RENDER);
 		devfd[D_C0 + i] = i == 0 && card0_master >= 0 ? card0_master :

@@ -215,11 +215,12 @@ static uint32_t small_bo(int fd, struct vprime_job *job)
 }
 
 /*
- * In a child process that then exits without waiting: on instance @fast,
- * two hung jobs from one file and, from another, a job of 16 FILLs of a
- * 64 MiB surface; on instance @slow (if any), jobs delayed by job_delay_ms.
+ * In a child process that then exits without waiting: on instance @hang
+ * (vprime_hang_instance()), two hung jobs from one file and, from another,
+ * a job of 16 FILLs of a 64 MiB surface; on instance @slow (if any), jobs
+ * delayed by job_delay_ms.
  */
-static void submit_jobs_and_exit(int fast, int slow)
+static void submit_jobs_and_exit(int hang, int slow)
 {
 	pid_t pid;
 	int status;
@@ -229,8 +230,8 @@ static void submit_jobs_and_exit(int fast, int slow)
 	pid = fork();
 	vt_assert(pid >= 0);
 	if (pid == 0) {
-		int fd = vprime_open(fast, VPRIME_NODE_RENDER);
-		int fd2 = vprime_open(fast, VPRIME_NODE_RENDER);
+		int fd = vprime_open(hang, VPRIME_NODE_RENDER);
+		int fd2 = vprime_open(hang, VPRIME_NODE_RENDER);
 		struct vprime_job job;
 		uint32_t big, dst;
 
@@ -273,20 +274,20 @@ static void test_unload_jobs_in_flight(void)
 {
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
-	unsigned int timeout = vprime_param_u64("job_timeout_ms", 0);
+	int hang = vprime_hang_instance(0);
+	unsigned int timeout = vprime_job_timeout_ms(hang);
 	int slow = -1, fd, fence;
 	struct minors before, now_minors;
 	struct vprime_job job;
 	char params[512];
 
-	vt_require_f(timeout, "vprime was loaded with job_timeout_ms=0: no job can hang\n");
 	for (int i = 0; i < num_devices && slow < 0; i++)
-		if (vprime_param_u64("job_delay_ms", i))
+		if (i != hang && vprime_param_u64("job_delay_ms", i))
 			slow = i;
 	vprime_loaded_params(params, sizeof(params));
 	vprime_minors(&before);
 
-	submit_jobs_and_exit(0, slow);
+	submit_jobs_and_exit(hang, slow);
 	vt_assert_eq(unload_bounded(5000 + 4 * timeout), 0);
 	vprime_minors(&now_minors);
 	vt_assert_f(now_minors.count == 0, "%d vprime minors left after unload\n",
@@ -310,15 +311,35 @@ static void test_unload_jobs_in_flight(void)
 }
 
 /*
+ * SUBMIT a HANG job on vprime.@index from a file closed right after:
+ * SUBMIT's errno. An accepted one hangs until its timeout or the unload.
+ */
+static int try_hang(int index)
+{
+	int fd = vprime_open(index, VPRIME_NODE_RENDER);
+	struct drm_vprime_submit args;
+	struct vprime_job job;
+	int err;
+
+	vprime_job_init(&job);
+	small_bo(fd, &job);
+	vprime_job_hang(&job);
+	args = vprime_job_args(&job);
+	err = vprime_try_submit(fd, &args);
+	close(fd);
+	return err;
+}
+
+/*
  * With job_timeout_ms=0 nothing would ever end a hung job: VPRIME_CMD_HANG
- * is refused with EOPNOTSUPP, and other jobs run.
+ * is refused with EOPNOTSUPP, on every instance when 0 is the only value,
+ * and other jobs run.
  */
 static void test_hang_without_timeout(void)
 {
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
 	char params[512], no_timeout[512];
-	struct drm_vprime_submit args;
 	struct vprime_job job;
 	int fd, fence, err;
 
@@ -329,15 +350,14 @@ static void test_hang_without_timeout(void)
 	vprime_load(ko, no_timeout);
 	vt_assert_eq(vprime_param_u64("job_timeout_ms", 0), 0);
 
-	fd = vprime_open(0, VPRIME_NODE_RENDER);
-	vprime_job_init(&job);
-	small_bo(fd, &job);
-	vprime_job_hang(&job);
-	args = vprime_job_args(&job);
-	err = vprime_try_submit(fd, &args);
-	vt_assert_f(err == EOPNOTSUPP, "SUBMIT of a HANG without a timeout returned %d (%s), "
-		    "not EOPNOTSUPP\n", err, strerror(err));
+	/* One value is every instance's. */
+	for (int i = 0; i < num_devices; i++) {
+		err = try_hang(i);
+		vt_assert_f(err == EOPNOTSUPP, "SUBMIT of a HANG on vprime.%d without a timeout "
+			    "returned %d (%s), not EOPNOTSUPP\n", i, err, strerror(err));
+	}
 
+	fd = vprime_open(0, VPRIME_NODE_RENDER);
 	vprime_job_init(&job);
 	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
 	vprime_job_out_fence(&job);
@@ -348,6 +368,55 @@ static void test_hang_without_timeout(void)
 	close(fd);
 
 	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
+}
+
+/*
+ * job_timeout_ms per instance: loaded with "0,1000", vprime.0 has no
+ * timeout (it refuses a HANG), vprime.1's HANG is stopped with -ETIMEDOUT,
+ * and an instance past the values given has the default (2000 ms), so it
+ * takes a HANG too (the unload stops that one).
+ */
+static void test_job_timeout_per_instance(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	char params[512], mixed[512];
+	struct vprime_job job;
+	int fd, fence, err;
+
+	vt_require_f(num_devices >= 2, "needs two vprime instances\n");
+	vprime_loaded_params(params, sizeof(params));
+	strcpy(mixed, params);
+	set_param(mixed, sizeof(mixed), "job_timeout_ms", "0,1000");
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, mixed);
+	vt_assert_eq(vprime_job_timeout_ms(0), 0);
+	vt_assert_eq(vprime_job_timeout_ms(1), 1000);
+	vt_assert_eq(vprime_hang_instance(0), 1);
+
+	err = try_hang(0);
+	vt_assert_f(err == EOPNOTSUPP, "a HANG on vprime.0 (job_timeout_ms 0): %d (%s), not "
+		    "EOPNOTSUPP\n", err, strerror(err));
+	fd = vprime_open(1, VPRIME_NODE_RENDER);
+	vprime_job_init(&job);
+	small_bo(fd, &job);
+	vprime_job_hang(&job);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, 60000) == POLLIN, "vprime.1's hung job never ended\n");
+	vt_assert_f(sync_file_status(fence) == -ETIMEDOUT, "vprime.1's hung job ended with %d\n",
+		    sync_file_status(fence));
+	close(fence);
+	close(fd);
+	if (num_devices > 2) {
+		vt_assert_eq(vprime_job_timeout_ms(2), 2000);
+		err = try_hang(2);
+		vt_assert_f(!err, "a HANG on vprime.2 (the default timeout): %s\n", strerror(err));
+	}
+
+	vt_assert_eq(unload_bounded(60000), 0);
 	vprime_load(ko, params);
 	vprime_assert_devices_answer(num_devices);
 }
@@ -471,6 +540,9 @@ static const struct vtest tests[] = {
 	      test_unload_jobs_in_flight),
 	VTEST("hang-without-timeout", "Loaded with job_timeout_ms=0, SUBMIT refuses "
 	      "VPRIME_CMD_HANG with EOPNOTSUPP; other jobs run.", test_hang_without_timeout),
+	VTEST("job-timeout-per-instance", "job_timeout_ms=0,1000: vprime.0 refuses a HANG, "
+	      "vprime.1's times out, an instance past the values has the default.",
+	      test_job_timeout_per_instance),
 	VTEST("fence-outlives-module", "A job's fences in a sync_file and in a foreign "
 	      "buffer's reservation object are released after the unload without calling "
 	      "into the module.", test_fence_outlives_module),

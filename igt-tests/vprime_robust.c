@@ -43,6 +43,33 @@
 #include "vprime_test.h"
 #include "vtest.h"
 
+/* vgem's fences; its uapi header is not installed everywhere. */
+#if __has_include(<drm/vgem_drm.h>)
+#include <drm/vgem_drm.h>
+#elif __has_include(<vgem_drm.h>)
+#include <vgem_drm.h>
+#else
+struct drm_vgem_fence_attach {
+	__u32 handle;
+	__u32 flags;
+#define VGEM_FENCE_WRITE	0x1
+	__u32 out_fence;
+	__u32 pad;
+};
+
+struct drm_vgem_fence_signal {
+	__u32 fence;
+	__u32 flags;
+};
+
+#define DRM_VGEM_FENCE_ATTACH	0x1
+#define DRM_VGEM_FENCE_SIGNAL	0x2
+#define DRM_IOCTL_VGEM_FENCE_ATTACH \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, struct drm_vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, struct drm_vgem_fence_signal)
+#endif
+
 #define SZ_64K		(64u << 10)
 #define SZ_1M		(1u << 20)
 
@@ -587,6 +614,235 @@ static void test_wait_idle_poll_after_fence(void)
 	close(fe);
 }
 
+/* The first instance with VRAM; skips when there is none. */
+static int vram_instance(void)
+{
+	for (int i = 0; i < vprime_num_devices(); i++)
+		if (vprime_limits(i).vram_mb)
+			return i;
+	vtest_skip("needs an instance with VRAM (the parameter vram_mb)\n");
+}
+
+/*
+ * A job fills a buffer in VRAM, and the client waits for the job's fence
+ * only (not WAIT_IDLE): the job's cleanup, which drops its kernel mapping
+ * of the buffer, is still to run (job_cleanup_delay_ms holds that window
+ * open). vgem, a static importer that cannot reach VRAM, imports it: its
+ * attach needs the storage moved out, which that mapping holds. The attach
+ * waits for the cleanup (map_wait_ms is raised far beyond it for the test,
+ * so that a loaded host cannot make the wait time out) and vgem's view is
+ * the job's fill. Where the core maps a static attachment at attach (6.1,
+ * 6.12), the import used to fail with EBUSY.
+ */
+static void test_static_import_after_fence(void)
+{
+	const uint32_t width = 256, height = 68, size = width * height * 4;	/* 17 pages */
+	int idx = vram_instance();
+	int fe = vprime_open(idx, VPRIME_NODE_RENDER);
+	int vgem = vprime_open_other("vgem");
+	uint32_t h = vprime_gem_create(fe, size), i;
+	struct drm_prime_handle args = { .flags = 0 };
+	struct drm_vprime_gem_info info;
+	char wait_ms[32];
+	int fence, dmabuf, err;
+	uint32_t *view;
+	long held;
+
+	vt_assert(vprime_param("map_wait_ms", 0, wait_ms, sizeof(wait_ms)));
+	param_write("map_wait_ms", "60000");
+	param_write("job_cleanup_delay_ms", "2000");
+	fence = fill_job(fe, h, width, height, 0xff336699);
+	wait_fence(fence);
+	held = debugfs_vmaps_of_size(idx, size);
+	dmabuf = prime_export(fe, h, DRM_CLOEXEC | DRM_RDWR);
+	args.fd = dmabuf;
+	err = ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) ? errno : 0;
+	param_write("job_cleanup_delay_ms", "0");
+	param_write("map_wait_ms", wait_ms);
+	vtest_info("%s\n", held ? "the import came while the job's cleanup was to run" :
+		   "the job's cleanup had run before the import (a slow host): no wait");
+	vt_assert_f(!err, "vgem's import after the job's fence: %s\n", strerror(err));
+	info = vprime_gem_info(fe, h);
+	vt_assert_eq(info.num_attachments, 1);
+	/* vgem maps at import where the core does (6.1, 6.12): out of VRAM then. */
+	if (info.num_mapped)
+		vt_assert_f(info.placement != VPRIME_PLACEMENT_VRAM,
+			    "vgem has the buffer mapped, in VRAM it cannot reach\n");
+	vtest_info("vgem %s the buffer at import; placement %u\n",
+		   info.num_mapped ? "mapped" : "did not map", info.placement);
+	view = mmap(NULL, size, PROT_READ, MAP_SHARED, dmabuf, 0);
+	vt_assert_f(view != MAP_FAILED, "mmap of the dma-buf: %m\n");
+	for (i = 0; i < width * height; i++)
+		vt_assert_f(view[i] == 0xff336699, "pixel %u is %#x\n", i, view[i]);
+	munmap(view, size);
+	gem_close(vgem, args.handle);
+	close(fence);
+	close(dmabuf);
+	close(vgem);
+	close(fe);
+}
+
+/* A write fence of vgem's that stays pending until vgem_fence_signal() (or 10 s). */
+struct vgem_fence {
+	int vgem;
+	uint32_t handle, fence;
+	int sync_file;
+};
+
+/* Put a pending vgem write fence on @dmabuf, as another device writing it. */
+static void vgem_fence_on(struct vgem_fence *f, int vgem, int dmabuf)
+{
+	struct drm_mode_create_dumb c = { .width = 64, .height = 1, .bpp = 32 };
+	struct drm_vgem_fence_attach a = { .flags = VGEM_FENCE_WRITE };
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	int vdmabuf;
+
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	a.handle = c.handle;
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &a));
+	vdmabuf = prime_export(vgem, c.handle, DRM_CLOEXEC | DRM_RDWR);
+	vt_assert_eq(dmabuf_try_export_sync_file(vdmabuf, DMA_BUF_SYNC_WRITE, &f->sync_file), 0);
+	close(vdmabuf);
+	imp.fd = f->sync_file;
+	vt_assert_ok(ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp));
+	f->vgem = vgem;
+	f->handle = c.handle;
+	f->fence = a.out_fence;
+}
+
+/* Skip when vgem's own timeout (10 s) signalled the fence: a host too slow for the test. */
+static void vgem_fence_require_pending(const struct vgem_fence *f)
+{
+	if (sync_file_status(f->sync_file) < 0)
+		vtest_skip("vgem's fence timed out (10 s) before the test was done with it\n");
+}
+
+static void vgem_fence_signal(struct vgem_fence *f)
+{
+	struct drm_vgem_fence_signal sig = { .fence = f->fence };
+
+	if (ioctl(f->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig))
+		vgem_fence_require_pending(f);
+	vt_assert_eq(sync_file_status(f->sync_file), 1);
+	close(f->sync_file);
+	gem_close(f->vgem, f->handle);
+}
+
+struct import_call {
+	int fd, dmabuf;
+	uint32_t handle;
+	int result;
+	atomic_bool done;
+};
+
+static void *import_thread(void *arg)
+{
+	struct import_call *c = arg;
+	struct drm_prime_handle args = { .fd = c->dmabuf };
+
+	c->result = ioctl(c->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) ? errno : 0;
+	c->handle = args.handle;
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/*
+ * Wait until vprime.@index has counted a waiter more than @before, or @c is
+ * done; the import must have waited, unless @f timed out.
+ */
+static void wait_for_import_waiter(int index, long before, struct import_call *c,
+				   const struct vgem_fence *f)
+{
+	while (vprime_debugfs_counter(index, "waits") == before && !atomic_load(&c->done))
+		usleep(1000);
+	if (vprime_debugfs_counter(index, "waits") == before)
+		vgem_fence_require_pending(f);
+	vt_assert_f(vprime_debugfs_counter(index, "waits") > before,
+		    "the import never waited: it returned %s\n", strerror(c->result));
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * vgem's import of a buffer in VRAM waits while a fence (here vgem's own,
+ * which only the test signals) keeps the storage from moving out. A signal
+ * during that wait: without SA_RESTART the import fails with EINTR and
+ * leaves no attachment behind; with SA_RESTART it restarts, waits again,
+ * and succeeds once the fence signals, with the buffer's contents.
+ */
+static void test_static_import_wait_signals(void)
+{
+	int idx = vram_instance();
+	int fe = vprime_open(idx, VPRIME_NODE_RENDER);
+	int vgem = vprime_open_other("vgem");
+	uint32_t h = vprime_gem_create(fe, SZ_64K);
+	struct sigaction sa = { .sa_handler = on_usr1 }, old;
+	struct import_call call = { .fd = vgem };
+	struct vgem_fence f;
+	long waits, attachments;
+	int dmabuf;
+	pthread_t t;
+	void *p;
+
+	p = vprime_gem_mmap(fe, h, SZ_64K);		/* the first touch places it in VRAM */
+	pattern_fill(p, SZ_64K, 0x51a1);
+	munmap(p, SZ_64K);
+	vt_assert_eq(vprime_gem_info(fe, h).placement, VPRIME_PLACEMENT_VRAM);
+	dmabuf = prime_export(fe, h, DRM_CLOEXEC | DRM_RDWR);
+	call.dmabuf = dmabuf;
+	attachments = vprime_debugfs_counter(idx, "attachments");
+	vt_assert_ok(sigaction(SIGUSR1, &sa, &old));
+
+	/* No SA_RESTART: EINTR, and nothing attached. */
+	vgem_fence_on(&f, vgem, dmabuf);
+	waits = vprime_debugfs_counter(idx, "waits");
+	vt_assert_eq(pthread_create(&t, NULL, import_thread, &call), 0);
+	wait_for_import_waiter(idx, waits, &call, &f);
+	vt_assert_eq(pthread_kill(t, SIGUSR1), 0);
+	vt_assert_eq(pthread_join(t, NULL), 0);
+	if (call.result != EINTR)
+		vgem_fence_require_pending(&f);
+	vt_assert_f(call.result == EINTR, "the interrupted import: %s\n",
+		    call.result ? strerror(call.result) : "succeeded");
+	vt_assert_eq(vprime_gem_info(fe, h).num_attachments, 0);
+	vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments);
+	vt_assert_eq(vprime_gem_info(fe, h).placement, VPRIME_PLACEMENT_VRAM);
+	vgem_fence_signal(&f);
+
+	/* SA_RESTART: the import restarts, waits again, and goes on after the fence. */
+	sa.sa_flags = SA_RESTART;
+	vt_assert_ok(sigaction(SIGUSR1, &sa, NULL));
+	vgem_fence_on(&f, vgem, dmabuf);
+	atomic_store(&call.done, false);
+	waits = vprime_debugfs_counter(idx, "waits");
+	vt_assert_eq(pthread_create(&t, NULL, import_thread, &call), 0);
+	wait_for_import_waiter(idx, waits, &call, &f);
+	waits = vprime_debugfs_counter(idx, "waits");
+	vt_assert_eq(pthread_kill(t, SIGUSR1), 0);
+	wait_for_import_waiter(idx, waits, &call, &f);
+	if (atomic_load(&call.done))
+		vgem_fence_require_pending(&f);
+	vt_assert_f(!atomic_load(&call.done), "the restarted import did not wait: %s\n",
+		    strerror(call.result));
+	vgem_fence_signal(&f);
+	vt_assert_eq(pthread_join(t, NULL), 0);
+	vt_assert_f(call.result == 0, "the restarted import: %s\n", strerror(call.result));
+	vt_assert_eq(vprime_gem_info(fe, h).num_attachments, 1);
+	p = mmap(NULL, SZ_64K, PROT_READ, MAP_SHARED, dmabuf, 0);
+	vt_assert_f(p != MAP_FAILED, "mmap of the dma-buf: %m\n");
+	pattern_check(p, SZ_64K, 0x51a1, "the buffer vgem imported");
+	munmap(p, SZ_64K);
+	gem_close(vgem, call.handle);
+	vt_assert_ok(sigaction(SIGUSR1, &old, NULL));
+	close(dmabuf);
+	close(vgem);
+	close(fe);
+	vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments);
+}
+
 /*
  * A fence in the reservation object (here a job of another instance,
  * added with DMA_BUF_IOCTL_IMPORT_SYNC_FILE) may still be using the pages:
@@ -1048,6 +1304,12 @@ static const struct vtest tests[] = {
 	      test_wait_idle_after_cleanup),
 	VTEST("wait-idle-poll-after-fence", "a WAIT_IDLE poll after the fence signalled is 0",
 	      test_wait_idle_poll_after_fence),
+	VTEST("static-import-after-fence",
+	      "a static importer that moves the buffer, right after the job's fence, waits for "
+	      "the job's cleanup and sees the job's data", test_static_import_after_fence),
+	VTEST("static-import-wait-signals",
+	      "a signal in a static importer's wait for fences: EINTR and nothing attached, "
+	      "or a restart", test_static_import_wait_signals),
 	VTEST("move-waits-for-fences", "a move waits for the fences of the reservation object",
 	      test_move_waits_for_fences),
 	VTEST("move-keeps-cpu-writes", "no CPU write is lost while the storage moves",

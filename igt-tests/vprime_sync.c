@@ -133,6 +133,21 @@ static int fast_instance(int exclude)
 	return best;
 }
 
+/*
+ * The instance the subtests that hang jobs or time them out use: the one
+ * with the shortest job timeout (the test VM gives the others a generous
+ * one, so that a loaded host does not time their jobs out), in *@timeout_ms.
+ */
+static int hang_instance(unsigned int *timeout_ms)
+{
+	int idx;
+
+	require_engine();
+	idx = vprime_hang_instance(0);
+	*timeout_ms = vprime_job_timeout_ms(idx);
+	return idx;
+}
+
 /* How long a wait for jobs may take: generous for a loaded VM, yet bounded. */
 static int budget_ms(void)
 {
@@ -1283,10 +1298,10 @@ static void assert_objects_back(int idx, long base, const char *what)
 
 static void test_hang_recovery(void)
 {
-	int idx = fast_instance(-1);
+	unsigned int timeout;
+	int idx = hang_instance(&timeout);
 	long base = vprime_object_count(idx);
 	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
-	unsigned int timeout = vprime_param_u64("job_timeout_ms", 0);
 	int budget = budget_ms() + 3 * timeout;
 	struct surface h = surface_new(fd, 64, 32, DRM_FORMAT_XRGB8888, 0);
 	struct surface n = surface_new(fd, 64, 32, DRM_FORMAT_XRGB8888, 0);
@@ -1348,16 +1363,6 @@ static void test_hang_recovery(void)
 	assert_objects_back(idx, base, "after the hang and the jobs behind it");
 }
 
-/* job_timeout_ms, which must not be 0 (no timeout) for the subtests that time jobs out. */
-static unsigned int require_timeout(void)
-{
-	unsigned int timeout;
-
-	require_engine();
-	timeout = vprime_param_u64("job_timeout_ms", 0);
-	vt_require_f(timeout, "vprime was loaded with job_timeout_ms=0: no job times out\n");
-	return timeout;
-}
 
 #define LONG_W	4096
 #define LONG_H	4096
@@ -1370,8 +1375,8 @@ static unsigned int require_timeout(void)
 static void test_timeout_stops_work(void)
 {
 	static struct drm_vprime_cmd cmds[VPRIME_SUBMIT_MAX_CMDS];
-	unsigned int timeout = require_timeout();
-	int idx = fast_instance(-1);
+	unsigned int timeout;
+	int idx = hang_instance(&timeout);
 	long base = vprime_object_count(idx);
 	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
 	int budget = budget_ms() + 3 * timeout;
@@ -1422,8 +1427,8 @@ static void test_timeout_stops_work(void)
  */
 static void test_ban_after_timeouts(void)
 {
-	unsigned int timeout = require_timeout();
-	int idx = fast_instance(-1);
+	unsigned int timeout;
+	int idx = hang_instance(&timeout);
 	long base = vprime_object_count(idx);
 	int fd = vprime_open(idx, VPRIME_NODE_RENDER), fd2 = vprime_open(idx, VPRIME_NODE_RENDER);
 	int budget = budget_ms() + 3 * timeout;

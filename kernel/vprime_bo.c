@@ -381,13 +381,36 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 	return ret ?: vprime_bo_place_in_locked(bo, requester, placement);
 }
 
+/*
+ * Whether nothing but jobs holds the storage: no device has it mapped, so
+ * that once the jobs' fences have signalled and their cleanup has dropped
+ * their vmaps (vprime_gem_job_vunmap()), it may move.
+ */
+static bool vprime_bo_only_jobs_hold_locked(struct vprime_bo *bo)
+{
+	struct vprime_attachment *va;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (bo->sgt)
+		return false;
+	list_for_each_entry(va, &bo->attachments, link)
+		if (va->map_count)
+			return false;
+	return true;
+}
+
 /**
  * vprime_bo_check_attach_locked - whether a device may attach to an object
  * @bo: the exported object, with its reservation lock held
  * @c: the new device's constraints
  *
  * Returns: 0; -EINVAL when no placement would suit the new device and every
- * other; -EBUSY when the storage would have to move for it but is pinned.
+ * other; -EBUSY when the storage would have to move for it but is pinned;
+ * -EAGAIN when it would have to move and only jobs keep it from moving now
+ * (fences pending, or finished jobs whose cleanup still has it vmapped):
+ * a device that maps at attach may wait for them
+ * (vprime_bo_wait_jobs()). When other devices have it mapped,
+ * this is 0: the device may attach, its map will wait or fail.
  */
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c)
 {
@@ -395,13 +418,46 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
 	u32 placement;
 	int ret;
 
+	dma_resv_assert_held(bo->base.resv);
 	vprime_bo_collate_locked(bo, &all);
 	vprime_constraints_add(&all, c);
 	ret = vprime_bo_choose(bo, &all, &placement);
 	if (ret || !bo->storage.pages || vprime_bo_fits_locked(bo, &all))
 		return ret;
 	ret = vprime_bo_movable_locked(bo, NULL);
-	return ret == -EBUSY ? ret : 0;
+	if (ret == -EBUSY)
+		return ret;
+	if (ret == -EAGAIN)
+		return vprime_bo_only_jobs_hold_locked(bo) ? -EAGAIN : 0;
+	return dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP) ? 0 : -EAGAIN;
+}
+
+/**
+ * vprime_bo_wait_jobs - wait until no job holds an object's storage
+ * @bo: the owner of the storage, unlocked
+ * @deadline: in jiffies
+ *
+ * Waits for every fence of the reservation object, then for the finished
+ * jobs' cleanup to drop their vmaps, as WAIT_IDLE does. Interruptible, as
+ * WAIT_IDLE is: what it waits for ends by itself (a job ends by its
+ * timeout at the latest, its cleanup follows), so a call restarted after
+ * a signal does not wait for ever, unlike a wait for another client's
+ * mapping (vprime_bo_wait_idle()).
+ *
+ * Returns: 0, -ETIME at @deadline, or -ERESTARTSYS on a signal.
+ */
+int vprime_bo_wait_jobs(struct vprime_bo *bo, unsigned long deadline)
+{
+	long left = (long)(deadline - jiffies);
+
+	if (left <= 0)
+		return -ETIME;
+	left = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true, left);
+	if (left > 0)
+		left = vprime_gem_wait_jobs_released(&bo->base, left);
+	if (left < 0)
+		return left;
+	return left ? 0 : -ETIME;
 }
 
 /**

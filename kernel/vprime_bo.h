@@ -18,6 +18,7 @@ int vprime_bo_place_locked(struct vprime_bo *bo, struct vprime_attachment *reque
 int vprime_bo_evict_locked(struct vprime_bo *bo, bool wait);
 int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_constraints *c);
 int vprime_bo_wait_idle(struct vprime_bo *bo, unsigned long deadline);
+int vprime_bo_wait_jobs(struct vprime_bo *bo, unsigned long deadline);
 void vprime_bo_mapping_dropped(struct vprime_bo *bo);
 struct vprime_bo *vprime_bo_storage_owner(struct vprime_bo *bo);
 int vprime_bo_pin_waiting(struct vprime_bo *bo);

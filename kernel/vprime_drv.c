@@ -34,6 +34,11 @@
  *   segment limits apply to IO addresses (vprime_iommu.c);
  * - iova_mb: the size of that space in MiB (0: 1024, at most 2048).
  *
+ * The job engine's parameters are arrays too: job_delay_ms, the extra time
+ * each job takes (0: none), and job_timeout_ms, the time after which a job
+ * is stopped as hung (0: never, and VPRIME_CMD_HANG is refused). A missing
+ * job_timeout_ms is the default, 2000; a single value is every instance's.
+ *
  * Each instance also offers fbdev emulation (``fbdev``, default on), as the
  * kernel's generic fbdev client: a console and /dev/fbN shown on the
  * instance's outputs while no DRM master has taken the display.
@@ -117,10 +122,19 @@ static unsigned int job_delay_ms[VPRIME_MAX_DEVICES];
 module_param_array(job_delay_ms, uint, NULL, 0444);
 MODULE_PARM_DESC(job_delay_ms, "Extra time each job of each instance takes, in ms (default 0)");
 
-static unsigned int job_timeout_ms = 2000;
-module_param(job_timeout_ms, uint, 0444);
+/*
+ * Unlike the other arrays, one value stands for every instance, as the
+ * parameter did before it was an array. The count starts at the array's
+ * size so that sysfs shows the defaults when the parameter is not given.
+ */
+static unsigned int job_timeout_ms[VPRIME_MAX_DEVICES] = {
+	[0 ... VPRIME_MAX_DEVICES - 1] = 2000
+};
+
+static unsigned int job_timeout_count = VPRIME_MAX_DEVICES;
+module_param_array(job_timeout_ms, uint, &job_timeout_count, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "Time after which a job is stopped as hung, in ms (default 2000, 0: never, and VPRIME_CMD_HANG is refused)");
+		 "Time after which a job of each instance is stopped as hung, in ms; one value: every instance (default 2000, 0: never, and VPRIME_CMD_HANG is refused)");
 
 static unsigned int map_wait_ms = 1000;
 module_param(map_wait_ms, uint, 0644);
@@ -238,6 +252,14 @@ u64 vprime_object_space_bytes(void)
 	return (u64)DRM_FILE_PAGE_OFFSET_SIZE << (PAGE_SHIFT - 2);
 }
 
+/* Instance @index's job timeout in jiffies (job_timeout_ms; 0: none). */
+static long vprime_job_timeout(unsigned int index)
+{
+	unsigned int ms = job_timeout_ms[job_timeout_count == 1 ? 0 : index];
+
+	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
+}
+
 static int vprime_check_params(void)
 {
 	unsigned int i;
@@ -349,9 +371,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	ret = vprime_kms_init(vdev, num_crtcs, num_overlays);
 	if (ret)
 		goto err_devres;
-	ret = vprime_engine_init(vdev, job_delay_ms[index],
-				 job_timeout_ms ? msecs_to_jiffies(job_timeout_ms) :
-						  MAX_SCHEDULE_TIMEOUT);
+	ret = vprime_engine_init(vdev, job_delay_ms[index], vprime_job_timeout(index));
 	if (ret)
 		goto err_devres;
 

@@ -69,14 +69,58 @@ static bool vprime_dmabuf_reaches_vram(struct vprime_bo *bo, struct dma_buf_atta
 }
 
 /*
+ * Record an attachment once vprime_bo_check_attach_locked() allows it. A
+ * static attachment is mapped right after attach, with the reservation
+ * lock held by the core (on 6.1 and 6.12 by dma_buf_attach() itself, on
+ * 7.x by drm_gem_prime_import() and its like), so its map cannot wait for
+ * the jobs that keep the storage from moving: their cleanup takes that
+ * lock. It waits for them here, where the core holds nothing of the
+ * exporter's, for at most map_wait_ms. A dynamic one (a vprime importer)
+ * is not mapped before it is used, and its map waits then.
+ */
+static int vprime_dmabuf_add_attachment(struct dma_buf *dmabuf, struct dma_buf_attachment *attach,
+					struct vprime_attachment *va)
+{
+	unsigned long deadline = jiffies + vprime_map_wait_jiffies();
+	struct vprime_bo *bo = vprime_dmabuf_to_bo(dmabuf);
+	bool waited = false;
+	int ret;
+
+	for (;;) {
+		ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+		if (ret)
+			return ret;
+		ret = vprime_bo_check_attach_locked(bo, &va->constraints);
+		/*
+		 * A dynamic attachment (importer_ops) maps later. Past the
+		 * deadline a static one's map gets -EBUSY, as it would have.
+		 */
+		if (ret == -EAGAIN && (attach->importer_ops || time_after_eq(jiffies, deadline)))
+			ret = 0;
+		if (!ret)
+			list_add_tail(&va->link, &bo->attachments);
+		dma_resv_unlock(dmabuf->resv);
+		if (ret != -EAGAIN)
+			return ret;
+		if (!waited) {
+			atomic64_inc(&vprime_dmabuf_to_vdev(dmabuf)->stats.waits);
+			waited = true;
+		}
+		ret = vprime_bo_wait_jobs(bo, deadline);
+		if (ret && ret != -ETIME)
+			return ret;
+	}
+}
+
+/*
  * A device attaches: record what it needs, and refuse it when no placement
  * can suit it and every device already attached (-EINVAL), or when the
  * storage would have to move for it but is pinned (-EBUSY). Nothing is
- * allocated or mapped here.
+ * allocated or mapped here. A static importer may wait for jobs first
+ * (-ERESTARTSYS on a signal).
  */
 static int vprime_dmabuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	struct vprime_bo *bo = vprime_dmabuf_to_bo(dmabuf);
 	struct vprime_attachment *va;
 	int ret;
 
@@ -87,24 +131,16 @@ static int vprime_dmabuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachmen
 		return -ENOMEM;
 	va->attach = attach;
 	vprime_constraints_of_device(attach->dev, &va->constraints);
-	va->constraints.no_vram = !vprime_dmabuf_reaches_vram(bo, attach);
+	va->constraints.no_vram = !vprime_dmabuf_reaches_vram(vprime_dmabuf_to_bo(dmabuf), attach);
 
-	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
-	if (ret)
-		goto err_free;
-	ret = vprime_bo_check_attach_locked(bo, &va->constraints);
-	if (!ret)
-		list_add_tail(&va->link, &bo->attachments);
-	dma_resv_unlock(dmabuf->resv);
-	if (ret)
-		goto err_free;
+	ret = vprime_dmabuf_add_attachment(dmabuf, attach, va);
+	if (ret) {
+		kfree(va);
+		return ret;
+	}
 	attach->priv = va;
 	atomic_inc(&vprime_dmabuf_to_vdev(dmabuf)->live.attachments);
 	return 0;
-
-err_free:
-	kfree(va);
-	return ret;
 }
 
 static void vprime_dmabuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)

@@ -198,6 +198,45 @@ bool vprime_param_bool(const char *name, int index)
 	return false;
 }
 
+unsigned int vprime_job_timeout_ms(int index)
+{
+	char buf[64];
+
+	vt_require_f(vprime_param("job_timeout_ms", 0, buf, sizeof(buf)),
+		     "vprime has no job engine (no parameter job_timeout_ms)\n");
+	if (index > 0 && !vprime_param("job_timeout_ms", 1, buf, sizeof(buf)))
+		index = 0;		/* one value: every instance's */
+	if (!vprime_param("job_timeout_ms", index, buf, sizeof(buf)))
+		return 2000;		/* the default, past the values given */
+	return vprime_param_u64("job_timeout_ms", index);
+}
+
+int vprime_find_hang_instance(unsigned int exclude)
+{
+	int n = vprime_num_devices(), best = -1;
+	char buf[64];
+
+	if (!vprime_param("job_timeout_ms", 0, buf, sizeof(buf)))
+		return -1;
+	for (int i = 0; i < n && i < 32; i++) {
+		unsigned int t = vprime_job_timeout_ms(i);
+
+		if (!(exclude & (1u << i)) && t &&
+		    (best < 0 || t < vprime_job_timeout_ms(best)))
+			best = i;
+	}
+	return best;
+}
+
+int vprime_hang_instance(unsigned int exclude)
+{
+	int i = vprime_find_hang_instance(exclude);
+
+	vt_require_f(i >= 0, "no vprime instance (of those not excluded) has a job timeout: "
+		     "job_timeout_ms is 0 or absent, no job can hang\n");
+	return i;
+}
+
 struct vprime_limits vprime_limits(int index)
 {
 	struct vprime_limits l;

@@ -65,6 +65,24 @@ uint64_t vprime_param_u64(const char *name, int index);
 /* vprime_param() as a boolean (Y/N, 1/0); skips the test when it does not exist. */
 bool vprime_param_bool(const char *name, int index);
 
+/*
+ * Instance @index's job timeout in ms (job_timeout_ms; 0: none): its own
+ * element, the only one when the parameter has one value (every
+ * instance's), else the default 2000. Skips the test when the module has
+ * no job engine.
+ */
+unsigned int vprime_job_timeout_ms(int index);
+
+/*
+ * The instance for the tests that hang jobs or time them out: the one not
+ * in the mask @exclude with the shortest job timeout that is not 0 (the
+ * first of equals); -1 when there is none (or no job engine).
+ */
+int vprime_find_hang_instance(unsigned int exclude);
+
+/* vprime_find_hang_instance(), skipping the test when there is none. */
+int vprime_hang_instance(unsigned int exclude);
+
 /* What an instance's DMA engine can reach, as its module parameters set it. */
 struct vprime_limits {
 	unsigned int dma_bits;		/* width of its DMA address mask */
