@@ -6,12 +6,11 @@
 
 VPRIME_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VPRIME_CACHE=${VPRIME_CACHE:-$HOME/.cache/vprime}
-# 7.2-rt is Debian's PREEMPT_RT flavour of 7.2 (linux-image-rt-amd64).
-VPRIME_TAGS="6.1 6.12 7.2 7.2-rt"
-# Kernels from backports, named but not (yet) in the default run: 7.3
-# (trixie-backports) and 6.12-bpo (bookworm-backports: 6.12 with bookworm's
-# userspace and gcc).
-VPRIME_EXTRA_TAGS="7.3 6.12-bpo"
+# The default run: Debian's releases' kernels, 6.12-bpo (bookworm-backports:
+# 6.12 with bookworm's userspace and gcc), 7.2-rt (Debian's PREEMPT_RT
+# flavour of 7.2, linux-image-rt-amd64) and 7.3 (trixie-backports).
+VPRIME_TAGS="6.1 6.12 6.12-bpo 7.2 7.2-rt 7.3"
+VPRIME_EXTRA_TAGS=""
 # Kernels built here with lockdep, KASAN, kmemleak... (get-debug-kernel):
 # about an hour to build, so never part of a default run.
 VPRIME_DEBUG_TAGS="6.12-debug"
