@@ -120,7 +120,7 @@ static void vprime_disable_vblank(struct drm_crtc *crtc)
  * for longer than a period, a sample of the current time was later than
  * the first tick the callback then reported, and the count jumped by
  * billions: armed events and vblank waits never ended
- * (vprime_display/vblank-on-off).
+ * (vprime_kms_flips/vblank-on-off).
  */
 static bool vprime_get_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 					ktime_t *vblank_time, bool in_vblank_irq)

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vprime developers
+ *
+ * vprime's display over time: the CRTC's CRCs, page flips and their events,
+ * vblank waits (also with vblank turned on and off under preemption), the
+ * refused async flip, and two CRTCs driven in the same commits, each frame
+ * checked through writeback and by CRC.
+ *
+ * The display tests' conventions (vprime.0's card node as DRM master, the
+ * CRTC the library lights, every subtest turning its CRTCs off) are in
+ * lib/vprime_output.h.
+ */
+
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "vprime_bo.h"
+#include "vprime_kms.h"
+#include "vprime_output.h"
+#include "vprime_ref.h"
+#include "vprime_test.h"
+#include "vtest.h"
+
+/* How many page flips flip-events and two-crtcs make. */
+#define NUM_FLIPS		30
+
+/* crc */
+
+/*
+ * Tell the display @fb changed: DIRTYFB, or where the driver has no dirty
+ * hook (ENOSYS), a commit of the same fb.
+ */
+static void fb_flush(int fd, const struct kms_output *out, const struct fb *fb)
+{
+	drmModeClip clip = { 0, 0, W, H };
+	struct kms_plane_setup s = primary_setup(fb);
+	int ret = drmModeDirtyFB(fd, fb->fb_id, &clip, 1);
+
+	if (ret == -ENOSYS)
+		kms_output_planes(fd, out, &s, 1);
+	else
+		vt_assert_f(ret == 0, "DIRTYFB: %s\n", strerror(-ret));
+}
+
+static void test_crc(void)
+{
+	uint32_t before, changed, again, *pixel;
+	struct kms_output out;
+	char dir[PATH_MAX];
+	int fd = open_card();
+	struct fb fb;
+
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0xc4c, false);
+	output_on(fd, &fb, &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	before = crc_of_frame(dir, "the first frame");
+
+	/* One pixel changes: so does the CRC. */
+	pixel = (uint32_t *)((uint8_t *)fb.map + (size_t)(H / 2) * fb.pitch) + W / 2;
+	*pixel ^= 0x00ffffff;
+	fb_flush(fd, &out, &fb);
+	changed = crc_of_frame(dir, "the frame with one pixel changed");
+	vt_assert_f(changed != before, "one pixel changed and the CRC stayed 0x%08x\n", before);
+
+	/* Changed back: the first frame's CRC again. */
+	*pixel ^= 0x00ffffff;
+	fb_flush(fd, &out, &fb);
+	again = crc_of_frame(dir, "the first frame again");
+	vt_assert_f(again == before, "the first frame shown again has CRC 0x%08x, "
+		    "0x%08x before\n", again, before);
+	vtest_info("CRCs: 0x%08x, one pixel changed 0x%08x\n", before, changed);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+/* flip-events, enable-event */
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * enable-event: the event of the commit that turns the CRTC on comes at its
+ * first vblank, stamped with that vblank's time, after the commit was made
+ * (Weston found it stamped with the time the CRTC last went off, or 0).
+ */
+static void test_enable_event(void)
+{
+	struct kms_output out;
+	struct flip f = {};
+	double before, after;
+	struct fb fb;
+	int fd = open_card();
+	struct kms_plane_setup s;
+
+	flip_events_total = 0;
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0xe7e7, false);
+	s = primary_setup(&fb);
+	for (int round = 0; round < 2; round++) {
+		before = monotonic_now();
+		kms_output_on_event(fd, &s, 1, W, H, &f, &out);
+		wait_events(fd, round + 1);
+		after = monotonic_now();
+		vtest_info("turned on at %.6f, event at %.6f (sequence %u), read at %.6f\n",
+			   before, f.ts, f.seq, after);
+		vt_assert_f(f.ts >= before && f.ts <= after, "the enabling commit's event is "
+			    "stamped %.6f, outside [%.6f, %.6f]\n", f.ts, before, after);
+		kms_output_off(fd, &out);
+		usleep(100 * 1000);	/* then on again, from a CRTC that was on */
+	}
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static void test_flip_events(void)
+{
+	struct flip flips[NUM_FLIPS] = {};
+	unsigned int prev_seq, single = 0;
+	struct kms_output out;
+	double prev_ts, span;
+	struct fb fbs[2];
+	drmVBlank vbl;
+	int fd = open_card();
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0xf11b + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+
+	/* drmWaitVBlank works, and counts up. */
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	vbl = wait_vblank(fd, out.crtc_index, 1);
+	vt_assert_f((int)(vbl.reply.sequence - prev_seq) >= 1, "waiting one vblank from %u "
+		    "returned %u\n", prev_seq, vbl.reply.sequence);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+
+	for (int i = 0; i < NUM_FLIPS; i++) {
+		int ret = drmModePageFlip(fd, out.crtc, fbs[(i + 1) % 2].fb_id,
+					  DRM_MODE_PAGE_FLIP_EVENT, &flips[i]);
+
+		vt_assert_f(ret == 0, "page flip %d: %s\n", i, strerror(-ret));
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		single += flips[i].seq - prev_seq == 1;
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+
+	/* The vblank counter goes on past the last flip. */
+	vbl = wait_vblank(fd, out.crtc_index, 1);
+	vt_assert_f((int)(vbl.reply.sequence - prev_seq) > 0, "drmWaitVBlank returned "
+		    "sequence %u after flip event %u\n", vbl.reply.sequence, prev_seq);
+	vt_assert_f(vblank_ts(&vbl) > prev_ts, "drmWaitVBlank returned time %.6f after "
+		    "flip event time %.6f\n", vblank_ts(&vbl), prev_ts);
+
+	span = flips[NUM_FLIPS - 1].ts - flips[0].ts;
+	vtest_info("%d flips over %u vblanks in %.3f s: %.1f flips/s, %.1f vblanks/s "
+		   "(mode %u Hz); %u flips took one vblank\n", NUM_FLIPS,
+		   flips[NUM_FLIPS - 1].seq - flips[0].seq, span, (NUM_FLIPS - 1) / span,
+		   (flips[NUM_FLIPS - 1].seq - flips[0].seq) / span, out.mode.vrefresh, single);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/* async-flip-refused */
+
+static void test_async_flip_refused(void)
+{
+	struct kms_plane_setup s;
+	struct kms_output out;
+	struct fb fbs[2];
+	uint32_t plane;
+	int fd = open_card(), ret;
+
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0xa5 + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+
+	ret = drmModePageFlip(fd, out.crtc, fbs[1].fb_id,
+			      DRM_MODE_PAGE_FLIP_ASYNC | DRM_MODE_PAGE_FLIP_EVENT, NULL);
+	vt_assert_f(ret == -EINVAL, "an async legacy page flip returned %d (%s)\n", ret,
+		    strerror(-ret));
+
+	/* The atomic API refuses it too. */
+	s = primary_setup(&fbs[1]);
+	ret = kms_output_try_planes(fd, &out, &s, 1, DRM_MODE_PAGE_FLIP_ASYNC |
+				    DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT);
+	vt_assert_f(ret == -EINVAL, "an async atomic flip returned %d (%s)\n", ret,
+		    strerror(-ret));
+
+	/* Neither did anything: no event, the first fb is still on screen. */
+	vt_assert_f(!event_pending(fd, 100), "a refused flip sent an event\n");
+	plane = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	vt_assert_eq(kms_get_prop(fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID"), fbs[0].fb_id);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/* two-crtcs, two-crtcs-stress */
+
+#define TWO		2
+#define STRESS_FLIPS	500
+#define STRESS_HZ	240	/* the fastest refresh vprime takes */
+
+/* The events of one commit that drives TWO CRTCs, by CRTC. */
+struct crtc_events {
+	uint32_t crtc[TWO];
+	int events[TWO];
+	unsigned int seq[TWO];
+	double ts[TWO];
+};
+
+static void crtc_event_handler(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
+			       unsigned int crtc_id, void *data)
+{
+	struct crtc_events *e = data;
+	int i = 0;
+
+	vt_assert_f(e, "a page-flip event without its commit's user data\n");
+	while (i < TWO && e->crtc[i] != crtc_id)
+		i++;
+	vt_assert_f(i < TWO, "an event for CRTC %u, which the commit does not drive\n", crtc_id);
+	e->events[i]++;
+	e->seq[i] = seq;
+	e->ts[i] = sec + usec / 1e6;
+}
+
+/*
+ * Read events until each CRTC of @e has had one; fails after a timeout, or
+ * when a CRTC gets two or an event is left over.
+ */
+static void wait_crtc_events(int fd, struct crtc_events *e, const char *what)
+{
+	drmEventContext ev = { .version = 3, .page_flip_handler2 = crtc_event_handler };
+
+	for (int i = 0; i < TWO; i++) {
+		while (!e->events[i]) {
+			vt_assert_f(event_pending(fd, EVENT_TIMEOUT_MS), "%s: no event for CRTC "
+				    "%u within %d ms\n", what, e->crtc[i], EVENT_TIMEOUT_MS);
+			vt_assert_eq(drmHandleEvent(fd, &ev), 0);
+		}
+	}
+	vt_assert_f(!event_pending(fd, 0), "%s: an event more than one per CRTC\n", what);
+	for (int i = 0; i < TWO; i++)
+		vt_assert_f(e->events[i] == 1, "%s: CRTC %u got %d events\n", what, e->crtc[i],
+			    e->events[i]);
+}
+
+/* The linux kernel's crc32_le() (no inversions), which vprime's CRCs use. */
+static uint32_t crc32_le(uint32_t crc, const uint8_t *p, size_t len)
+{
+	static uint32_t table[256];
+
+	if (!table[1]) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+			table[i] = c;
+		}
+	}
+	while (len--)
+		crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+/*
+ * The CRC vprime gives a full-screen XRGB8888 @fb: crc32 of the rows as
+ * ARGB8888, which over black is the fb made opaque.
+ */
+static uint32_t expected_crc(const struct fb *fb)
+{
+	uint32_t *row = malloc(fb->w * 4), crc = 0;
+
+	vt_assert(row);
+	for (uint32_t y = 0; y < fb->h; y++) {
+		const uint32_t *src = (const uint32_t *)((const uint8_t *)fb->map +
+							 (size_t)y * fb->pitch);
+
+		for (uint32_t x = 0; x < fb->w; x++)
+			row[x] = htole32(src[x] | 0xff000000u);
+		crc = crc32_le(crc, (const uint8_t *)row, fb->w * 4);
+	}
+	free(row);
+	return crc;
+}
+
+/* Commit @req with @flags and a page-flip event for each of its CRTCs; wait for them. */
+static void commit_both(int fd, drmModeAtomicReq *req, uint32_t flags,
+			const struct kms_output *outs, struct crtc_events *e, const char *what)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	for (int i = 0; i < TWO; i++)
+		e->crtc[i] = outs[i].crtc;
+	ret = drmModeAtomicCommit(fd, req, flags | DRM_MODE_PAGE_FLIP_EVENT, e);
+	vt_assert_f(ret == 0, "%s: atomic commit: %s\n", what, strerror(-ret));
+	wait_crtc_events(fd, e, what);
+}
+
+/*
+ * Each CRTC's frame, written back in the same commit, is its own fb, and its
+ * CRCs are that fb's.
+ */
+static void check_frames(int fd, const struct kms_output *outs, struct kms_capture *caps,
+			 const int32_t *fences, struct fb *const *shown)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char dir[PATH_MAX], what[64];
+
+	for (int i = 0; i < TWO; i++) {
+		struct ref_plane p = plane_at(KMS_PLANE_PRIMARY, shown[i], 0, 0);
+		uint32_t crc, want = expected_crc(shown[i]);
+
+		snprintf(what, sizeof(what), "CRTC index %d", outs[i].crtc_index);
+		vt_assert_f(fences[i] >= 0, "%s: the writeback job returned no out-fence\n", what);
+		pfd.fd = fences[i];
+		vt_assert_f(poll(&pfd, 1, WRITEBACK_TIMEOUT_MS) == 1, "%s: the writeback fence "
+			    "did not signal within %d ms\n", what, WRITEBACK_TIMEOUT_MS);
+		close(fences[i]);
+		compare_capture_color(&caps[i], &p, 1, NULL, 0, what);
+		crc_dir(outs[i].crtc_index, dir, sizeof(dir));
+		crc = crc_of_frame(dir, what);
+		vt_assert_f(crc == want, "%s: CRC 0x%08x, its frame's is 0x%08x\n", what, crc,
+			    want);
+	}
+}
+
+/*
+ * Both CRTCs in every commit: one modeset lights both (with writeback
+ * jobs on both), @flips commits flip both with an event each, a last flip
+ * writes both back again, one commit turns both off. The frames written
+ * back and the CRCs are each CRTC's own; every commit sends one event per
+ * CRTC, with sequences that increase per CRTC. @mode_hz 0: the connector's
+ * mode; else the 1024x768 timings at that refresh rate. @one_cpu keeps the
+ * test, and so the blocking commits and the vblank timers they start, on
+ * the CPU it runs on.
+ */
+static void two_crtcs(int flips, int mode_hz, bool one_cpu)
+{
+	struct kms_output outs[TWO];
+	struct kms_capture caps[TWO];
+	struct fb fbs[TWO][2], *shown[TWO];
+	unsigned int prev_seq[TWO];
+	uint32_t cap_fb[TWO], blobs[TWO];
+	int32_t fences[TWO] = { -1, -1 };
+	struct crtc_events e;
+	drmModeAtomicReq *req;
+	int fd = open_card(), n;
+
+	if (one_cpu) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(sched_getcpu(), &set);
+		vt_assert_f(sched_setaffinity(0, sizeof(set), &set) == 0, "affinity: %m\n");
+	}
+	n = kms_find_outputs(fd, W, H, outs, TWO);
+	if (vprime_param_u64("num_crtcs", 0) >= TWO)
+		vt_assert_f(n == TWO, "vprime.0 has %d outputs to light, not %d\n", n, TWO);
+	vt_require_f(n == TWO, "vprime.0 has one output (num_crtcs=1)\n");
+	for (int i = 0; i < TWO; i++) {
+		vt_assert_f(outs[i].writeback, "CRTC %u has no writeback connector\n",
+			    outs[i].crtc);
+		if (mode_hz) {
+			outs[i].mode = dmt_1024x768();
+			outs[i].mode.clock = 65000 * mode_hz / 60;
+			outs[i].mode.vrefresh = mode_hz;
+		}
+		for (int k = 0; k < 2; k++) {
+			fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i][k]);
+			fb_fill(&fbs[i][k], 0x2c0 + i * 2 + k, false);
+		}
+		cap_fb[i] = capture_buffer(fd, &caps[i]);
+	}
+
+	/* Both lit in one commit, each written back. */
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	for (int i = 0; i < TWO; i++) {
+		struct kms_plane_setup s = primary_setup(&fbs[i][0]);
+
+		kms_req_modeset(req, fd, &outs[i], true, &blobs[i]);
+		kms_req_planes(req, fd, &outs[i], &s, 1);
+		kms_req_writeback_job(req, fd, &outs[i], cap_fb[i], &fences[i]);
+		shown[i] = &fbs[i][0];
+	}
+	commit_both(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, outs, &e, "the modeset of both");
+	drmModeAtomicFree(req);
+	for (int i = 0; i < TWO; i++) {
+		drmModeDestroyPropertyBlob(fd, blobs[i]);
+		prev_seq[i] = e.seq[i];
+	}
+	check_frames(fd, outs, caps, fences, shown);
+
+	/* Flips of both in one commit, the last one written back. */
+	for (int f = 1; f <= flips; f++) {
+		bool last = f == flips;
+		char what[64];
+
+		snprintf(what, sizeof(what), "flip %d of both", f);
+		req = drmModeAtomicAlloc();
+		vt_assert(req);
+		for (int i = 0; i < TWO; i++) {
+			struct kms_plane_setup s = primary_setup(&fbs[i][f % 2]);
+
+			kms_req_planes(req, fd, &outs[i], &s, 1);
+			if (last)
+				kms_req_writeback_job(req, fd, &outs[i], cap_fb[i], &fences[i]);
+			shown[i] = &fbs[i][f % 2];
+		}
+		commit_both(fd, req, 0, outs, &e, what);
+		drmModeAtomicFree(req);
+		for (int i = 0; i < TWO; i++) {
+			vt_assert_f((int)(e.seq[i] - prev_seq[i]) > 0, "%s: CRTC %u's event has "
+				    "sequence %u, the one before %u\n", what, outs[i].crtc,
+				    e.seq[i], prev_seq[i]);
+			prev_seq[i] = e.seq[i];
+		}
+	}
+	check_frames(fd, outs, caps, fences, shown);
+
+	/* Both off in one commit: each CRTC's event still comes, and both are off. */
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	for (int i = 0; i < TWO; i++)
+		kms_req_output_off(req, fd, &outs[i]);
+	commit_both(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, outs, &e, "turning both off");
+	drmModeAtomicFree(req);
+	for (int i = 0; i < TWO; i++) {
+		vt_assert_eq(kms_get_prop(fd, outs[i].crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE"), 0);
+		vt_assert_ok(drmModeRmFB(fd, cap_fb[i]));
+		kms_capture_release(fd, &caps[i]);
+		fb_release(fd, &fbs[i][1]);
+		fb_release(fd, &fbs[i][0]);
+	}
+	vtest_info("%d commits drove both CRTCs\n", flips + 2);
+	close(fd);
+}
+
+static void test_two_crtcs(void)
+{
+	two_crtcs(NUM_FLIPS, 0, false);
+}
+
+static void test_two_crtcs_stress(void)
+{
+	two_crtcs(STRESS_FLIPS, STRESS_HZ, true);
+}
+
+/*
+ * vblank-on-off: every vblank wait turns the CRTC's vblank on and, with the
+ * core's vblankoffdelay at -1, off again, while a SCHED_FIFO process on the
+ * same CPU, woken as the wait starts, preempts it after a delay that sweeps
+ * the time turning vblank on takes, and holds the CPU for longer than a
+ * frame. On PREEMPT_RT the core enables vblank under sleeping locks: the
+ * waiter is preempted there, after the timer started and before the core
+ * sampled the vblank time. The timestamps must still increase, or the count
+ * jumps by billions and the wait (and any armed event) never ends: the core
+ * gives up on a vblank wait after 3 s with -EBUSY.
+ */
+#define ON_OFF_WAITS	1000
+#define ON_OFF_SECONDS	90
+#define ON_OFF_HOLD	0.012	/* s: longer than a frame at 240 Hz, or at 85 */
+#define ON_OFF_OFFDELAY	"/sys/module/drm/parameters/vblankoffdelay"
+
+/* For each delay read from @rfd: sleep that long, then spin ON_OFF_HOLD s. */
+static void fifo_preemptor(int rfd)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	long ns;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(1);
+	while (read(rfd, &ns, sizeof(ns)) == sizeof(ns)) {
+		struct timespec nap = { ns / 1000000000, ns % 1000000000 };
+		double until;
+
+		nanosleep(&nap, NULL);
+		until = monotonic_now() + ON_OFF_HOLD;
+		while (monotonic_now() < until)
+			;
+	}
+	_exit(0);
+}
+
+static void test_vblank_on_off(void)
+{
+	char saved[32] = "";
+	struct kms_output out;
+	struct kms_plane_setup s;
+	drmModeAtomicReq *req;
+	unsigned int prev, waits = 0, seed = 1;
+	double start, span = 0;
+	struct fb fb;
+	cpu_set_t set;
+	uint32_t blob;
+	FILE *f;
+	pid_t pid;
+	int fd = open_card(), status, pipefd[2];
+
+	f = fopen(ON_OFF_OFFDELAY, "r");
+	vt_require_f(f, "no %s: %m\n", ON_OFF_OFFDELAY);
+	vt_assert(fgets(saved, sizeof(saved), f));
+	fclose(f);
+	f = fopen(ON_OFF_OFFDELAY, "w");
+	vt_require_f(f, "%s is not writable: %m\n", ON_OFF_OFFDELAY);
+	vt_assert(fputs("-1", f) >= 0 && fclose(f) == 0);
+
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	vt_assert_f(sched_setaffinity(0, sizeof(set), &set) == 0, "affinity: %m\n");
+	vt_assert_eq(kms_find_outputs(fd, W, H, &out, 1), 1);
+	out.mode = dmt_1024x768();
+	out.mode.clock = 65000 * STRESS_HZ / 60;
+	out.mode.vrefresh = STRESS_HZ;
+	fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fb);
+	fb_fill(&fb, 0x0ff0, false);
+	s = primary_setup(&fb);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_modeset(req, fd, &out, false, &blob);
+	kms_req_planes(req, fd, &out, &s, 1);
+	vt_assert_ok(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL));
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+
+	/* How long turning vblank on and off takes: the span the delays sweep. */
+	for (int i = 0; i < 10; i++) {
+		double t0 = monotonic_now();
+
+		prev = wait_vblank(fd, out.crtc_index, 0).reply.sequence;
+		span += (monotonic_now() - t0) / 10;
+	}
+	vt_assert(pipe(pipefd) == 0);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		close(pipefd[1]);
+		fifo_preemptor(pipefd[0]);
+	}
+	close(pipefd[0]);
+	start = monotonic_now();
+	while (waits < ON_OFF_WAITS && monotonic_now() - start < ON_OFF_SECONDS) {
+		drmVBlank vbl = {
+			.request = {
+				.type = DRM_VBLANK_RELATIVE | vblank_crtc(out.crtc_index),
+				.sequence = 1,
+			},
+		};
+		long ns = (long)(span * 1e9 * (rand_r(&seed) % 1000) / 1000);
+		int ret;
+
+		vt_assert(write(pipefd[1], &ns, sizeof(ns)) == sizeof(ns));
+		ret = drmWaitVBlank(fd, &vbl);
+		vt_assert_f(ret == 0, "vblank wait %u (after sequence %u): %m\n", waits, prev);
+		vt_assert_f(vbl.reply.sequence - prev >= 1 && vbl.reply.sequence - prev < 1u << 23,
+			    "vblank wait %u: sequence %u after %u\n", waits, vbl.reply.sequence,
+			    prev);
+		prev = vbl.reply.sequence;
+		waits++;
+	}
+	close(pipefd[1]);
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the SCHED_FIFO process failed (status 0x%x)\n", status);
+	vtest_info("%u vblank waits, each turning vblank on and off; preempted up to "
+		   "%.0f us into each\n", waits, span * 1e6);
+
+	f = fopen(ON_OFF_OFFDELAY, "w");
+	vt_assert(f && fputs(saved, f) >= 0 && fclose(f) == 0);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fb);
+	close(fd);
+}
+
+static const struct vtest tests[] = {
+	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
+	      "changes when one pixel does, and comes back when it does.", test_crc),
+	VTEST("flip-events", "30 page flips each deliver one event, with sequence numbers "
+	      "and timestamps that increase; drmWaitVBlank counts on.", test_flip_events),
+	VTEST("enable-event", "The event of a commit that turns the CRTC on comes at its "
+	      "first vblank, stamped with a time after the commit, twice.", test_enable_event),
+	VTEST("async-flip-refused", "An async page flip, legacy or atomic, fails with "
+	      "-EINVAL and changes nothing.", test_async_flip_refused),
+	VTEST("two-crtcs", "Both CRTCs in every commit: one modeset lights both, 30 "
+	      "commits flip both, one turns both off. Every commit sends each CRTC one "
+	      "event, sequences increase per CRTC, and the frames written back in the "
+	      "same commits and the CRCs are each CRTC's own.", test_two_crtcs),
+	VTEST("two-crtcs-stress", "two-crtcs at 240 Hz with 500 flips of both, the test "
+	      "and the vblank timers on one CPU (two CRTCs' locks once nested there).",
+	      test_two_crtcs_stress),
+	VTEST("vblank-on-off", "1000 vblank waits at 240 Hz, each turning vblank on and "
+	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
+	      "on the same CPU: every wait ends, one or more vblanks on.",
+	      test_vblank_on_off),
+};
+
+VTEST_MAIN("vprime's display: CRCs, page flips, vblanks and their events, "
+	   "two CRTCs at once.", tests)
