@@ -494,6 +494,45 @@ static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
 #endif
 
 /*
+ * 6.16 added drmm_writeback_connector_init(), whose connector the DRM
+ * device's release cleans up (its funcs must have no .destroy). Before,
+ * the connector is initialised unmanaged and cleaned up through .destroy.
+ */
+#include <drm/drm_writeback.h>
+
+#if HAVE_DRMM_WRITEBACK_CONNECTOR_INIT
+#define VPRIME_WRITEBACK_CONNECTOR_DESTROY
+#else
+#define VPRIME_WRITEBACK_CONNECTOR_DESTROY	.destroy = drm_connector_cleanup,
+#endif
+
+/**
+ * vprime_compat_drmm_writeback_connector_init - drmm_writeback_connector_init()
+ * @drm: the device
+ * @wb: the connector
+ * @funcs: its funcs, with VPRIME_WRITEBACK_CONNECTOR_DESTROY for .destroy
+ * @enc: its encoder, initialised
+ * @formats: the formats it writes
+ * @n_formats: their number
+ *
+ * Returns: 0 or a negative errno.
+ */
+static inline int
+vprime_compat_drmm_writeback_connector_init(struct drm_device *drm,
+					    struct drm_writeback_connector *wb,
+					    const struct drm_connector_funcs *funcs,
+					    struct drm_encoder *enc, const u32 *formats,
+					    int n_formats)
+{
+#if HAVE_DRMM_WRITEBACK_CONNECTOR_INIT
+	return drmm_writeback_connector_init(drm, wb, funcs, enc, formats, n_formats);
+#else
+	return drm_writeback_connector_init_with_encoder(drm, wb, enc, funcs, formats,
+							 n_formats);
+#endif
+}
+
+/*
  * Fault injection. Where the kernel has CONFIG_FAULT_INJECTION_DEBUG_FS (the
  * debug kernel), each vprime point is a &struct fault_attr, decided by
  * should_fail() and configured through fault_create_debugfs_attr()'s files;

@@ -138,6 +138,15 @@ MODULE_PARM_DESC(fbdev, "Give each instance fbdev emulation, /dev/fbN (default 1
 
 static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
 
+/*
+ * Each instance's device carries a devres entry pointing at the instance,
+ * found by this release function: it is vprime's own, so a foreign device
+ * (whose drvdata is its driver's business) never matches.
+ */
+static void vprime_instance_release(struct device *dev, void *res)
+{
+}
+
 /**
  * vprime_device_of - the vprime instance of a device
  * @dev: any device
@@ -146,12 +155,9 @@ static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
  */
 struct vprime_device *vprime_device_of(struct device *dev)
 {
-	unsigned int i;
+	struct vprime_device **vdev = devres_find(dev, vprime_instance_release, NULL, NULL);
 
-	for (i = 0; i < ARRAY_SIZE(vprime_devices); i++)
-		if (vprime_devices[i] && vprime_devices[i]->drm.dev == dev)
-			return vprime_devices[i];
-	return NULL;
+	return vdev ? *vdev : NULL;
 }
 
 /**
@@ -262,16 +268,26 @@ static int vprime_check_params(void)
 static int vprime_device_set_constraints(struct vprime_device *vdev, struct device *dev)
 {
 	unsigned int i = vdev->index;
+	struct vprime_device **self;
 	int ret;
 
-	/* Set directly: the setters' return type differs between kernels. */
-	vdev->dma_parms.max_segment_size = max_segment[i] ?: UINT_MAX;
-	vdev->dma_parms.segment_boundary_mask = seg_boundary[i] ? seg_boundary[i] - 1 : ULONG_MAX;
+	/*
+	 * A faux device has no dma_parms of its own. The setters return an
+	 * int up to 6.10 and nothing since: their value is not used (they
+	 * fail only without dma_parms).
+	 */
 	dev->dma_parms = &vdev->dma_parms;
+	dma_set_max_seg_size(dev, max_segment[i] ?: UINT_MAX);
+	dma_set_seg_boundary(dev, seg_boundary[i] ? seg_boundary[i] - 1 : ULONG_MAX);
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits[i] ?: 64));
 	if (ret)
 		return ret;
 	vdev->contiguous = contiguous[i];
+	self = devres_alloc(vprime_instance_release, sizeof(*self), GFP_KERNEL);
+	if (!self)
+		return -ENOMEM;
+	*self = vdev;
+	devres_add(dev, self);
 	return 0;
 }
 
