@@ -326,14 +326,16 @@ static const struct drm_driver vprime_driver = {
 static struct vprime_device *vprime_device_create(unsigned int index)
 {
 	struct vprime_device *vdev;
+	struct faux_device *fdev;
 	struct device *dev;
 	char name[32];
 	int ret;
 
 	snprintf(name, sizeof(name), VPRIME_DRIVER_NAME ".%u", index);
-	dev = vprime_compat_device_create(name);
-	if (IS_ERR(dev))
-		return ERR_CAST(dev);
+	fdev = faux_device_create(name, NULL, NULL);
+	if (!fdev)
+		return ERR_PTR(-ENODEV);
+	dev = &fdev->dev;
 
 	/* The DRM device's managed resources go with this group. */
 	if (!devres_open_group(dev, NULL, GFP_KERNEL)) {
@@ -375,7 +377,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_engine;
 	if (fbdev)
-		vprime_compat_fbdev_setup(&vdev->drm);
+		drm_client_setup(&vdev->drm, NULL);
 
 	return vdev;
 
@@ -385,7 +387,7 @@ err_devres:
 	dev->dma_parms = NULL;
 	devres_release_group(dev, NULL);
 err_device:
-	vprime_compat_device_destroy(dev);
+	faux_device_destroy(fdev);
 	return ERR_PTR(ret);
 }
 
@@ -398,7 +400,7 @@ static void vprime_device_destroy(struct vprime_device *vdev)
 	vprime_engine_fini(vdev);
 	devres_release_group(dev, NULL);
 	dev->dma_parms = NULL;
-	vprime_compat_device_destroy(dev);
+	faux_device_destroy(container_of(dev, struct faux_device, dev));
 }
 
 static void vprime_destroy_all(void)
