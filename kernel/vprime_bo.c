@@ -395,6 +395,7 @@ int vprime_bo_check_attach_locked(struct vprime_bo *bo, const struct vprime_cons
 	u32 placement;
 	int ret;
 
+	dma_resv_assert_held(bo->base.resv);
 	vprime_bo_collate_locked(bo, &all);
 	vprime_constraints_add(&all, c);
 	ret = vprime_bo_choose(bo, &all, &placement);
@@ -515,8 +516,10 @@ unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo)
  */
 int vprime_bo_pin_locked(struct vprime_bo *bo)
 {
-	int ret = vprime_bo_place_locked(bo, NULL, true);
+	int ret;
 
+	dma_resv_assert_held(bo->base.resv);
+	ret = vprime_bo_place_locked(bo, NULL, true);
 	if (ret)
 		return ret;
 	bo->local_pins++;
@@ -529,6 +532,7 @@ int vprime_bo_pin_locked(struct vprime_bo *bo)
  */
 void vprime_bo_unpin_locked(struct vprime_bo *bo)
 {
+	dma_resv_assert_held(bo->base.resv);
 	if (WARN_ON(!bo->local_pins))
 		return;
 	bo->local_pins--;

@@ -194,20 +194,27 @@ static inline bool vma_is_cow_mapping(struct vm_area_struct *vma)
  */
 #define VPRIME_VMAP_LOCKED_BY_CALLER	HAVE_DMA_BUF_VMAP_UNLOCKED
 
-static inline void vprime_compat_vmap_lock(struct dma_resv *resv)
+/*
+ * The reservation lock for a driver's vmap: held on return (taken here where
+ * the caller does not hold it), until vprime_compat_vmap_unlock(). The
+ * __acquire()/__release() tell sparse, which does not see ww_mutexes.
+ */
+static inline void vprime_compat_vmap_lock(struct dma_resv *resv) __acquires(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_assert_held(resv);
 #else
 	dma_resv_lock(resv, NULL);
 #endif
+	__acquire(resv);
 }
 
-static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_unlock(struct dma_resv *resv) __releases(resv)
 {
 #if !VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
+	__release(resv);
 }
 
 /* 6.8 renamed MAX_ORDER, which 6.4 had made inclusive, to MAX_PAGE_ORDER. */
@@ -383,18 +390,20 @@ static inline u64 vprime_compat_client_id(struct drm_file *file)
  * vmap of a GEM object by a caller that holds no lock: since 6.2 the
  * driver's vmap expects the reservation lock held, before it took it.
  */
-static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv) __acquires(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_lock(resv, NULL);
 #endif
+	__acquire(resv);
 }
 
-static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv) __releases(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
+	__release(resv);
 }
 
 /* 7.0 added the typed allocators kzalloc_obj() and friends. */
