@@ -320,7 +320,7 @@ VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0,0,67108864 contiguous=0,0,0,1,0,1
 VPRIME_TEST_PARAMS+=" iommu=0,0,0,0,0,1 iova_mb=0,0,0,0,0,128 map_wait_ms=1000"
 VPRIME_TEST_PARAMS+=" job_delay_ms=0,200,0,0,0,0 job_timeout_ms=20000,20000,1000,20000,20000,20000"
 VPRIME_TEST_PARAMS+=" num_crtcs=2"
-VPRIME_TEST_PARAMS+=" vram_mb=0,0,0,0,16 p2p=0,0,0,0,0x1"
+VPRIME_TEST_PARAMS+=" vram_mb=0,0,0,0,16,0 p2p=0,0,0,0,0x1,0"
 VPRIME_TEST_MEM=5120
 
 # boot_vm TAG OUTDIR [vm-run options] -- COMMAND: the VM with every module
