@@ -343,16 +343,28 @@ boot_vm() {
 	"$VPRIME_TOP/scripts/vm-run" "${args[@]}" "$@"
 }
 
+# built_ok TAG: whether build_modules built vprime.ko for TAG.
+built_ok() {
+	! grep -qP "^fail\tbuild/$1\t" "$RESULTS/host/results.txt" 2>/dev/null
+}
+
+# prepare_kernel TAG: what run_suite TAG needs from the host, in the calling
+# shell (dkms_check sets DKMS_KO and the like): the dkms check, once TAG's
+# module built. vprime-test runs it while the VMs before run.
+prepare_kernel() {
+	built_ok "$1" || return 0
+	dkms_check "$1"
+}
+
 # run_suite TAG: the test plan in a VM of kernel TAG.
 run_suite() {
 	local tag=$1 dir=$RESULTS/$1 rc=0
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	if grep -qP "^fail\tbuild/$tag\t" "$RESULTS/host/results.txt" 2>/dev/null; then
+	if ! built_ok "$tag"; then
 		record "$dir/results.txt" fail "$tag/boot" "vprime.ko did not build"
 		return 0
 	fi
-	dkms_check "$tag"
 	test_plan "$tag" > "$dir/plan"
 	log "running $(wc -l < "$dir/plan") test programs on $tag"
 	# The VM sees the results folder as /mnt, the rest of this machine read-only.
