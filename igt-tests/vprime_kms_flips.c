@@ -613,6 +613,184 @@ static void test_vblank_on_off(void)
 	close(fd);
 }
 
+/* flip-in-ioctl, flip-waits-for-fence */
+
+/* The CRC of frame @frame or the first one after it; earlier ones are skipped. */
+static uint32_t crc_from_frame(int crc_fd, unsigned int frame, const char *what)
+{
+	for (;;) {
+		struct crc c = crc_read(crc_fd);
+
+		vt_assert_f(c.has_frame, "%s: a CRC without its frame number\n", what);
+		if ((int32_t)(c.frame - frame) >= 0)
+			return c.value;
+	}
+}
+
+/* A nonblocking atomic flip of @o's primary plane to @fb, with an event for @f. */
+static void flip_nonblocking(int fd, const struct kms_output *o, const struct fb *fb,
+			     struct flip *f, const char *what)
+{
+	struct kms_plane_setup s = primary_setup(fb);
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	vt_assert(req);
+	kms_req_planes(req, fd, o, &s, 1);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT,
+				  f);
+	drmModeAtomicFree(req);
+	vt_assert_f(ret == 0, "%s: %s\n", what, strerror(-ret));
+}
+
+#define IOCTL_FLIPS		6
+#define COMMIT_WORK_DELAY_MS	300
+
+/*
+ * A nonblocking flip that needs nothing to happen first is applied in its
+ * ioctl, its event armed there: with the commit worker held up
+ * (delay/commit_work_ms), each flip still has exactly one event, with
+ * increasing sequence and time; debugfs counts every flip as applied in its
+ * ioctl; and the frame composed at the flip's vblank (its CRC) is the new
+ * fb, pixel for pixel as the test computes it. No time is measured.
+ */
+static void test_flip_in_ioctl(void)
+{
+	struct flip flips[IOCTL_FLIPS] = {};
+	unsigned int prev_seq;
+	struct kms_output out;
+	char dir[PATH_MAX], what[64];
+	uint32_t want[2];
+	struct fb fbs[2];
+	double prev_ts;
+	drmVBlank vbl;
+	long before;
+	int fd = open_card(), crc_fd;
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x10c + i, false);
+		want[i] = expected_crc(&fbs[i]);
+	}
+	vt_assert(want[0] != want[1]);
+	output_on(fd, &fbs[0], &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	crc_fd = crc_start(dir);
+	vt_assert_f(crc_from_frame(crc_fd, 0, "the first frame") == want[0],
+		    "the first frame's CRC is not its fb's\n");
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+
+	delay_set("commit_work_ms", COMMIT_WORK_DELAY_MS);
+	for (int i = 0; i < IOCTL_FLIPS; i++) {
+		const struct fb *fb = &fbs[(i + 1) % 2];
+
+		snprintf(what, sizeof(what), "flip %d", i);
+		flip_nonblocking(fd, &out, fb, &flips[i], what);
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before ==
+			    i + 1, "%s was not applied in its ioctl (%ld of %d were)\n", what,
+			    display_count("vprime.0", out.crtc_index, "ioctl_flips") - before,
+			    i + 1);
+		vt_assert_f(crc_from_frame(crc_fd, flips[i].seq, what) == want[(i + 1) % 2],
+			    "%s: the frame of its vblank %u is not its fb's\n", what,
+			    flips[i].seq);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	delay_set("commit_work_ms", 0);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+
+	close(crc_fd);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+#define FENCED_FLIPS	3
+
+/*
+ * A flip of a buffer a job is still writing waits for the job: on vprime.1,
+ * whose jobs run 200 ms late, a FILL job into the next fb is submitted
+ * right before a nonblocking flip to it. The flip's event comes after the
+ * job's fence has signalled, and the frame composed at the flip's vblank
+ * (its CRC) is the filled fb, never the one before the fill. Such a flip
+ * is not one its ioctl can apply (flip-in-ioctl).
+ */
+static void test_flip_waits_for_fence(void)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct flip flips[FENCED_FLIPS] = {};
+	unsigned int prev_seq;
+	struct kms_output out;
+	char dir[PATH_MAX], what[64];
+	struct fb fbs[2];
+	struct vprime_job job;
+	double prev_ts;
+	drmVBlank vbl;
+	int fd = vprime_open(1, VPRIME_NODE_CARD), crc_fd;
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x20f + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+	crc_dir_of("vprime.1", out.crtc_index, dir, sizeof(dir));
+	crc_fd = crc_start(dir);
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+
+	for (int i = 0; i < FENCED_FLIPS; i++) {
+		struct fb *fb = &fbs[(i + 1) % 2];
+		uint32_t color = 0xff000000u | (0x305090u + 0x402010u * (uint32_t)i);
+		uint32_t bo, want;
+		int fence;
+
+		snprintf(what, sizeof(what), "fenced flip %d", i);
+		/* What the fill will make of the fb, computed before it runs. */
+		for (uint32_t y = 0; y < fb->h; y++)
+			for (uint32_t x = 0; x < fb->w; x++)
+				((uint32_t *)((uint8_t *)fb->map + (size_t)y * fb->pitch))[x] =
+					color;
+		want = expected_crc(fb);
+		fb_fill(fb, 0x21f + i, false);	/* not the fill's colour until it runs */
+		vt_assert(expected_crc(fb) != want);
+
+		vprime_job_init(&job);
+		bo = vprime_job_add_bo(&job, fb->handle, VPRIME_SUBMIT_BO_WRITE, fb->w, fb->h,
+				       fb->pitch, DRM_FORMAT_XRGB8888);
+		vprime_job_fill(&job, bo, 0, 0, fb->w, fb->h, color);
+		vprime_job_out_fence(&job);
+		fence = vprime_job_submit(fd, &job);
+		vt_assert_f(fence >= 0, "%s: the job has no out-fence\n", what);
+		flip_nonblocking(fd, &out, fb, &flips[i], what);
+		wait_events(fd, i + 1);
+		pfd.fd = fence;
+		vt_assert_f(poll(&pfd, 1, 0) == 1, "%s: the flip's event came before the fill "
+			    "job's fence signalled\n", what);
+		close(fence);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		vt_assert_f(crc_from_frame(crc_fd, flips[i].seq, what) == want,
+			    "%s: the frame of its vblank %u is not the filled fb\n", what,
+			    flips[i].seq);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+
+	close(crc_fd);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
 static const struct vtest tests[] = {
 	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
 	      "changes when one pixel does, and comes back when it does.", test_crc),
@@ -633,6 +811,14 @@ static const struct vtest tests[] = {
 	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
 	      "on the same CPU: every wait ends, one or more vblanks on.",
 	      test_vblank_on_off),
+	VTEST("flip-in-ioctl", "Nonblocking flips that wait for nothing, with the commit "
+	      "worker held up (commit_work_ms): each is applied in its ioctl (debugfs "
+	      "ioctl_flips), has one event in order, and the frame of its vblank (CRC) is "
+	      "its fb.", test_flip_in_ioctl),
+	VTEST("flip-waits-for-fence", "On vprime.1 (jobs 200 ms late), a nonblocking flip "
+	      "to a buffer a FILL job is still writing: its event comes after the job's "
+	      "fence, and the frame of its vblank (CRC) is the filled buffer.",
+	      test_flip_waits_for_fence),
 };
 
 VTEST_MAIN("vprime's display: CRCs, page flips, vblanks and their events, "
