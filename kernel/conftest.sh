@@ -198,6 +198,11 @@ probes() {
 		static const struct drm_sched_backend_ops o __maybe_unused = {
 			.cancel_job = cancel };'
 
+	# drmm_writeback_connector_init() (6.16): a managed writeback connector.
+	p DRMM_WRITEBACK_CONNECTOR_INIT "drm/drm_writeback.h" \
+		'int vprime_conftest(void)
+		{ return drmm_writeback_connector_init(NULL, NULL, NULL, NULL, NULL, 0); }'
+
 	# fbdev emulation: drm_client_setup() with a driver's fbdev_probe
 	# (6.13; Debian's 6.12), drm_fbdev_ttm_setup() (6.11),
 	# drm_fbdev_generic_setup() before.

@@ -32,6 +32,7 @@
 #include "vprime_gem.h"
 #include "vprime_placement.h"
 #include "vprime_prime.h"
+#include "vprime_vmap.h"
 #include "vprime_vram.h"
 
 /* Every device that maps the storage: this one, and each one attached. */
@@ -571,8 +572,10 @@ unsigned int vprime_bo_pin_count_locked(struct vprime_bo *bo)
  */
 int vprime_bo_pin_locked(struct vprime_bo *bo)
 {
-	int ret = vprime_bo_place_locked(bo, NULL, true);
+	int ret;
 
+	dma_resv_assert_held(bo->base.resv);
+	ret = vprime_bo_place_locked(bo, NULL, true);
 	if (ret)
 		return ret;
 	bo->local_pins++;
@@ -585,6 +588,7 @@ int vprime_bo_pin_locked(struct vprime_bo *bo)
  */
 void vprime_bo_unpin_locked(struct vprime_bo *bo)
 {
+	dma_resv_assert_held(bo->base.resv);
 	if (WARN_ON(!bo->local_pins))
 		return;
 	bo->local_pins--;

@@ -44,19 +44,25 @@
 #include "vprime_sched.h"
 #include "vprime_kms.h"
 
-static unsigned int format_cpp(u32 format)
+/* The packed formats the engine reads and writes. */
+static bool vprime_cmd_format_supported(u32 format)
 {
 	switch (format) {
 	case DRM_FORMAT_XRGB8888:
 	case DRM_FORMAT_ARGB8888:
 	case DRM_FORMAT_XBGR8888:
 	case DRM_FORMAT_ABGR8888:
-		return 4;
 	case DRM_FORMAT_RGB565:
-		return 2;
+		return true;
 	default:
-		return 0;
+		return false;
 	}
+}
+
+/* Bytes per pixel of a format vprime_surface_check() accepted. */
+static unsigned int vprime_cpp(u32 format)
+{
+	return drm_format_info(format)->cpp[0];
 }
 
 /**
@@ -69,9 +75,13 @@ static unsigned int format_cpp(u32 format)
  */
 int vprime_surface_check(const struct drm_vprime_submit_bo *desc, size_t size)
 {
-	unsigned int cpp = format_cpp(desc->format);
+	unsigned int cpp;
 
-	if (!cpp || !desc->width || !desc->height ||
+	/* drm_format_info() WARNs on a format it does not know. */
+	if (!vprime_cmd_format_supported(desc->format))
+		return -EINVAL;
+	cpp = vprime_cpp(desc->format);
+	if (!desc->width || !desc->height ||
 	    (u64)desc->width * cpp > desc->pitch ||
 	    (u64)desc->pitch * (desc->height - 1) + (u64)desc->width * cpp > size)
 		return -EINVAL;
@@ -160,7 +170,7 @@ int vprime_cmd_check(const struct drm_vprime_cmd *cmd, const struct vprime_job_b
 static u8 *vprime_pixel_at(const struct vprime_job_bo *bo, u32 x, u32 y)
 {
 	return (u8 *)bo->map.vaddr + (size_t)y * bo->desc.pitch +
-	       (size_t)x * format_cpp(bo->desc.format);
+	       (size_t)x * vprime_cpp(bo->desc.format);
 }
 
 /* Before each row: give the CPU up, and tell whether the job must stop. */
@@ -225,7 +235,7 @@ static void vprime_fill_pixels(u8 *d, const u8 *px, unsigned int cpp, size_t n)
 static int vprime_cmd_fill(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *dst = &job->bos[cmd->dst];
-	unsigned int cpp = format_cpp(dst->desc.format);
+	unsigned int cpp = vprime_cpp(dst->desc.format);
 	size_t row = (size_t)cmd->width * cpp, pitch = dst->desc.pitch;
 	u32 step = vprime_rows_per_step(row, row, row, pitch), y, n;
 	u8 *d = vprime_pixel_at(dst, cmd->dst_x, cmd->dst_y);
@@ -303,7 +313,7 @@ static void vprime_line_from_argb(u8 *d, u32 format, const u32 *argb, unsigned i
 
 static void vprime_convert_pixels(u8 *d, u32 dst_format, const u8 *s, u32 src_format, size_t n)
 {
-	unsigned int scpp = format_cpp(src_format), dcpp = format_cpp(dst_format), k;
+	unsigned int scpp = vprime_cpp(src_format), dcpp = vprime_cpp(dst_format), k;
 	u32 argb[VPRIME_CONVERT_CHUNK];
 
 	for (; n; n -= k, s += k * scpp, d += k * dcpp) {
@@ -386,7 +396,7 @@ static enum vprime_copy_kind vprime_copy_kind_of(u32 src_format, u32 dst_format)
 static int vprime_copy_pixelwise(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
-	unsigned int scpp = format_cpp(src->desc.format), dcpp = format_cpp(dst->desc.format);
+	unsigned int scpp = vprime_cpp(src->desc.format), dcpp = vprime_cpp(dst->desc.format);
 	u32 x, y;
 
 	for (y = 0; y < cmd->height; y++) {
@@ -417,8 +427,8 @@ static int vprime_cmd_copy(const struct drm_vprime_cmd *cmd, const struct vprime
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
 	u32 sf = src->desc.format, df = dst->desc.format, y, n;
-	size_t srow = (size_t)cmd->width * format_cpp(sf);
-	size_t drow = (size_t)cmd->width * format_cpp(df);
+	size_t srow = (size_t)cmd->width * vprime_cpp(sf);
+	size_t drow = (size_t)cmd->width * vprime_cpp(df);
 	size_t spitch = src->desc.pitch, dpitch = dst->desc.pitch;
 	u32 step = vprime_rows_per_step(srow, spitch, drow, dpitch);
 	enum vprime_copy_kind kind = vprime_copy_kind_of(sf, df);
@@ -453,7 +463,7 @@ static int vprime_cmd_copy(const struct drm_vprime_cmd *cmd, const struct vprime
 static int vprime_cmd_checksum(const struct drm_vprime_cmd *cmd, const struct vprime_job *job)
 {
 	const struct vprime_job_bo *src = &job->bos[cmd->src], *dst = &job->bos[cmd->dst];
-	size_t row = (size_t)cmd->width * format_cpp(src->desc.format);
+	size_t row = (size_t)cmd->width * vprime_cpp(src->desc.format);
 	u32 crc = 0, y;
 
 	for (y = 0; y < cmd->height; y++) {

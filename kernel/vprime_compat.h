@@ -4,8 +4,10 @@
  *
  * The driver is written against the newest kernel it supports (7.2). Every
  * difference with older kernels (6.1, 6.12) is turned here into a feature
- * macro (VPRIME_HAS_*) or a small inline wrapper (vprime_compat_*()), so that
- * no other file tests for a kernel.
+ * macro (VPRIME_HAS_*, VPRIME_*), a small inline wrapper (vprime_compat_*()),
+ * or the newer kernel's own function where an older one lacks it
+ * (faux_device_create(), drm_client_setup()...), so that no other file tests
+ * for a kernel. Driver logic stays in the driver's files.
  *
  * Nothing here tests a kernel version: distributions backport features
  * (Debian's 6.1 has 6.15's drm_sched_init_args, its 6.12 the client id), so
@@ -32,14 +34,27 @@
 
 /*
  * 6.14 gave drivers without a bus the faux bus (vgem and vkms use it);
- * before that they registered a platform device without a driver.
+ * before that they registered a platform device without a driver, which
+ * stands in for a faux device here.
  */
 #if HAVE_LINUX_DEVICE_FAUX_H
-#define VPRIME_HAS_FAUX_DEVICE 1
 #include <linux/device/faux.h>
 #else
-#define VPRIME_HAS_FAUX_DEVICE 0
 #include <linux/platform_device.h>
+#define faux_device	platform_device
+
+static inline struct faux_device *faux_device_create(const char *name, struct device *parent,
+						     const void *faux_ops)
+{
+	struct platform_device *pdev = platform_device_register_simple(name, -1, NULL, 0);
+
+	return IS_ERR(pdev) ? NULL : pdev;
+}
+
+static inline void faux_device_destroy(struct faux_device *fdev)
+{
+	platform_device_unregister(fdev);
+}
 #endif
 
 /* 6.14 dropped drm_driver.date. */
@@ -200,20 +215,27 @@ static inline bool vma_is_cow_mapping(struct vm_area_struct *vma)
  */
 #define VPRIME_VMAP_LOCKED_BY_CALLER	HAVE_DMA_BUF_VMAP_UNLOCKED
 
-static inline void vprime_compat_vmap_lock(struct dma_resv *resv)
+/*
+ * The reservation lock for a driver's vmap: held on return (taken here where
+ * the caller does not hold it), until vprime_compat_vmap_unlock(). The
+ * __acquire()/__release() tell sparse, which does not see ww_mutexes.
+ */
+static inline void vprime_compat_vmap_lock(struct dma_resv *resv) __acquires(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_assert_held(resv);
 #else
 	dma_resv_lock(resv, NULL);
 #endif
+	__acquire(resv);
 }
 
-static inline void vprime_compat_vmap_unlock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_unlock(struct dma_resv *resv) __releases(resv)
 {
 #if !VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
+	__release(resv);
 }
 
 /* 6.8 renamed MAX_ORDER, which 6.4 had made inclusive, to MAX_PAGE_ORDER. */
@@ -389,57 +411,26 @@ static inline u64 vprime_compat_client_id(struct drm_file *file)
  * vmap of a GEM object by a caller that holds no lock: since 6.2 the
  * driver's vmap expects the reservation lock held, before it took it.
  */
-static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_outer_lock(struct dma_resv *resv) __acquires(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_lock(resv, NULL);
 #endif
+	__acquire(resv);
 }
 
-static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv)
+static inline void vprime_compat_vmap_outer_unlock(struct dma_resv *resv) __releases(resv)
 {
 #if VPRIME_VMAP_LOCKED_BY_CALLER
 	dma_resv_unlock(resv);
 #endif
+	__release(resv);
 }
 
 /* 7.0 added the typed allocators kzalloc_obj() and friends. */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P, ...)	kzalloc(sizeof(P), ##__VA_ARGS__)
 #endif
-
-/**
- * vprime_compat_device_create - create a bus-less device for one instance
- * @name: the device name, unique in the system
- *
- * Returns: the new device, or an ERR_PTR().
- */
-static inline struct device *vprime_compat_device_create(const char *name)
-{
-#if VPRIME_HAS_FAUX_DEVICE
-	struct faux_device *fdev = faux_device_create(name, NULL, NULL);
-
-	return fdev ? &fdev->dev : ERR_PTR(-ENODEV);
-#else
-	struct platform_device *pdev = platform_device_register_simple(name, -1, NULL, 0);
-
-	return IS_ERR(pdev) ? ERR_CAST(pdev) : &pdev->dev;
-#endif
-}
-
-/**
- * vprime_compat_device_destroy - remove a device made by
- *	vprime_compat_device_create()
- * @dev: the device
- */
-static inline void vprime_compat_device_destroy(struct device *dev)
-{
-#if VPRIME_HAS_FAUX_DEVICE
-	faux_device_destroy(container_of(dev, struct faux_device, dev));
-#else
-	platform_device_unregister(to_platform_device(dev));
-#endif
-}
 
 /*
  * Before 6.3, drm_edid_connector_update() also added the EDID's modes;
@@ -470,49 +461,81 @@ static inline int vprime_compat_edid_connector_update(struct drm_connector *conn
  * starts the client the kernel was configured with, which asks the driver
  * for its fbdev buffer through &drm_driver.fbdev_probe: the TTM helper's
  * probe is the generic one (a shadow buffer copied into the GEM object's
- * vmap), the only one that does not need shmem, DMA or TTM objects. Newer
- * kernels (7.2) keep the client headers in drm/clients/. Before, the same
- * generic client started with drm_fbdev_ttm_setup() (6.11, 6.12) or
- * drm_fbdev_generic_setup(), which asks for a shadow buffer through
+ * vmap), the only one that does not need shmem, DMA or TTM objects; the
+ * driver sets it with VPRIME_FBDEV_DRIVER_OPS. Newer kernels (7.2) keep the
+ * client headers in drm/clients/. Before, drm_client_setup() stands in for
+ * the same generic client, started with drm_fbdev_ttm_setup() (6.11, 6.12)
+ * or drm_fbdev_generic_setup(), which asks for a shadow buffer through
  * prefer_shadow_fbdev.
  */
+#if HAVE_DRM_CLIENTS_DRM_CLIENT_SETUP_H || HAVE_DRM_CLIENT_SETUP_H
 #if HAVE_DRM_CLIENTS_DRM_CLIENT_SETUP_H
 #include <drm/clients/drm_client_setup.h>
-#define VPRIME_HAS_DRM_CLIENT_SETUP	1
-#elif HAVE_DRM_CLIENT_SETUP_H
-#include <drm/drm_client_setup.h>
-#define VPRIME_HAS_DRM_CLIENT_SETUP	1
 #else
-#define VPRIME_HAS_DRM_CLIENT_SETUP	0
+#include <drm/drm_client_setup.h>
 #endif
-
-#if VPRIME_HAS_DRM_CLIENT_SETUP
 #include <drm/drm_fbdev_ttm.h>
 #define VPRIME_FBDEV_DRIVER_OPS	DRM_FBDEV_TTM_DRIVER_OPS,
-
-static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
-{
-	drm_client_setup(drm, NULL);
-}
-#elif HAVE_DRM_FBDEV_TTM_SETUP
+#else
+#if HAVE_DRM_FBDEV_TTM_SETUP
 #include <drm/drm_fbdev_ttm.h>
-#define VPRIME_FBDEV_DRIVER_OPS
-
-static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
-{
-	drm->mode_config.prefer_shadow_fbdev = true;
-	drm_fbdev_ttm_setup(drm, 32);
-}
 #else
 #include <drm/drm_fb_helper.h>
+#endif
+#include <drm/drm_mode_config.h>
 #define VPRIME_FBDEV_DRIVER_OPS
 
-static inline void vprime_compat_fbdev_setup(struct drm_device *drm)
+struct drm_format_info;
+
+static inline void drm_client_setup(struct drm_device *drm, const struct drm_format_info *format)
 {
 	drm->mode_config.prefer_shadow_fbdev = true;
+#if HAVE_DRM_FBDEV_TTM_SETUP
+	drm_fbdev_ttm_setup(drm, 32);
+#else
 	drm_fbdev_generic_setup(drm, 32);
+#endif
 }
 #endif
+
+/*
+ * 6.16 added drmm_writeback_connector_init(), whose connector the DRM
+ * device's release cleans up (its funcs must have no .destroy). Before,
+ * the connector is initialised unmanaged and cleaned up through .destroy.
+ */
+#include <drm/drm_writeback.h>
+
+#if HAVE_DRMM_WRITEBACK_CONNECTOR_INIT
+#define VPRIME_WRITEBACK_CONNECTOR_DESTROY
+#else
+#define VPRIME_WRITEBACK_CONNECTOR_DESTROY	.destroy = drm_connector_cleanup,
+#endif
+
+/**
+ * vprime_compat_drmm_writeback_connector_init - drmm_writeback_connector_init()
+ * @drm: the device
+ * @wb: the connector
+ * @funcs: its funcs, with VPRIME_WRITEBACK_CONNECTOR_DESTROY for .destroy
+ * @enc: its encoder, initialised
+ * @formats: the formats it writes
+ * @n_formats: their number
+ *
+ * Returns: 0 or a negative errno.
+ */
+static inline int
+vprime_compat_drmm_writeback_connector_init(struct drm_device *drm,
+					    struct drm_writeback_connector *wb,
+					    const struct drm_connector_funcs *funcs,
+					    struct drm_encoder *enc, const u32 *formats,
+					    int n_formats)
+{
+#if HAVE_DRMM_WRITEBACK_CONNECTOR_INIT
+	return drmm_writeback_connector_init(drm, wb, funcs, enc, formats, n_formats);
+#else
+	return drm_writeback_connector_init_with_encoder(drm, wb, enc, funcs, formats,
+							 n_formats);
+#endif
+}
 
 /*
  * Fault injection. Where the kernel has CONFIG_FAULT_INJECTION_DEBUG_FS (the

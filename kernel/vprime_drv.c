@@ -152,6 +152,15 @@ MODULE_PARM_DESC(fbdev, "Give each instance fbdev emulation, /dev/fbN (default 1
 
 static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
 
+/*
+ * Each instance's device carries a devres entry pointing at the instance,
+ * found by this release function: it is vprime's own, so a foreign device
+ * (whose drvdata is its driver's business) never matches.
+ */
+static void vprime_instance_release(struct device *dev, void *res)
+{
+}
+
 /**
  * vprime_device_of - the vprime instance of a device
  * @dev: any device
@@ -160,12 +169,9 @@ static struct vprime_device *vprime_devices[VPRIME_MAX_DEVICES];
  */
 struct vprime_device *vprime_device_of(struct device *dev)
 {
-	unsigned int i;
+	struct vprime_device **vdev = devres_find(dev, vprime_instance_release, NULL, NULL);
 
-	for (i = 0; i < ARRAY_SIZE(vprime_devices); i++)
-		if (vprime_devices[i] && vprime_devices[i]->drm.dev == dev)
-			return vprime_devices[i];
-	return NULL;
+	return vdev ? *vdev : NULL;
 }
 
 /**
@@ -284,16 +290,26 @@ static int vprime_check_params(void)
 static int vprime_device_set_constraints(struct vprime_device *vdev, struct device *dev)
 {
 	unsigned int i = vdev->index;
+	struct vprime_device **self;
 	int ret;
 
-	/* Set directly: the setters' return type differs between kernels. */
-	vdev->dma_parms.max_segment_size = max_segment[i] ?: UINT_MAX;
-	vdev->dma_parms.segment_boundary_mask = seg_boundary[i] ? seg_boundary[i] - 1 : ULONG_MAX;
+	/*
+	 * A faux device has no dma_parms of its own. The setters return an
+	 * int up to 6.10 and nothing since: their value is not used (they
+	 * fail only without dma_parms).
+	 */
 	dev->dma_parms = &vdev->dma_parms;
+	dma_set_max_seg_size(dev, max_segment[i] ?: UINT_MAX);
+	dma_set_seg_boundary(dev, seg_boundary[i] ? seg_boundary[i] - 1 : ULONG_MAX);
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits[i] ?: 64));
 	if (ret)
 		return ret;
 	vdev->contiguous = contiguous[i];
+	self = devres_alloc(vprime_instance_release, sizeof(*self), GFP_KERNEL);
+	if (!self)
+		return -ENOMEM;
+	*self = vdev;
+	devres_add(dev, self);
 	return 0;
 }
 
@@ -332,14 +348,16 @@ static const struct drm_driver vprime_driver = {
 static struct vprime_device *vprime_device_create(unsigned int index)
 {
 	struct vprime_device *vdev;
+	struct faux_device *fdev;
 	struct device *dev;
 	char name[32];
 	int ret;
 
 	snprintf(name, sizeof(name), VPRIME_DRIVER_NAME ".%u", index);
-	dev = vprime_compat_device_create(name);
-	if (IS_ERR(dev))
-		return ERR_CAST(dev);
+	fdev = faux_device_create(name, NULL, NULL);
+	if (!fdev)
+		return ERR_PTR(-ENODEV);
+	dev = &fdev->dev;
 
 	/* The DRM device's managed resources go with this group. */
 	if (!devres_open_group(dev, NULL, GFP_KERNEL)) {
@@ -379,7 +397,7 @@ static struct vprime_device *vprime_device_create(unsigned int index)
 	if (ret)
 		goto err_engine;
 	if (fbdev)
-		vprime_compat_fbdev_setup(&vdev->drm);
+		drm_client_setup(&vdev->drm, NULL);
 
 	return vdev;
 
@@ -389,7 +407,7 @@ err_devres:
 	dev->dma_parms = NULL;
 	devres_release_group(dev, NULL);
 err_device:
-	vprime_compat_device_destroy(dev);
+	faux_device_destroy(fdev);
 	return ERR_PTR(ret);
 }
 
@@ -402,7 +420,7 @@ static void vprime_device_destroy(struct vprime_device *vdev)
 	vprime_engine_fini(vdev);
 	devres_release_group(dev, NULL);
 	dev->dma_parms = NULL;
-	vprime_compat_device_destroy(dev);
+	faux_device_destroy(container_of(dev, struct faux_device, dev));
 }
 
 static void vprime_destroy_all(void)

@@ -17,7 +17,6 @@
 
 struct dma_buf_attachment;
 struct drm_mode_create_dumb;
-struct iosys_map;
 struct sg_table;
 struct vprime_device;
 
@@ -106,12 +105,6 @@ static inline unsigned long vprime_bo_num_pages(const struct vprime_bo *bo)
 
 struct vprime_bo *vprime_bo_create(struct drm_device *drm, size_t size);
 void vprime_bo_publish(struct vprime_bo *bo);
-int vprime_bo_vmap_locked(struct vprime_bo *bo, struct iosys_map *map);
-void vprime_bo_vunmap_locked(struct vprime_bo *bo, struct iosys_map *map);
-
-int vprime_gem_job_vmap(struct drm_gem_object *obj, struct iosys_map *map);
-void vprime_gem_job_vunmap(struct drm_gem_object *obj, struct iosys_map *map);
-long vprime_gem_wait_jobs_released(struct drm_gem_object *obj, long timeout);
 
 int vprime_gem_dumb_create(struct drm_file *file, struct drm_device *drm,
 			   struct drm_mode_create_dumb *args);

@@ -298,6 +298,45 @@ static unsigned int cpu_entries(struct vprime_iommu *io, const struct vprime_sto
 	return n;
 }
 
+/*
+ * A mapping of @size bytes to a new IO range: its DMA side holds the range's
+ * segments; with storage @s its CPU side holds the storage's pages, split
+ * where a segment starts (cpu_entries()), else it is left empty. Returns
+ * the sg_table or an ERR_PTR(), with nothing held then.
+ */
+static struct sg_table *iova_table_alloc(struct vprime_iommu *io, u64 size,
+					 const struct vprime_storage *s)
+{
+	struct sg_table *sgt;
+	unsigned int nents;
+	dma_addr_t start;
+	int ret;
+
+	ret = vprime_iommu_check_size(io->dev, size);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = iova_alloc(io, size >> PAGE_SHIFT, &start);
+	if (ret)
+		goto err_free;
+	nents = s ? cpu_entries(io, s, start, NULL) : iova_fill_segments(io, NULL, start, size);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto err_iova;
+	if (s)
+		cpu_entries(io, s, start, sgt);
+	sgt->nents = iova_fill_segments(io, sgt, start, size);
+	return sgt;
+
+err_iova:
+	iova_free(io, start);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
 /**
  * vprime_iommu_map_storage - map storage through an instance's IOMMU
  * @io: the instance's IO space, from vprime_iommu_of()
@@ -312,32 +351,7 @@ static unsigned int cpu_entries(struct vprime_iommu *io, const struct vprime_sto
 struct sg_table *vprime_iommu_map_storage(struct vprime_iommu *io,
 					  const struct vprime_storage *s)
 {
-	u64 size = (u64)s->num_pages << PAGE_SHIFT;
-	struct sg_table *sgt;
-	dma_addr_t start;
-	int ret;
-
-	ret = vprime_iommu_check_size(io->dev, size);
-	if (ret)
-		return ERR_PTR(ret);
-	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = iova_alloc(io, s->num_pages, &start);
-	if (ret)
-		goto err_free;
-	ret = sg_alloc_table(sgt, cpu_entries(io, s, start, NULL), GFP_KERNEL);
-	if (ret)
-		goto err_iova;
-	cpu_entries(io, s, start, sgt);
-	sgt->nents = iova_fill_segments(io, sgt, start, size);
-	return sgt;
-
-err_iova:
-	iova_free(io, start);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	return iova_table_alloc(io, (u64)s->num_pages << PAGE_SHIFT, s);
 }
 
 /**
@@ -356,11 +370,8 @@ err_free:
 struct sg_table *vprime_iommu_map_import(struct vprime_iommu *io, struct sg_table *src)
 {
 	struct scatterlist *sg;
-	struct sg_table *sgt;
-	dma_addr_t start;
 	u64 size = 0;
 	unsigned int i;
-	int ret;
 
 	for_each_sgtable_dma_sg(src, sg, i) {
 		if (!PAGE_ALIGNED(sg_dma_address(sg)) || !PAGE_ALIGNED(sg_dma_len(sg)))
@@ -369,26 +380,7 @@ struct sg_table *vprime_iommu_map_import(struct vprime_iommu *io, struct sg_tabl
 	}
 	if (!size)
 		return ERR_PTR(-ERANGE);
-	ret = vprime_iommu_check_size(io->dev, size);
-	if (ret)
-		return ERR_PTR(ret);
-	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = iova_alloc(io, size >> PAGE_SHIFT, &start);
-	if (ret)
-		goto err_free;
-	ret = sg_alloc_table(sgt, iova_fill_segments(io, NULL, start, size), GFP_KERNEL);
-	if (ret)
-		goto err_iova;
-	sgt->nents = iova_fill_segments(io, sgt, start, size);
-	return sgt;
-
-err_iova:
-	iova_free(io, start);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	return iova_table_alloc(io, size, NULL);
 }
 
 /**

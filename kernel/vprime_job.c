@@ -34,6 +34,7 @@
 #include "vprime_gem.h"
 #include "vprime_job.h"
 #include "vprime_sched.h"
+#include "vprime_vmap.h"
 
 /* Copy an array of @n elements of @size from userspace; NULL on failure, in *@err. */
 static void *vprime_copy_array(u64 uptr, u32 n, size_t size, int *err)

@@ -175,6 +175,7 @@ static int map_for_device_locked(struct vprime_bo *bo)
 	struct sg_table *sgt;
 	int ret;
 
+	dma_resv_assert_held(bo->base.resv);
 	if (bo->sgt)
 		return 0;
 	if (drm_gem_is_imported(&bo->base))
@@ -196,6 +197,7 @@ static void unmap_for_device_locked(struct vprime_bo *bo)
 {
 	struct dma_buf_attachment *attach = bo->base.import_attach;
 
+	dma_resv_assert_held(bo->base.resv);
 	if (attach) {
 		if (bo->iova_sgt)
 			vprime_iommu_unmap(vprime_iommu_of(bo->base.dev->dev), bo->iova_sgt);
@@ -304,6 +306,7 @@ static int take_user_map(struct vprime_bo *bo, struct drm_file *file, u32 handle
 	ret = map_waiting(bo);
 	if (ret)
 		goto out_free;
+	dma_resv_assert_held(bo->base.resv);
 	um = find_user_map(bo, file);
 	found = drm_gem_object_lookup(file, handle);
 	if (found != &bo->base)
@@ -380,6 +383,7 @@ int vprime_gem_map_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 	ret = take_user_map(bo, file, args->handle);
 	if (ret)
 		goto out;
+	dma_resv_assert_held(obj->resv);
 	segs = collect_segments(bo->iova_sgt ?: bo->sgt, with_addr, &count);
 	args->placement = placement_seen_locked(bo);
 	dma_resv_unlock(obj->resv);

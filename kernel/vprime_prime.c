@@ -37,6 +37,7 @@
 #include "vprime_fault.h"
 #include "vprime_gem.h"
 #include "vprime_prime.h"
+#include "vprime_vmap.h"
 #include "vprime_vram.h"
 
 static const struct dma_buf_attach_ops vprime_importer_ops;

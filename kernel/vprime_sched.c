@@ -49,6 +49,7 @@
 #include "vprime_fault.h"
 #include "vprime_gem.h"
 #include "vprime_sched.h"
+#include "vprime_vmap.h"
 
 static struct vprime_job *to_vprime_job(struct drm_sched_job *job)
 {

@@ -122,7 +122,7 @@ static const struct drm_connector_helper_funcs vprime_wb_helper_funcs = {
 
 static const struct drm_connector_funcs vprime_wb_connector_funcs = {
 	.fill_modes = drm_helper_probe_single_connector_modes,
-	.destroy = drm_connector_cleanup,
+	VPRIME_WRITEBACK_CONNECTOR_DESTROY
 	.reset = drm_atomic_helper_connector_reset,
 	.atomic_duplicate_state = drm_atomic_helper_connector_duplicate_state,
 	.atomic_destroy_state = drm_atomic_helper_connector_destroy_state,
@@ -148,8 +148,8 @@ int vprime_writeback_init(struct drm_device *drm, struct vprime_output *out)
 					  drm_encoder_mask(&out->encoder);
 	out->encoder.possible_clones = out->wb_encoder.possible_clones;
 	drm_connector_helper_add(&out->wb.base, &vprime_wb_helper_funcs);
-	return drm_writeback_connector_init_with_encoder(drm, &out->wb, &out->wb_encoder,
-							 &vprime_wb_connector_funcs,
-							 vprime_wb_formats,
-							 vprime_num_wb_formats);
+	return vprime_compat_drmm_writeback_connector_init(drm, &out->wb,
+							   &vprime_wb_connector_funcs,
+							   &out->wb_encoder, vprime_wb_formats,
+							   vprime_num_wb_formats);
 }

@@ -130,17 +130,17 @@ record_findings() {
 }
 
 # sparse_check TAG: sparse (C=2) over every vprime source for TAG, in the
-# tree W=1 just built (nothing is compiled again): host result sparse/TAG.
-# Debian's 7.x headers lack scripts/checker-valid.sh, so the kernel's
-# Makefile turns the checker off there: then the result skips, saying so.
+# tree W=1 just built (nothing is compiled again): host result sparse/TAG. From
+# 7.x the kernel's Makefile asks scripts/checker-valid.sh whether the checker
+# works and turns C=2 off when it cannot run it, which Debian's headers lack;
+# KBUILD_CHECKSRC=2 on the command line outranks the Makefile's own
+# assignment, so sparse runs there too (with a warning from the Makefile,
+# which is not a finding). The CHECK lines prove it ran.
 sparse_check() {
 	local tag=$1 out=$RESULTS/host/sparse-$1.log
 	if ! "$VPRIME_TOP/scripts/kbuild" "$tag" "$VPRIME_TOP/kernel" vprime W=1 C=2 \
-		>/dev/null 2>"$out"; then
+		KBUILD_CHECKSRC=2 >/dev/null 2>"$out"; then
 		record "$RESULTS/host/results.txt" fail "sparse/$tag" "the C=2 build failed, see $out"
-	elif grep -q 'specified, but .* is not available or not up to date' "$out"; then
-		record "$RESULTS/host/results.txt" skip "sparse/$tag" \
-			"the kernel's Makefile refuses the checker (Debian's headers lack scripts/checker-valid.sh)"
 	elif ! grep -q '^ *CHECK ' "$out"; then
 		record "$RESULTS/host/results.txt" fail "sparse/$tag" "sparse checked no file, see $out"
 	else
@@ -320,7 +320,7 @@ VPRIME_TEST_PARAMS+=" seg_boundary=0,0,65536,0,0,67108864 contiguous=0,0,0,1,0,1
 VPRIME_TEST_PARAMS+=" iommu=0,0,0,0,0,1 iova_mb=0,0,0,0,0,128 map_wait_ms=1000"
 VPRIME_TEST_PARAMS+=" job_delay_ms=0,200,0,0,0,0 job_timeout_ms=20000,20000,1000,20000,20000,20000"
 VPRIME_TEST_PARAMS+=" num_crtcs=2"
-VPRIME_TEST_PARAMS+=" vram_mb=0,0,0,0,16 p2p=0,0,0,0,0x1"
+VPRIME_TEST_PARAMS+=" vram_mb=0,0,0,0,16,0 p2p=0,0,0,0,0x1,0"
 VPRIME_TEST_MEM=5120
 
 # boot_vm TAG OUTDIR [vm-run options] -- COMMAND: the VM with every module
