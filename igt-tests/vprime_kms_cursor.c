@@ -61,26 +61,7 @@ static void light_with_writeback(int fd, const struct kms_output *o, const struc
 /* How many cursor moves CRTC index @crtc_index of vprime.0 applied without a commit. */
 static long async_updates(int crtc_index)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], line[128];
-	long value = -1;
-	FILE *f;
-
-	crc_dir(crtc_index, dir, sizeof(dir));
-	*strstr(dir, "/crtc-") = '\0';
-	snprintf(path, sizeof(path), "%s/vprime_display", dir);
-	f = fopen(path, "r");
-	vt_assert_f(f, "%s: %m\n", path);
-	while (fgets(line, sizeof(line), f)) {
-		int crtc;
-		long n;
-
-		if (sscanf(line, "crtc %d: async_updates: %ld", &crtc, &n) == 2 &&
-		    crtc == crtc_index)
-			value = n;
-	}
-	fclose(f);
-	vt_assert_f(value >= 0, "%s has no line for CRTC index %d\n", path, crtc_index);
-	return value;
+	return display_count("vprime.0", crtc_index, "async_updates");
 }
 
 /* Write the next frame of @o back into @cap_fb (a commit of nothing else) and wait. */
@@ -297,18 +278,6 @@ static void test_cursor_vs_flips(void)
 /* cursor-change-held-frame */
 
 #define HELD_FRAME_MS	3000
-
-/* Set the driver's injectable delay @name (docs/testing.md), in its unit. */
-static void delay_set(const char *name, unsigned int value)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vprime/delay/%s", name);
-	f = fopen(path, "w");
-	vt_require_f(f, "%s: %m\n", path);
-	vt_assert_f(fprintf(f, "%u\n", value) > 0 && fclose(f) == 0, "writing %s: %m\n", path);
-}
 
 /* Commit @req nonblocking with a page-flip event, and wait for the event. */
 static void commit_and_wait_event(int fd, drmModeAtomicReq *req, const char *what)

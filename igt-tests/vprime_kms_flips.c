@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -613,6 +614,405 @@ static void test_vblank_on_off(void)
 	close(fd);
 }
 
+/* flip-in-ioctl, flip-waits-for-fence, flip-in-ioctl-interleaved */
+
+/* The CRC of frame @frame or the first one after it; earlier ones are skipped. */
+static uint32_t crc_from_frame(int crc_fd, unsigned int frame, const char *what)
+{
+	for (;;) {
+		struct crc c = crc_read(crc_fd);
+
+		vt_assert_f(c.has_frame, "%s: a CRC without its frame number\n", what);
+		if ((int32_t)(c.frame - frame) >= 0)
+			return c.value;
+	}
+}
+
+/* A nonblocking atomic flip of @o's primary plane to @fb, with an event for @f. */
+static void flip_nonblocking(int fd, const struct kms_output *o, const struct fb *fb,
+			     struct flip *f, const char *what)
+{
+	struct kms_plane_setup s = primary_setup(fb);
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	vt_assert(req);
+	kms_req_planes(req, fd, o, &s, 1);
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT,
+				  f);
+	drmModeAtomicFree(req);
+	vt_assert_f(ret == 0, "%s: %s\n", what, strerror(-ret));
+}
+
+#define IOCTL_FLIPS		6
+#define COMMIT_WORK_DELAY_MS	300
+
+/*
+ * A nonblocking flip that needs nothing to happen first is applied in its
+ * ioctl, its event armed there: with the commit worker held up
+ * (delay/commit_work_ms), each flip still has exactly one event, with
+ * increasing sequence and time; debugfs counts every flip as applied in its
+ * ioctl; and the frame composed at the flip's vblank (its CRC) is the new
+ * fb, pixel for pixel as the test computes it. No time is measured.
+ */
+static void test_flip_in_ioctl(void)
+{
+	struct flip flips[IOCTL_FLIPS] = {};
+	unsigned int prev_seq;
+	struct kms_output out;
+	char dir[PATH_MAX], what[64];
+	uint32_t want[2];
+	struct fb fbs[2];
+	double prev_ts;
+	drmVBlank vbl;
+	long before;
+	int fd = open_card(), crc_fd;
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x10c + i, false);
+		want[i] = expected_crc(&fbs[i]);
+	}
+	vt_assert(want[0] != want[1]);
+	output_on(fd, &fbs[0], &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	crc_fd = crc_start(dir);
+	vt_assert_f(crc_from_frame(crc_fd, 0, "the first frame") == want[0],
+		    "the first frame's CRC is not its fb's\n");
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+
+	delay_set("commit_work_ms", COMMIT_WORK_DELAY_MS);
+	for (int i = 0; i < IOCTL_FLIPS; i++) {
+		const struct fb *fb = &fbs[(i + 1) % 2];
+
+		snprintf(what, sizeof(what), "flip %d", i);
+		flip_nonblocking(fd, &out, fb, &flips[i], what);
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before ==
+			    i + 1, "%s was not applied in its ioctl (%ld of %d were)\n", what,
+			    display_count("vprime.0", out.crtc_index, "ioctl_flips") - before,
+			    i + 1);
+		vt_assert_f(crc_from_frame(crc_fd, flips[i].seq, what) == want[(i + 1) % 2],
+			    "%s: the frame of its vblank %u is not its fb's\n", what,
+			    flips[i].seq);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	delay_set("commit_work_ms", 0);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+
+	close(crc_fd);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+#define FENCED_FLIPS	3
+
+/*
+ * A flip of a buffer a job is still writing waits for the job: on vprime.1,
+ * whose jobs run 200 ms late, a FILL job into the next fb is submitted
+ * right before a nonblocking flip to it. The flip's event comes after the
+ * job's fence has signalled, and the frame composed at the flip's vblank
+ * (its CRC) is the filled fb, never the one before the fill. Such a flip
+ * is not one its ioctl can apply (flip-in-ioctl).
+ */
+static void test_flip_waits_for_fence(void)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct flip flips[FENCED_FLIPS] = {};
+	unsigned int prev_seq;
+	struct kms_output out;
+	char dir[PATH_MAX], what[64];
+	struct fb fbs[2];
+	struct vprime_job job;
+	double prev_ts;
+	drmVBlank vbl;
+	int fd = vprime_open(1, VPRIME_NODE_CARD), crc_fd;
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x20f + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+	crc_dir_of("vprime.1", out.crtc_index, dir, sizeof(dir));
+	crc_fd = crc_start(dir);
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+
+	for (int i = 0; i < FENCED_FLIPS; i++) {
+		struct fb *fb = &fbs[(i + 1) % 2];
+		uint32_t color = 0xff000000u | (0x305090u + 0x402010u * (uint32_t)i);
+		uint32_t bo, want;
+		int fence;
+
+		snprintf(what, sizeof(what), "fenced flip %d", i);
+		/* What the fill will make of the fb, computed before it runs. */
+		for (uint32_t y = 0; y < fb->h; y++)
+			for (uint32_t x = 0; x < fb->w; x++)
+				((uint32_t *)((uint8_t *)fb->map + (size_t)y * fb->pitch))[x] =
+					color;
+		want = expected_crc(fb);
+		fb_fill(fb, 0x21f + i, false);	/* not the fill's colour until it runs */
+		vt_assert(expected_crc(fb) != want);
+
+		vprime_job_init(&job);
+		bo = vprime_job_add_bo(&job, fb->handle, VPRIME_SUBMIT_BO_WRITE, fb->w, fb->h,
+				       fb->pitch, DRM_FORMAT_XRGB8888);
+		vprime_job_fill(&job, bo, 0, 0, fb->w, fb->h, color);
+		vprime_job_out_fence(&job);
+		fence = vprime_job_submit(fd, &job);
+		vt_assert_f(fence >= 0, "%s: the job has no out-fence\n", what);
+		flip_nonblocking(fd, &out, fb, &flips[i], what);
+		wait_events(fd, i + 1);
+		pfd.fd = fence;
+		vt_assert_f(poll(&pfd, 1, 0) == 1, "%s: the flip's event came before the fill "
+			    "job's fence signalled\n", what);
+		close(fence);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		vt_assert_f(crc_from_frame(crc_fd, flips[i].seq, what) == want,
+			    "%s: the frame of its vblank %u is not the filled fb\n", what,
+			    flips[i].seq);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+
+	close(crc_fd);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+#define INTERLEAVED_FLIPS	60
+#define CURSOR_SZ		64
+#define OVERLAY_SZ		128
+
+/*
+ * An atomic commit of plane @plane alone: @fb_id (0: off) at (@x, @y) on
+ * @crtc, unscaled @w x @h, with atomic @flags and event data @data: 0 or
+ * -errno. Unlike kms_req_planes() it leaves the CRTC's other planes out of
+ * the commit, as a compositor's flip or overlay update does.
+ */
+static int plane_commit(int fd, uint32_t plane, uint32_t crtc, uint32_t fb_id, int x, int y,
+			uint32_t w, uint32_t h, uint32_t flags, void *data)
+{
+	const uint32_t t = DRM_MODE_OBJECT_PLANE;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret = 0;
+
+	vt_assert(req);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "FB_ID"), fb_id);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_ID"),
+					fb_id ? crtc : 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "SRC_X"), 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "SRC_Y"), 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "SRC_W"),
+					fb_id ? (uint64_t)w << 16 : 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "SRC_H"),
+					fb_id ? (uint64_t)h << 16 : 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_X"),
+					(uint64_t)(int64_t)x);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_Y"),
+					(uint64_t)(int64_t)y);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_W"),
+					fb_id ? w : 0);
+	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_H"),
+					fb_id ? h : 0);
+	vt_assert(ret >= 0);
+	ret = drmModeAtomicCommit(fd, req, flags, data) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+/*
+ * The other process of flip-in-ioctl-interleaved, on the same DRM file (so
+ * the same master): until @rfd is closed, in turn, a legacy cursor move
+ * (an async update), a legacy cursor change to the other image (a
+ * blocking commit that syncs nothing), a blocking commit of the overlay
+ * alone (on and moved, or off), a nonblocking one without an event
+ * (-EBUSY allowed: a flip may be on the way), and a blocking commit of the
+ * primary plane alone. Exits 0, or 1 with the failed step on stderr.
+ */
+static void interleaver(int fd, int rfd, const struct kms_output *o, uint32_t primary,
+			uint32_t cursor, uint32_t overlay, const uint32_t *cur_fb,
+			uint32_t ovl_fb, uint32_t prim_fb)
+{
+	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+	unsigned int i;
+
+	for (i = 0; poll(&pfd, 1, 0) == 0; i++) {
+		int x = (int)(i * 7 % (W - CURSOR_SZ)), y = (int)(i * 5 % (H - CURSOR_SZ));
+		int ret, step = i % 5;
+
+		switch (step) {
+		case 0:
+		case 1:
+			ret = drmModeSetPlane(fd, cursor, o->crtc,
+					      cur_fb[step == 1 ? (i / 5) % 2 : 0], 0, x, y,
+					      CURSOR_SZ, CURSOR_SZ, 0, 0, CURSOR_SZ << 16,
+					      CURSOR_SZ << 16) ? -errno : 0;
+			break;
+		case 2:
+			ret = plane_commit(fd, overlay, o->crtc, (i / 5) % 3 ? ovl_fb : 0, x / 2,
+					   y / 2, OVERLAY_SZ, OVERLAY_SZ, 0, NULL);
+			break;
+		case 3:
+			ret = plane_commit(fd, overlay, o->crtc, ovl_fb, y / 2, x / 4, OVERLAY_SZ,
+					   OVERLAY_SZ, DRM_MODE_ATOMIC_NONBLOCK, NULL);
+			if (ret == -EBUSY)
+				ret = 0;
+			break;
+		default:
+			ret = plane_commit(fd, primary, o->crtc, prim_fb, 0, 0, W, H, 0, NULL);
+			break;
+		}
+		if (ret) {
+			fprintf(stderr, "interleaver: step %u (%d): %s\n", i, step, strerror(-ret));
+			_exit(1);
+		}
+	}
+	_exit(0);
+}
+
+/* /dev/kmsg, positioned after the records logged so far (-1 without it). */
+static int kmsg_open_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Fail if a record logged since kmsg_open_end() contains @needle; closes @fd. */
+static void kmsg_assert_none(int fd, const char *needle)
+{
+	char rec[8192];
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	/* One record a read; EPIPE: records were overwritten, go on. */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		vt_assert_f(!strstr(rec, needle), "the kernel logged: %s", rec);
+	}
+	close(fd);
+}
+
+/*
+ * Nonblocking flips, applied in their ioctl when nothing is on the way,
+ * while another process on the same DRM file moves and changes the cursor
+ * (async updates and legacy cursor commits), turns an overlay on, off and
+ * around in blocking and nonblocking plane-only commits, and commits the
+ * primary plane blocking. Every flip gets its one event within the
+ * generous EVENT_TIMEOUT_MS, in order, no commit of either process fails
+ * but with -EBUSY where a nonblocking commit may, and the kernel logs no
+ * commit timeout (/dev/kmsg: the core's waits for hw_done, flip_done and
+ * cleanup_done give up after 10 s and say "timed out"). Half the flips
+ * run with the commit worker held up (delay/commit_work_ms), so that
+ * flips land while the earlier ones' workers have not run.
+ */
+static void test_flip_in_ioctl_interleaved(void)
+{
+	struct flip flips[INTERLEAVED_FLIPS] = {};
+	struct fb fbs[2], cur[2], ovl;
+	uint32_t primary, cursor, overlay, cur_fb[2];
+	unsigned int prev_seq, busy = 0;
+	struct kms_output out;
+	long before;
+	double prev_ts;
+	drmVBlank vbl;
+	pid_t pid;
+	int fd = open_card(), status, pipefd[2], kmsg = kmsg_open_end();
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x1e0 + i, false);
+		fb_create(fd, DRM_FORMAT_ARGB8888, CURSOR_SZ, CURSOR_SZ, &cur[i]);
+		fb_fill(&cur[i], 0x1e4 + i, true);
+		cur_fb[i] = cur[i].fb_id;
+	}
+	fb_create(fd, DRM_FORMAT_ARGB8888, OVERLAY_SZ, OVERLAY_SZ, &ovl);
+	fb_fill(&ovl, 0x1e8, true);
+	output_on(fd, &fbs[0], &out);
+	primary = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+	cursor = kms_plane_id(fd, out.crtc_index, KMS_PLANE_CURSOR);
+	overlay = kms_plane_id(fd, out.crtc_index, KMS_PLANE_OVERLAY);
+	vt_require_f(cursor && overlay, "the CRTC has no cursor or no overlay plane\n");
+	vt_assert_ok(drmModeSetPlane(fd, cursor, out.crtc, cur_fb[0], 0, 0, 0, CURSOR_SZ,
+				     CURSOR_SZ, 0, 0, CURSOR_SZ << 16, CURSOR_SZ << 16));
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+
+	vt_assert(pipe(pipefd) == 0);
+	pid = fork();
+	vt_assert(pid >= 0);
+	if (pid == 0) {
+		close(pipefd[1]);
+		interleaver(fd, pipefd[0], &out, primary, cursor, overlay, cur_fb, ovl.fb_id,
+			    fbs[0].fb_id);
+	}
+	close(pipefd[0]);
+	for (int i = 0; i < INTERLEAVED_FLIPS; i++) {
+		double give_up = monotonic_now() + EVENT_TIMEOUT_MS / 1000.0;
+		char what[64];
+		int ret;
+
+		if (i == INTERLEAVED_FLIPS / 2)
+			delay_set("commit_work_ms", 20);
+		snprintf(what, sizeof(what), "interleaved flip %d", i);
+		/* A flip may find the other process's commit on the way. */
+		while ((ret = plane_commit(fd, primary, out.crtc, fbs[(i + 1) % 2].fb_id, 0, 0,
+					   W, H, DRM_MODE_ATOMIC_NONBLOCK |
+					   DRM_MODE_PAGE_FLIP_EVENT, &flips[i])) == -EBUSY &&
+		       monotonic_now() < give_up) {
+			busy++;
+			usleep(1000);
+		}
+		vt_assert_f(ret == 0, "%s: %s\n", what, strerror(-ret));
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	delay_set("commit_work_ms", 0);
+	close(pipefd[1]);
+	vt_assert_eq(waitpid(pid, &status, 0), pid);
+	vt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the interleaving process failed (status 0x%x)\n", status);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+	/* The core's "[CRTC:...] flip_done timed out", "hw_done timed out", ... */
+	kmsg_assert_none(kmsg, "timed out");
+	vtest_info("%d flips (%u retried on -EBUSY); %ld nonblocking commits of both "
+		   "processes applied in their ioctl\n", INTERLEAVED_FLIPS, busy,
+		   display_count("vprime.0", out.crtc_index, "ioctl_flips") - before);
+
+	kms_output_off(fd, &out);
+	fb_release(fd, &ovl);
+	for (int i = 1; i >= 0; i--) {
+		fb_release(fd, &cur[i]);
+		fb_release(fd, &fbs[i]);
+	}
+	close(fd);
+}
+
 static const struct vtest tests[] = {
 	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
 	      "changes when one pixel does, and comes back when it does.", test_crc),
@@ -633,6 +1033,18 @@ static const struct vtest tests[] = {
 	      "off (vblankoffdelay -1), preempted at a swept delay by a SCHED_FIFO process "
 	      "on the same CPU: every wait ends, one or more vblanks on.",
 	      test_vblank_on_off),
+	VTEST("flip-in-ioctl", "Nonblocking flips that wait for nothing, with the commit "
+	      "worker held up (commit_work_ms): each is applied in its ioctl (debugfs "
+	      "ioctl_flips), has one event in order, and the frame of its vblank (CRC) is "
+	      "its fb.", test_flip_in_ioctl),
+	VTEST("flip-waits-for-fence", "On vprime.1 (jobs 200 ms late), a nonblocking flip "
+	      "to a buffer a FILL job is still writing: its event comes after the job's "
+	      "fence, and the frame of its vblank (CRC) is the filled buffer.",
+	      test_flip_waits_for_fence),
+	VTEST("flip-in-ioctl-interleaved", "60 nonblocking flips while another process on "
+	      "the same file moves and changes the cursor, commits an overlay blocking and "
+	      "nonblocking and the primary blocking: every flip's event arrives, in order, "
+	      "and no commit fails or times out.", test_flip_in_ioctl_interleaved),
 };
 
 VTEST_MAIN("vprime's display: CRCs, page flips, vblanks and their events, "

@@ -92,6 +92,19 @@ probes() {
 	p DRM_ATOMIC_COMMIT "drm/drm_atomic.h" \
 		'int vprime_conftest(void) { return sizeof(struct drm_atomic_commit); }'
 
+	# ... and its references drm_atomic_commit_get()/_put() (7.2).
+	p DRM_ATOMIC_COMMIT_GET "drm/drm_atomic.h" \
+		'void vprime_conftest_put(struct drm_atomic_commit *s);
+		void vprime_conftest_put(struct drm_atomic_commit *s)
+		{ drm_atomic_commit_put(drm_atomic_commit_get(s)); }'
+
+	# drm_atomic_helper_unprepare_planes() (6.8) undoes prepare_planes for
+	# a commit that fails before the swap; before, cleanup_planes did.
+	p DRM_ATOMIC_HELPER_UNPREPARE_PLANES "drm/drm_atomic_helper.h" \
+		'void vprime_conftest_unprepare(struct drm_device *d);
+		void vprime_conftest_unprepare(struct drm_device *d)
+		{ drm_atomic_helper_unprepare_planes(d, NULL); }'
+
 	# atomic_async_check() gained a flip argument (7.2).
 	p ATOMIC_ASYNC_CHECK_FLIP "drm/drm_atomic.h drm/drm_modeset_helper_vtables.h" \
 		'static int check(struct drm_plane *plane, struct drm_atomic_state *state, bool flip)

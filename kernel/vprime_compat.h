@@ -123,6 +123,27 @@ static inline struct drm_vblank_crtc *drm_crtc_vblank_crtc(struct drm_crtc *crtc
 #define vprime_atomic_state	drm_atomic_state
 #endif
 
+/* Its references: drm_atomic_commit_get()/_put() where the struct is renamed. */
+#if HAVE_DRM_ATOMIC_COMMIT_GET
+#define vprime_atomic_state_get	drm_atomic_commit_get
+#define vprime_atomic_state_put	drm_atomic_commit_put
+#else
+#define vprime_atomic_state_get	drm_atomic_state_get
+#define vprime_atomic_state_put	drm_atomic_state_put
+#endif
+
+/*
+ * Undo prepare_planes for a commit that failed before its swap:
+ * drm_atomic_helper_unprepare_planes() (6.8); before it,
+ * drm_atomic_helper_cleanup_planes() told a state not swapped yet by its
+ * planes' current states, and cleaned its new ones up.
+ */
+#if HAVE_DRM_ATOMIC_HELPER_UNPREPARE_PLANES
+#define vprime_compat_unprepare_planes	drm_atomic_helper_unprepare_planes
+#else
+#define vprime_compat_unprepare_planes	drm_atomic_helper_cleanup_planes
+#endif
+
 /*
  * &drm_plane_helper_funcs.atomic_async_check gained a @flip argument by 7.2
  * (an async page flip, which vprime refuses, rather than a legacy cursor

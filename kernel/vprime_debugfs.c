@@ -131,9 +131,12 @@ static int vprime_debugfs_display_show(struct seq_file *m, void *unused)
 	struct vprime_device *vdev = m->private;
 	unsigned int i;
 
-	for (i = 0; i < vdev->num_outputs; i++)
+	for (i = 0; i < vdev->num_outputs; i++) {
 		seq_printf(m, "crtc %u: async_updates: %lld\n", i,
 			   (long long)atomic64_read(&vdev->outputs[i].async_updates));
+		seq_printf(m, "crtc %u: ioctl_flips: %lld\n", i,
+			   (long long)atomic64_read(&vdev->outputs[i].ioctl_flips));
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vprime_debugfs_display);

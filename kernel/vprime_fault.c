@@ -26,8 +26,9 @@
  *   task that submitted it: the job keeps the task's sweep tag
  *   (vprime_fault_tag()).
  * - delay/: job_cleanup_ms (also the module parameter job_cleanup_delay_ms),
- *   compose_ms (each at most 10 s), and vblank_us (a busy wait in the
- *   vblank timer, at most 2 ms), to open race windows.
+ *   compose_ms, commit_work_ms (before a nonblocking commit's worker;
+ *   each at most 10 s), and vblank_us (a busy wait in the vblank timer, at
+ *   most 2 ms), to open race windows.
  *
  * A point costs two reads while no sweep is armed and its probability is 0.
  */
@@ -88,6 +89,7 @@ static const char * const delay_names[VPRIME_DELAY_COUNT] = {
 	[VPRIME_DELAY_JOB_CLEANUP] = "job_cleanup_ms",
 	[VPRIME_DELAY_COMPOSE] = "compose_ms",
 	[VPRIME_DELAY_VBLANK] = "vblank_us",
+	[VPRIME_DELAY_COMMIT_WORK] = "commit_work_ms",
 };
 
 static struct dentry *vprime_debugfs_root;

@@ -59,12 +59,15 @@ enum vprime_fault_id {
  * @VPRIME_DELAY_COMPOSE: before the composer composes a frame (ms)
  * @VPRIME_DELAY_VBLANK: in the vblank timer, before the vblank is handled
  *	(us, busy-waiting: the timer runs in interrupt context)
+ * @VPRIME_DELAY_COMMIT_WORK: before a nonblocking commit's worker does
+ *	its part (ms)
  * @VPRIME_DELAY_COUNT: the number of delays
  */
 enum vprime_delay_id {
 	VPRIME_DELAY_JOB_CLEANUP,
 	VPRIME_DELAY_COMPOSE,
 	VPRIME_DELAY_VBLANK,
+	VPRIME_DELAY_COMMIT_WORK,
 	VPRIME_DELAY_COUNT
 };
 

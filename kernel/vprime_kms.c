@@ -25,46 +25,181 @@
 
 #include "vprime_compat.h"
 #include "vprime_drv.h"
+#include "vprime_fault.h"
 #include "vprime_kms.h"
 
 /*
- * The commit tail of the helpers in the order of
+ * The commit up to hw_done, in the order of
  * drm_atomic_helper_commit_tail_rpm(): CRTCs are enabled before the planes
  * are committed, so that a CRTC turned on has its vblank running when its
  * flush arms the commit's event, which then comes at the first vblank with
  * its time (committing the planes first sent it at once, stamped with the
- * time the CRTC last went off). The composer must be done with the old
- * states before their framebuffers are unmapped: not only the old CRTC
- * state's frame, but every frame queued before the swap, since an older
- * CRTC state may show a plane state this commit frees (a CRTC state keeps
- * the current state of the planes a commit leaves alone). Up to hw_done the commit
- * is on the way to signalling its flip events and out-fences: it neither
- * allocates nor takes a reservation lock, and says so to lockdep.
+ * time the CRTC last went off). This is on the way to signalling the
+ * commit's flip events and out-fences: it neither allocates nor takes a
+ * reservation lock, and says so to lockdep.
  */
-static void vprime_atomic_commit_tail(struct vprime_atomic_state *old_state)
+static void vprime_commit_hw(struct vprime_atomic_state *state)
 {
-	struct drm_device *drm = old_state->dev;
-	struct drm_crtc_state *old_crtc_state __maybe_unused;
-	struct drm_crtc *crtc;
+	struct drm_device *drm = state->dev;
 	bool cookie;
-	int i;
 
 	cookie = dma_fence_begin_signalling();
-	drm_atomic_helper_commit_modeset_disables(drm, old_state);
-	drm_atomic_helper_commit_modeset_enables(drm, old_state);
-	drm_atomic_helper_commit_planes(drm, old_state, 0);
-	drm_atomic_helper_fake_vblank(old_state);
-	drm_atomic_helper_commit_hw_done(old_state);
+	drm_atomic_helper_commit_modeset_disables(drm, state);
+	drm_atomic_helper_commit_modeset_enables(drm, state);
+	drm_atomic_helper_commit_planes(drm, state, 0);
+	drm_atomic_helper_fake_vblank(state);
+	drm_atomic_helper_commit_hw_done(state);
 	dma_fence_end_signalling(cookie);
-	drm_atomic_helper_wait_for_flip_done(drm, old_state);
-	for_each_old_crtc_in_state(old_state, crtc, old_crtc_state, i)
+}
+
+/*
+ * The rest of the commit, once the flip is done. The composer must be done
+ * with the old states before their framebuffers are unmapped: not only the
+ * old CRTC state's frame, but every frame queued before the swap, since an
+ * older CRTC state may show a plane state this commit frees (a CRTC state
+ * keeps the current state of the planes a commit leaves alone).
+ */
+static void vprime_commit_finish(struct vprime_atomic_state *state)
+{
+	struct drm_crtc_state *old_crtc_state __maybe_unused;
+	struct drm_device *drm = state->dev;
+	struct drm_crtc *crtc;
+	int i;
+
+	drm_atomic_helper_wait_for_flip_done(drm, state);
+	for_each_old_crtc_in_state(state, crtc, old_crtc_state, i)
 		flush_workqueue(crtc_to_output(crtc)->compose_wq);
-	drm_atomic_helper_cleanup_planes(drm, old_state);
+	drm_atomic_helper_cleanup_planes(drm, state);
+}
+
+/*
+ * The tail of a blocking commit (the helpers' drm_atomic_helper_commit()
+ * runs it), and of a nonblocking one that could not be applied in its
+ * ioctl (vprime_commit_work()). It waits for the flip rather than for a
+ * vblank, as vkms's does.
+ */
+static void vprime_atomic_commit_tail(struct vprime_atomic_state *state)
+{
+	vprime_commit_hw(state);
+	vprime_commit_finish(state);
 }
 
 static const struct drm_mode_config_helper_funcs vprime_mode_config_helpers = {
 	.atomic_commit_tail = vprime_atomic_commit_tail,
 };
+
+/*
+ * A nonblocking commit's worker, as the helpers' (their commit_tail()) but
+ * for the self-refresh statistics, which vprime has no use for: wait for
+ * the planes' fences and the commits before, then the whole tail.
+ */
+static void vprime_commit_work(struct work_struct *work)
+{
+	struct vprime_atomic_state *state = container_of(work, struct vprime_atomic_state,
+							 commit_work);
+
+	vprime_fault_delay(VPRIME_DELAY_COMMIT_WORK);
+	drm_atomic_helper_wait_for_fences(state->dev, state, false);
+	drm_atomic_helper_wait_for_dependencies(state);
+	vprime_atomic_commit_tail(state);
+	drm_atomic_helper_commit_cleanup_done(state);
+	vprime_atomic_state_put(state);
+}
+
+/* The worker of a nonblocking commit applied in its ioctl: the rest. */
+static void vprime_commit_finish_work(struct work_struct *work)
+{
+	struct vprime_atomic_state *state = container_of(work, struct vprime_atomic_state,
+							 commit_work);
+
+	vprime_fault_delay(VPRIME_DELAY_COMMIT_WORK);
+	vprime_commit_finish(state);
+	drm_atomic_helper_commit_cleanup_done(state);
+	vprime_atomic_state_put(state);
+}
+
+/* Whether a commit a state waits for (drm_crtc_commit_wait()) is over. */
+static bool commit_done(struct drm_crtc_commit *commit)
+{
+	return !commit || (completion_done(&commit->hw_done) &&
+			   completion_done(&commit->flip_done));
+}
+
+/*
+ * Whether a swapped nonblocking commit needs nothing its worker would wait
+ * for, so that its ioctl can apply it: no modeset and no connector (no
+ * writeback job), every plane's fence signalled, and the commits before it
+ * on its CRTCs, planes and connectors done (their flips included, as
+ * drm_atomic_helper_wait_for_dependencies() waits for them). A page flip
+ * of a client that waits for each flip's event is such a commit.
+ */
+static bool vprime_commit_ready(struct vprime_atomic_state *state)
+{
+	struct drm_plane_state *old_plane_state, *new_plane_state;
+	struct drm_crtc_state *old_crtc_state, *new_crtc_state;
+	struct drm_connector_state *conn_state __maybe_unused;
+	struct drm_connector *conn;
+	struct drm_plane *plane;
+	struct drm_crtc *crtc;
+	int i;
+
+	for_each_old_connector_in_state(state, conn, conn_state, i)
+		return false;
+	for_each_oldnew_crtc_in_state(state, crtc, old_crtc_state, new_crtc_state, i)
+		if (drm_atomic_crtc_needs_modeset(new_crtc_state) ||
+		    !commit_done(old_crtc_state->commit))
+			return false;
+	for_each_oldnew_plane_in_state(state, plane, old_plane_state, new_plane_state, i)
+		if (!commit_done(old_plane_state->commit) ||
+		    (new_plane_state->fence && !dma_fence_is_signaled(new_plane_state->fence)))
+			return false;
+	return true;
+}
+
+/*
+ * &drm_mode_config_funcs.atomic_commit: the helpers' drm_atomic_helper_commit(),
+ * but a nonblocking commit that needs nothing to happen first
+ * (vprime_commit_ready()) is applied in its ioctl, up to hw_done, its event
+ * armed for the next vblank there; only the wait for the flip and the
+ * cleanup are left to the worker. Otherwise the worker does everything, as
+ * the helpers' does: under load it may not run before the vblank the flip
+ * was meant for, although the ioctl returned well before it. Blocking
+ * commits and async updates are the helpers' own.
+ */
+static int vprime_atomic_commit(struct drm_device *drm, struct vprime_atomic_state *state,
+				bool nonblock)
+{
+	struct drm_crtc_state *crtc_state __maybe_unused;
+	struct drm_crtc *crtc;
+	int ret, i;
+
+	if (!nonblock || state->async_update)
+		return drm_atomic_helper_commit(drm, state, nonblock);
+	ret = drm_atomic_helper_setup_commit(state, true);
+	if (ret)
+		return ret;
+	ret = drm_atomic_helper_prepare_planes(drm, state);
+	if (ret)
+		return ret;
+	/* The point of no return, as in the helpers. */
+	ret = drm_atomic_helper_swap_state(state, true);
+	if (ret) {
+		vprime_compat_unprepare_planes(drm, state);
+		return ret;
+	}
+	vprime_atomic_state_get(state);
+	if (vprime_commit_ready(state)) {
+		vprime_commit_hw(state);
+		for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+			atomic64_inc(&crtc_to_output(crtc)->ioctl_flips);
+		INIT_WORK(&state->commit_work, vprime_commit_finish_work);
+	} else {
+		INIT_WORK(&state->commit_work, vprime_commit_work);
+	}
+	/* Unbound, as the helpers': one commit's cleanup must not hold up the next. */
+	queue_work(system_unbound_wq, &state->commit_work);
+	return 0;
+}
 
 /*
  * Framebuffers of a format no plane scans out, or with a modifier other than
@@ -83,7 +218,7 @@ static struct drm_framebuffer *vprime_fb_create(struct drm_device *drm, struct d
 static const struct drm_mode_config_funcs vprime_mode_config_funcs = {
 	.fb_create = vprime_fb_create,
 	.atomic_check = drm_atomic_helper_check,
-	.atomic_commit = drm_atomic_helper_commit,
+	.atomic_commit = vprime_atomic_commit,
 };
 
 /*

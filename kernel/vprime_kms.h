@@ -120,6 +120,7 @@ struct vprime_color {
  * @lock: protects @composer_state against the vblank timer, and the place
  *	of its planes (src and dst) against async cursor updates
  * @async_updates: cursor moves applied without a commit
+ * @ioctl_flips: nonblocking commits applied in their ioctl
  * @composer_lock: protects the CRC fields of the composer's state
  * @composer_state: the state the vblank timer composes
  * @crc_enabled: a CRC source is set
@@ -139,6 +140,7 @@ struct vprime_output {
 	ktime_t period;
 	spinlock_t lock; /* protects composer_state, its planes' src and dst */
 	atomic64_t async_updates;
+	atomic64_t ioctl_flips;
 	spinlock_t composer_lock; /* protects the CRC fields of the state */
 	struct vprime_crtc_state *composer_state;
 	bool crc_enabled;

@@ -87,19 +87,19 @@ uint32_t capture_buffer(int fd, struct kms_capture *cap)
 
 /* CRCs */
 
-/*
- * The debugfs CRC directory of vprime.0's CRTC @crtc_index (dri/<card
- * minor>/crtc-N/crc). Skips without debugfs; the core creates crc/ only for
- * a driver that implements CRCs, so its absence is vprime's.
- */
-void crc_dir(int crtc_index, char *dir, size_t len)
+void crc_dir_of(const char *devname, int crtc_index, char *dir, size_t len)
 {
 	char node[64], dri[128];
 
-	vt_assert(vprime_node_path("vprime.0", VPRIME_NODE_CARD, node, sizeof(node)));
+	vt_assert(vprime_node_path(devname, VPRIME_NODE_CARD, node, sizeof(node)));
 	snprintf(dri, sizeof(dri), "/sys/kernel/debug/dri/%s", node + strlen("/dev/dri/card"));
 	vt_require_f(access(dri, F_OK) == 0, "no %s (debugfs): %m\n", dri);
 	snprintf(dir, len, "%s/crtc-%d/crc", dri, crtc_index);
+}
+
+void crc_dir(int crtc_index, char *dir, size_t len)
+{
+	crc_dir_of("vprime.0", crtc_index, dir, len);
 }
 
 /* Select the source "auto" and open crc/data, which starts the CRCs. */
@@ -163,6 +163,43 @@ uint32_t crc_of_frame(const char *dir, const char *what)
 	}
 	close(fd);
 	return first.value;
+}
+
+/* The driver's debugfs */
+
+long display_count(const char *devname, int crtc_index, const char *key)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], line[128], name[64];
+	long value = -1;
+	FILE *f;
+
+	crc_dir_of(devname, crtc_index, dir, sizeof(dir));
+	*strstr(dir, "/crtc-") = '\0';
+	snprintf(path, sizeof(path), "%s/vprime_display", dir);
+	f = fopen(path, "r");
+	vt_assert_f(f, "%s: %m\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		int crtc;
+		long n;
+
+		if (sscanf(line, "crtc %d: %63[^:]: %ld", &crtc, name, &n) == 3 &&
+		    crtc == crtc_index && !strcmp(name, key))
+			value = n;
+	}
+	fclose(f);
+	vt_assert_f(value >= 0, "%s has no %s for CRTC index %d\n", path, key, crtc_index);
+	return value;
+}
+
+void delay_set(const char *name, unsigned int value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vprime/delay/%s", name);
+	f = fopen(path, "w");
+	vt_require_f(f, "%s: %m\n", path);
+	vt_assert_f(fprintf(f, "%u\n", value) > 0 && fclose(f) == 0, "writing %s: %m\n", path);
 }
 
 /* Vblanks and page-flip events */

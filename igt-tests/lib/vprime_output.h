@@ -65,10 +65,13 @@ struct crc {
 };
 
 /*
- * The debugfs CRC directory of vprime.0's CRTC @crtc_index (dri/<card
- * minor>/crtc-N/crc). Skips without debugfs; the core creates crc/ only for
- * a driver that implements CRCs, so its absence is vprime's.
+ * The debugfs CRC directory of instance @devname's CRTC @crtc_index
+ * (dri/<card minor>/crtc-N/crc). Skips without debugfs; the core creates
+ * crc/ only for a driver that implements CRCs, so its absence is vprime's.
  */
+void crc_dir_of(const char *devname, int crtc_index, char *dir, size_t len);
+
+/* crc_dir_of() for vprime.0. */
 void crc_dir(int crtc_index, char *dir, size_t len);
 
 /* Select the source "auto" and open crc/data, which starts the CRCs. */
@@ -82,6 +85,17 @@ struct crc crc_read(int fd);
  * source (so none predates the frame): all equal, frames increasing.
  */
 uint32_t crc_of_frame(const char *dir, const char *what);
+
+/* The driver's debugfs */
+
+/*
+ * A count of debugfs vprime_display for CRTC index @crtc_index of instance
+ * @devname: its line "crtc N: @key: value" (async_updates, ioctl_flips).
+ */
+long display_count(const char *devname, int crtc_index, const char *key);
+
+/* Set the driver's injectable delay @name (docs/testing.md), in its unit. */
+void delay_set(const char *name, unsigned int value);
 
 /* Vblanks and page-flip events */
 
