@@ -348,7 +348,7 @@ static void test_map_vs_close(void)
 	long waits, objects;
 
 	move_setup(&s, SZ_64K);
-	objects = vprime_object_count(s.low);
+	objects = vprime_object_count_settled(s.low);
 	waits = vprime_debugfs_counter(s.exporter, "waits");
 	c.fd = s.fl;
 	c.handle = s.imported;
@@ -1066,7 +1066,7 @@ static void test_object_space(void)
 	struct drm_vprime_gem_create c;
 	const uint64_t cap = 256ull << 30;
 	uint64_t size = 1ull << 30;
-	long objects = vprime_object_count(0);
+	long objects = vprime_object_count_settled(0);
 	uint32_t *handles = calloc(4096, sizeof(*handles));
 	unsigned int n = 0, i;
 	int err = 0;

@@ -143,6 +143,24 @@ long vprime_object_count(int index)
 	return vprime_debugfs_counter(index, "objects");
 }
 
+long vprime_object_count_settled(int index)
+{
+	long count = vprime_object_count(index), last = -1;
+	unsigned int stable = 0, i;
+
+	/* Up to a minute: a loaded host under emulation is slow, never wrong. */
+	for (i = 0; i < 600 && stable < 3; i++) {
+		usleep(100 * 1000);
+		last = count;
+		count = vprime_object_count(index);
+		if (count == last && vprime_debugfs_counter(index, "jobs") == 0)
+			stable++;
+		else
+			stable = 0;
+	}
+	return count;
+}
+
 bool vprime_param(const char *name, int index, char *buf, size_t len)
 {
 	char path[PATH_MAX], line[1024], *tok, *save = NULL;

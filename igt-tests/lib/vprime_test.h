@@ -53,6 +53,14 @@ void vprime_objects_header(int index, char *line, size_t len);
 long vprime_debugfs_counter(int index, const char *name);
 
 /*
+ * vprime_object_count() once instance @index is quiet: no job alive and the
+ * count the same over three reads 100 ms apart (at most a minute). An
+ * earlier subtest's object may still be on its way out (a job's delayed
+ * cleanup, a worker's last reference); a baseline must not count it.
+ */
+long vprime_object_count_settled(int index);
+
+/*
  * Element @index of the vprime module parameter @name, a comma-separated
  * array in /sys/module/vprime/parameters/ (a single value is element 0), in
  * @buf; false when the parameter or that element does not exist.
