@@ -47,7 +47,7 @@ static void check_import_both_ways(int dmabuf, void *theirs, size_t size, uint32
 				   const char *exporter)
 {
 	int fd = vprime_open(0, VPRIME_NODE_RENDER);
-	long base = vprime_object_count(0);
+	long base = vprime_object_count_settled(0);
 	struct drm_vprime_gem_info info;
 	char what[64];
 	uint32_t h;
@@ -157,7 +157,7 @@ static void test_vkms_framebuffer(void)
 	const uint32_t w = 1024, h = 768, pitch = w * 4;
 	int vkms = vprime_open_other("vkms");
 	int fd = vprime_open(0, VPRIME_NODE_RENDER);
-	long base = vprime_object_count(0);
+	long base = vprime_object_count_settled(0);
 	struct kms_capture cap;
 	uint32_t bo, hv, fb;
 	const uint32_t *got, *want;

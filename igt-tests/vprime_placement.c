@@ -589,7 +589,7 @@ static void shared_setup(struct shared *sh, int strict, uint32_t seed)
 					"two lenient instances");
 	for (int i = 0; i < 3; i++) {
 		sh->fd[i] = vprime_open(sh->idx[i], VPRIME_NODE_RENDER);
-		sh->base[i] = vprime_object_count(sh->idx[i]);
+		sh->base[i] = vprime_object_count_settled(sh->idx[i]);
 	}
 	sh->handle[EXP] = vprime_gem_create(sh->fd[EXP], SZ_SMALL);
 	sh->map = vprime_gem_mmap(sh->fd[EXP], sh->handle[EXP], SZ_SMALL);
@@ -956,7 +956,7 @@ static void test_refuse_impossible(void)
 	int exp = vprime_require_instance(vprime_is_lenient, BIT(cidx), "a lenient instance");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), c = vprime_open(cidx, VPRIME_NODE_RENDER);
 	int idx[2] = { exp, cidx };
-	long base[2] = { vprime_object_count(exp), vprime_object_count(cidx) };
+	long base[2] = { vprime_object_count_settled(exp), vprime_object_count_settled(cidx) };
 	uint32_t h = vprime_gem_create(a, SZ_8M), h4, hc = 0;
 	int dmabuf = prime_export(a, h, DRM_CLOEXEC | DRM_RDWR), dmabuf4;
 	struct drm_vprime_gem_info info;
@@ -1066,7 +1066,7 @@ static void test_concurrent(void)
 		struct vprime_limits l = vprime_limits(i);
 
 		all[i] = i;
-		base[i] = vprime_object_count(i);
+		base[i] = vprime_object_count_settled(i);
 		if (l.contiguous && SZ_SMALL > SZ_4M)
 			continue;
 		ch.idx[ch.n] = i;
@@ -1123,7 +1123,7 @@ static void test_map_invalid(void)
 	int imp = vprime_require_instance(vprime_is_lenient, BIT(exp), "two lenient instances");
 	int a = vprime_open(exp, VPRIME_NODE_RENDER), b = vprime_open(imp, VPRIME_NODE_RENDER);
 	int idx[2] = { exp, imp };
-	long base[2] = { vprime_object_count(exp), vprime_object_count(imp) };
+	long base[2] = { vprime_object_count_settled(exp), vprime_object_count_settled(imp) };
 	uint32_t h = vprime_gem_create(a, SZ_SMALL), hb;
 	struct drm_vprime_gem_map m;
 	int dmabuf;

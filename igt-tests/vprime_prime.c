@@ -54,7 +54,7 @@ static void test_create(void)
 static void test_create_invalid(void)
 {
 	int fd = vprime_open(0, VPRIME_NODE_RENDER);
-	long before = vprime_object_count(0);
+	long before = vprime_object_count_settled(0);
 	struct drm_vprime_gem_create c;
 	static const uint64_t bad_sizes[] = { 0, 1ull << 62, ~0ull, ~0ull - 4094 };
 
@@ -94,7 +94,7 @@ static void test_dumb(void)
 	struct drm_mode_create_dumb c = { .width = 1024, .height = 768, .bpp = 32 };
 	struct drm_mode_map_dumb m = {};
 	struct drm_mode_destroy_dumb d = {};
-	long before = vprime_object_count(0);
+	long before = vprime_object_count_settled(0);
 	void *p;
 
 	vt_assert_ok(ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
@@ -152,7 +152,7 @@ static void test_vprime_to_vprime(void)
 {
 	int a = vprime_open(0, VPRIME_NODE_RENDER);
 	int b;
-	long base_a = vprime_object_count(0), base_b;
+	long base_a = vprime_object_count_settled(0), base_b;
 	uint32_t ha = vprime_gem_create(a, SZ), hb;
 	struct drm_vprime_gem_info info;
 	int dmabuf;
@@ -160,7 +160,7 @@ static void test_vprime_to_vprime(void)
 
 	vt_require_f(vprime_num_devices() >= 2, "needs two vprime instances\n");
 	b = vprime_open(1, VPRIME_NODE_RENDER);
-	base_b = vprime_object_count(1);
+	base_b = vprime_object_count_settled(1);
 	pa = vprime_gem_mmap(a, ha, SZ);
 	pattern_fill(pa, SZ, 0xa0a0);
 	dmabuf = prime_export(a, ha, DRM_CLOEXEC | DRM_RDWR);
@@ -212,7 +212,7 @@ static void run_close_order(void *arg)
 {
 	const struct close_order *co = arg;
 	int a = vprime_open(0, VPRIME_NODE_RENDER), b = vprime_open(1, VPRIME_NODE_RENDER);
-	long base_a = vprime_object_count(0), base_b = vprime_object_count(1);
+	long base_a = vprime_object_count_settled(0), base_b = vprime_object_count_settled(1);
 	uint32_t ha = vprime_gem_create(a, SZ), hb;
 	int dmabuf = prime_export(a, ha, DRM_CLOEXEC | DRM_RDWR);
 	void *p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0), *q;
@@ -333,7 +333,7 @@ static void test_import_invalid(void)
 {
 	int fd = vprime_open(0, VPRIME_NODE_RENDER);
 	int null = open("/dev/null", O_RDWR);
-	long before = vprime_object_count(0);
+	long before = vprime_object_count_settled(0);
 	uint32_t h = 0;
 	int closed = dup(null), out;
 
@@ -500,7 +500,7 @@ static void run_dumb_map_import(void *arg)
 {
 	void (*make)(struct foreign_buf *, uint32_t) = arg;
 	int fd = vprime_open(0, VPRIME_NODE_CARD);
-	long base = vprime_object_count(0);
+	long base = vprime_object_count_settled(0);
 	struct foreign_buf b;
 	uint64_t off = 0, again = 0;
 	uint32_t h;
@@ -553,7 +553,7 @@ static void test_dumb_map_import_invalid(void)
 {
 	int fd = vprime_open(0, VPRIME_NODE_CARD);
 	int rfd = vprime_open(0, VPRIME_NODE_RENDER);
-	long base = vprime_object_count(0);
+	long base = vprime_object_count_settled(0);
 	struct foreign_buf b;
 	uint64_t off = 0;
 	uint32_t h, hr;
