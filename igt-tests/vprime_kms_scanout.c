@@ -25,7 +25,6 @@
 #include <sys/mman.h>
 
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <drm_fourcc.h>
 #include <xf86drm.h>
@@ -201,24 +200,17 @@ static void imported_udmabuf(void *arg)
 static void imported_dma_heap(void *arg)
 {
 	const size_t size = (size_t)W * 4 * H;
-	struct dma_heap_allocation_data alloc = {
-		.len = size, .fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	int fd = vprime_dma_heap_alloc(size);
 	void *p;
 
-	vt_require_f(heap >= 0, "no /dev/dma_heap/system (%m): this kernel is built "
-		     "without CONFIG_DMABUF_HEAPS_SYSTEM\n");
-	vt_assert_ok(ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	vt_assert_f(p != MAP_FAILED, "mmap of the heap buffer: %m\n");
-	dmabuf_sync(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	fill_foreign(p, W * 4, 0x4ea9);
-	dmabuf_sync(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-	show_imported(alloc.fd, p, W * 4, "the system heap");
+	dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	show_imported(fd, p, W * 4, "the system heap");
 	munmap(p, size);
-	close(alloc.fd);
-	close(heap);
+	close(fd);
 }
 
 static void test_writeback_imported(void)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/dma-heap.h>
 #include <sys/syscall.h>
 
 #include <xf86drm.h>
@@ -141,6 +142,20 @@ long vprime_debugfs_counter(int index, const char *name)
 long vprime_object_count(int index)
 {
 	return vprime_debugfs_counter(index, "objects");
+}
+
+int vprime_dma_heap_alloc(size_t size)
+{
+	struct dma_heap_allocation_data alloc = {
+		.len = size, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+
+	vt_require_f(heap >= 0, "no /dev/dma_heap/system (%m): this kernel is built "
+		     "without CONFIG_DMABUF_HEAPS_SYSTEM (Debian's 6.1 is)\n");
+	vt_assert_ok(ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	close(heap);
+	return alloc.fd;
 }
 
 long vprime_object_count_settled(int index)

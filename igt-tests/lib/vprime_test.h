@@ -61,6 +61,13 @@ long vprime_debugfs_counter(int index, const char *name);
 long vprime_object_count_settled(int index);
 
 /*
+ * A dma-buf of @size bytes from the system dma-heap, writable, close-on-exec;
+ * skips the subtest on a kernel without CONFIG_DMABUF_HEAPS_SYSTEM
+ * (Debian's 6.1).
+ */
+int vprime_dma_heap_alloc(size_t size);
+
+/*
  * Element @index of the vprime module parameter @name, a comma-separated
  * array in /sys/module/vprime/parameters/ (a single value is element 0), in
  * @buf; false when the parameter or that element does not exist.
