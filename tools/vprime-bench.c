@@ -116,6 +116,11 @@ typedef int (*bench_fn)(const struct target *t, double *vals, char *why, size_t 
 /*
  * Run @fn on each of @n targets, alternating, --reps times; out[i][k] gets
  * target i's value k. The first failure of a target stops its repetitions.
+ * Each repetition starts one target later than the one before (vprime
+ * first, then the anchor first, ...): under TCG whatever runs first after
+ * a pause pays for the emulator's state (its software TLB shrinks when
+ * little is used, and grows back), and a fixed order gave that cost to
+ * vprime every time.
  */
 static void run_reps(const char *label, bench_fn fn, int nvals, struct target *const *t, int n,
 		     struct series out[][MAX_VALS])
@@ -126,7 +131,8 @@ static void run_reps(const char *label, bench_fn fn, int nvals, struct target *c
 		for (int k = 0; k < nvals; k++)
 			memset(&out[i][k], 0, sizeof(out[i][k]));
 	for (int r = 0; r < reps; r++) {
-		for (int i = 0; i < n; i++) {
+		for (int j = 0; j < n; j++) {
+			int i = (j + r) % n;
 			double vals[MAX_VALS];
 			char why[200] = "";
 			int ret;
