@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
@@ -1221,6 +1222,30 @@ static int wait_fence(int fence)
 }
 
 /*
+ * The flips applied in their ioctl on @devname's CRTCs so far (debugfs
+ * vprime_display's ioctl_flips, summed), or -1 when it cannot be read.
+ */
+static long long ioctl_flips(const char *devname)
+{
+	char path[PATH_MAX], line[128], *slash;
+	long long sum = 0, n;
+	FILE *f;
+
+	if (vprime_debugfs_path(devname, path, sizeof(path)))
+		return -1;
+	slash = strrchr(path, '/');
+	snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "vprime_display");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "crtc %*d: ioctl_flips: %lld", &n) == 1)
+			sum += n;
+	fclose(f);
+	return sum;
+}
+
+/*
  * Light the CRTC that feeds a writeback connector at 1920x1080 with
  * t->planes planes (the primary, then the cursor, then overlays), and
  * flip t->frames frames, each a non-blocking commit with a page-flip event
@@ -1834,11 +1859,17 @@ int main(int argc, char **argv)
 				char ev[16] = "-", ek[16] = "-";
 				int saved = reps;
 
+				long long in_ioctl = ioctl_flips(v.name);
+
 				v.frames = k.frames = vblank_frames;
 				v.flips_only = k.flips_only = true;
 				reps = 1;
 				run_reps(label, bench_compose, 15, t, 2, m);
 				reps = saved;
+				if (in_ioctl >= 0 && ioctl_flips(v.name) >= in_ioctl)
+					in_ioctl = ioctl_flips(v.name) - in_ioctl;
+				else
+					in_ioctl = -1;
 				if (stats_of(&m[0][2]).ok)
 					snprintf(ev, sizeof(ev), "%.0f", stats_of(&m[0][2]).med);
 				if (stats_of(&m[1][2]).ok)
@@ -1872,6 +1903,14 @@ int main(int argc, char **argv)
 							 stats_of(&m[d][4]).med, stats_of(&m[d][13]).med,
 							 stats_of(&m[d][10]).med, stats_of(&m[d][11]).med,
 							 stats_of(&m[d][5]).med, stats_of(&m[d][14]).med);
+				if (in_ioctl >= 0)
+					note_add(&rows[nrows - 1], "vprime.0 applied %lld "
+						 "flips in their ioctl (debugfs vprime_display), "
+						 "each armed there for the next vblank: when all "
+						 "were, a flip late with its ioctl returned before "
+						 "the vblank was not the driver's worker but the "
+						 "vblank timer's callback running past the next "
+						 "vblank's time", in_ioctl);
 			}
 		}
 	}
