@@ -157,6 +157,27 @@ static bool vprime_commit_ready(struct vprime_atomic_state *state)
 }
 
 /*
+ * The planes' fences of a commit vprime_commit_ready() found signalled,
+ * dropped as the worker's drm_atomic_helper_wait_for_fences() drops them
+ * once it has waited. Kept, they would stay in the new plane state, the
+ * screen's for as long as the plane does not change: another driver's
+ * fence, whose last put calls into that driver where the core does not
+ * detach signalled fences from it (6.1, 6.12), after it may have been
+ * unloaded (vprime_kms_flips/flip-in-fence-vgem-gone).
+ */
+static void vprime_commit_drop_fences(struct vprime_atomic_state *state)
+{
+	struct drm_plane_state *new_plane_state;
+	struct drm_plane *plane;
+	int i;
+
+	for_each_new_plane_in_state(state, plane, new_plane_state, i) {
+		dma_fence_put(new_plane_state->fence);
+		new_plane_state->fence = NULL;
+	}
+}
+
+/*
  * &drm_mode_config_funcs.atomic_commit: the helpers' drm_atomic_helper_commit(),
  * but a nonblocking commit that needs nothing to happen first
  * (vprime_commit_ready()) is applied in its ioctl, up to hw_done, its event
@@ -189,6 +210,7 @@ static int vprime_atomic_commit(struct drm_device *drm, struct vprime_atomic_sta
 	}
 	vprime_atomic_state_get(state);
 	if (vprime_commit_ready(state)) {
+		vprime_commit_drop_fences(state);
 		vprime_commit_hw(state);
 		for_each_new_crtc_in_state(state, crtc, crtc_state, i)
 			atomic64_inc(&crtc_to_output(crtc)->ioctl_flips);
