@@ -21,6 +21,9 @@
 #include <drm_fourcc.h>
 
 #include "vprime_bo.h"
+#include "vprime_kms.h"
+#include "vprime_output.h"
+#include "vprime_ref.h"
 #include "vtest.h"
 #include "vprime_test.h"
 
@@ -487,6 +490,57 @@ static void test_job_timeout_bad_values(void)
 	vprime_assert_devices_answer(num_devices);
 }
 
+/*
+ * Unloading right after a nonblocking commit applied in its ioctl whose
+ * worker has not run to its end (held up by commit_work_ms): it turns the
+ * CRTC's only plane off, so that closing the file commits nothing more,
+ * and the module is loaded with fbdev=0, so that no fbdev restore commits
+ * either. The unload's shutdown waits for that commit to be applied and
+ * flipped, not for its worker's cleanup, which runs vprime's code and
+ * frees the framebuffer the commit replaced (the closed file's). The
+ * unload must wait for it: the worker must not run after the module is
+ * gone (an oops in freed module memory on the old code, a second after).
+ */
+static void test_unload_commit_in_flight(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	char params[512], nofbdev[600];
+	struct kms_plane_setup s = { .type = KMS_PLANE_PRIMARY, .w = W, .h = H };
+	struct kms_output out;
+	uint32_t pitch, handle;
+	uint64_t size;
+	void *map;
+	long before;
+	int fd, ret;
+
+	vprime_loaded_params(params, sizeof(params));
+	snprintf(nofbdev, sizeof(nofbdev), "%s fbdev=0", params);
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, nofbdev);
+
+	fd = vprime_open(0, VPRIME_NODE_CARD);
+	handle = dumb_create_mapped(fd, W, H, &pitch, &size, &map);
+	memset(map, 0x33, size);
+	s.fb_id = kms_add_fb_xrgb8888(fd, handle, W, H, pitch);
+	kms_output_on(fd, &s, 1, W, H, &out);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	delay_set("commit_work_ms", 1000);
+	ret = kms_output_try_planes(fd, &out, NULL, 0, DRM_MODE_ATOMIC_NONBLOCK);
+	vt_assert_f(ret == 0, "turning the plane off, nonblocking: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+		    "the commit was not applied in its ioctl\n");
+	munmap(map, size);
+	close(fd);
+
+	vt_assert_eq(unload_bounded(60000), 0);
+	/* The old code's worker woke in freed memory about now. */
+	usleep(2000 * 1000);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
+	delay_set("commit_work_ms", 0);
+}
+
 /* Whether the running kernel is at least @major.@minor. */
 static bool kernel_at_least(int major, int minor)
 {
@@ -613,6 +667,10 @@ static const struct vtest tests[] = {
 	      "negative, or empty refuses the load (EINVAL, ERANGE) and leaves no device; "
 	      "4294967295 loads as every instance's and jobs run.",
 	      test_job_timeout_bad_values),
+	VTEST("unload-commit-in-flight", "Unloading (fbdev=0) right after a nonblocking "
+	      "commit applied in its ioctl, its worker held up: the unload waits for the "
+	      "worker, which must not run in a module that is gone.",
+	      test_unload_commit_in_flight),
 	VTEST("fence-outlives-module", "A job's fences in a sync_file and in a foreign "
 	      "buffer's reservation object are released after the unload without calling "
 	      "into the module.", test_fence_outlives_module),
