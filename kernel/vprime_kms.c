@@ -16,10 +16,12 @@
  */
 
 #include <linux/dma-fence.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_gem_framebuffer_helper.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_mode_config.h>
 #include <drm/drm_vblank.h>
 
@@ -218,8 +220,11 @@ static int vprime_atomic_commit(struct drm_device *drm, struct vprime_atomic_sta
 	} else {
 		INIT_WORK(&state->commit_work, vprime_commit_work);
 	}
-	/* Unbound, as the helpers': one commit's cleanup must not hold up the next. */
-	queue_work(system_unbound_wq, &state->commit_work);
+	/*
+	 * Unbound, as the helpers' system_unbound_wq: one commit's cleanup
+	 * must not hold up the next. The device's own, for vprime_kms_fini().
+	 */
+	queue_work(to_vprime_device(drm)->commit_wq, &state->commit_work);
 	return 0;
 }
 
@@ -277,6 +282,11 @@ static int vprime_output_init(struct drm_device *drm, struct vprime_output *out,
 	return vprime_writeback_init(drm, out);
 }
 
+static void vprime_destroy_commit_wq(struct drm_device *drm, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 /**
  * vprime_kms_init - create an instance's display
  * @vdev: the instance, not registered yet
@@ -293,6 +303,12 @@ int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
 	int ret;
 
 	ret = drmm_mode_config_init(drm);
+	if (ret)
+		return ret;
+	vdev->commit_wq = alloc_workqueue("vprime_commit", WQ_UNBOUND, 0);
+	if (!vdev->commit_wq)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(drm, vprime_destroy_commit_wq, vdev->commit_wq);
 	if (ret)
 		return ret;
 	drm->mode_config.funcs = &vprime_mode_config_funcs;
@@ -322,8 +338,14 @@ int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
 /**
  * vprime_kms_fini - turn an instance's display off before it goes
  * @vdev: the instance, unregistered
+ *
+ * The shutdown's commit waits for the commits before it to be applied and
+ * flipped, not for their workers to clean up: those run vprime's code and
+ * free what the commits replaced, so they must be done before the module
+ * may go.
  */
 void vprime_kms_fini(struct vprime_device *vdev)
 {
 	drm_atomic_helper_shutdown(&vdev->drm);
+	flush_workqueue(vdev->commit_wq);
 }
