@@ -1164,6 +1164,77 @@ static void test_atomic_import(void)
 	kms_teardown(&c);
 }
 
+/*
+ * Whether one page-flip event came on @fd within @ms; more than one at once,
+ * or another kind, fails.
+ */
+static bool flip_event(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[1024];
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	vt_assert_f(n == (ssize_t)sizeof(struct drm_event_vblank),
+		    "read %zd bytes of events, not one page-flip event\n", n);
+	vt_assert_eq(((struct drm_event *)buf)->type, DRM_EVENT_FLIP_COMPLETE);
+	return true;
+}
+
+/* A nonblocking flip with an event: applied in its ioctl, nothing being on the way. */
+static int flip_run(void *arg)
+{
+	struct kms_ctx *c = arg;
+	struct kms_plane_setup s = plane_setup(c->fb);
+	int ret = kms_output_try_planes(c->card, &c->out, &s, 1,
+					DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT);
+
+	c->shown = !ret;
+	if (!ret)
+		vt_assert_f(flip_event(c->card, 10000), "the flip's event did not come\n");
+	return -ret;
+}
+
+static void flip_failed(void *arg, const char *point)
+{
+	struct kms_ctx *c = arg;
+
+	atomic_failed(arg, point);
+	vt_assert_f(!flip_event(c->card, 100), "a flip that failed at %s sent its event\n",
+		    point);
+}
+
+static void flip_verify(void *arg)
+{
+	struct kms_ctx *c = arg;
+
+	atomic_verify(arg);
+	vt_assert_f(!flip_event(c->card, 100), "the flip sent a second event\n");
+}
+
+/*
+ * flip-import: atomic-import as a nonblocking flip with an event, the kind
+ * its ioctl applies: a failed one sends no event and pins nothing, the one
+ * that goes through sends exactly one.
+ */
+static void test_flip_import(void)
+{
+	static const char *const expect[] = { "scanout_pin", "vmap", NULL };
+	const struct path p = {
+		.name = "flip-import", .prepare = import_fb_prepare, .run = flip_run,
+		.failed = flip_failed, .verify = flip_verify, .undo = import_fb_undo,
+		.expect = expect,
+	};
+	struct kms_ctx c = {};
+
+	nth_open();
+	kms_setup(&c);
+	sweep(&p, &c);
+	kms_teardown(&c);
+}
+
 /* The imported framebuffer shown; a new buffer as the writeback target. */
 static void writeback_prepare(void *arg)
 {
@@ -1518,6 +1589,9 @@ static const struct vtest tests[] = {
 	      test_submit),
 	VTEST("atomic-import", "An atomic commit that shows another instance's buffer",
 	      test_atomic_import),
+	VTEST("flip-import", "A nonblocking flip with an event to another instance's buffer "
+	      "(applied in its ioctl): no event when it fails, exactly one when it does not",
+	      test_flip_import),
 	VTEST("writeback", "An atomic commit with a writeback job of an imported framebuffer",
 	      test_writeback),
 	VTEST("random-burst", "Random failures through the fault_attr files: nothing leaks",

@@ -25,7 +25,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/dma-buf.h>
 
 #include <drm_fourcc.h>
 #include <xf86drm.h>
@@ -37,6 +41,7 @@
 #include "vprime_ref.h"
 #include "vprime_test.h"
 #include "vtest.h"
+#include "vgem_uapi.h"
 
 /* How many page flips flip-events and two-crtcs make. */
 #define NUM_FLIPS		30
@@ -798,18 +803,24 @@ static void test_flip_waits_for_fence(void)
 
 /*
  * An atomic commit of plane @plane alone: @fb_id (0: off) at (@x, @y) on
- * @crtc, unscaled @w x @h, with atomic @flags and event data @data: 0 or
- * -errno. Unlike kms_req_planes() it leaves the CRTC's other planes out of
- * the commit, as a compositor's flip or overlay update does.
+ * @crtc, unscaled @w x @h, waiting for the sync_file @in_fence (-1: none),
+ * with atomic @flags and event data @data: 0 or -errno. Unlike
+ * kms_req_planes() it leaves the CRTC's other planes out of the commit, as
+ * a compositor's flip or overlay update does.
  */
-static int plane_commit(int fd, uint32_t plane, uint32_t crtc, uint32_t fb_id, int x, int y,
-			uint32_t w, uint32_t h, uint32_t flags, void *data)
+static int plane_commit_fenced(int fd, uint32_t plane, uint32_t crtc, uint32_t fb_id, int x,
+			       int y, uint32_t w, uint32_t h, int in_fence, uint32_t flags,
+			       void *data)
 {
 	const uint32_t t = DRM_MODE_OBJECT_PLANE;
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	int ret = 0;
 
 	vt_assert(req);
+	if (in_fence >= 0)
+		ret |= drmModeAtomicAddProperty(req, plane,
+						kms_prop_id(fd, plane, t, "IN_FENCE_FD"),
+						(uint64_t)in_fence);
 	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "FB_ID"), fb_id);
 	ret |= drmModeAtomicAddProperty(req, plane, kms_prop_id(fd, plane, t, "CRTC_ID"),
 					fb_id ? crtc : 0);
@@ -831,6 +842,13 @@ static int plane_commit(int fd, uint32_t plane, uint32_t crtc, uint32_t fb_id, i
 	ret = drmModeAtomicCommit(fd, req, flags, data) ? -errno : 0;
 	drmModeAtomicFree(req);
 	return ret;
+}
+
+/* plane_commit_fenced() without an in-fence. */
+static int plane_commit(int fd, uint32_t plane, uint32_t crtc, uint32_t fb_id, int x, int y,
+			uint32_t w, uint32_t h, uint32_t flags, void *data)
+{
+	return plane_commit_fenced(fd, plane, crtc, fb_id, x, y, w, h, -1, flags, data);
 }
 
 /*
@@ -1013,6 +1031,452 @@ static void test_flip_in_ioctl_interleaved(void)
 	close(fd);
 }
 
+/* flip-in-ioctl-close, flip-in-ioctl-then-off, flip-after-writeback, flip-in-fence */
+
+/* A primary-plane flip of @o to @fb (nonblocking, with @f's event): 0 or -errno. */
+static int try_flip(int fd, const struct kms_output *o, const struct fb *fb, int in_fence,
+		    struct flip *f)
+{
+	uint32_t primary = kms_plane_id(fd, o->crtc_index, KMS_PLANE_PRIMARY);
+
+	return plane_commit_fenced(fd, primary, o->crtc, fb->fb_id, 0, 0, fb->w, fb->h, in_fence,
+				   DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, f);
+}
+
+/* try_flip() until the core stops refusing it for a flip on the way (-EBUSY). */
+static int flip_when_free(int fd, const struct kms_output *o, const struct fb *fb,
+			  struct flip *f)
+{
+	double give_up = monotonic_now() + EVENT_TIMEOUT_MS / 1000.0;
+	int ret;
+
+	while ((ret = try_flip(fd, o, fb, -1, f)) == -EBUSY && monotonic_now() < give_up)
+		usleep(1000);
+	return ret;
+}
+
+#define CLOSE_ROUNDS	5
+
+/*
+ * A DRM file closed right after a flip applied in its ioctl: the flip's
+ * event is armed for the next vblank and its worker held up
+ * (commit_work_ms). The close drops the event, removes the file's
+ * framebuffers, which are on screen (a commit behind the flip turns them
+ * off), and gives the display back to fbdev. CLOSE_ROUNDS times; then a new
+ * master lights the output and flips: one event per flip, in order, none of
+ * the closed files' delivered to it, and no commit wait timed out. The
+ * debug kernel's kmemleak checks that the dropped events were freed.
+ */
+static void test_flip_in_ioctl_close(void)
+{
+	int kmsg = kmsg_open_end(), fd;
+	unsigned int prev_seq;
+	struct kms_output out;
+	struct flip flips[3];
+	struct fb fbs[2];
+	double prev_ts;
+	drmVBlank vbl;
+	long before;
+
+	for (int round = 0; round < CLOSE_ROUNDS; round++) {
+		struct flip f = {};
+
+		fd = open_card();
+		for (int i = 0; i < 2; i++) {
+			fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+			fb_fill(&fbs[i], 0x230 + i, false);
+		}
+		output_on(fd, &fbs[0], &out);
+		before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+		delay_set("commit_work_ms", COMMIT_WORK_DELAY_MS);
+		flip_nonblocking(fd, &out, &fbs[1], &f, "the flip before the close");
+		vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+			    "round %d: the flip was not applied in its ioctl\n", round);
+		close(fd);
+		delay_set("commit_work_ms", 0);
+		for (int i = 0; i < 2; i++)
+			munmap(fbs[i].map, fbs[i].size);
+	}
+
+	fd = open_card();
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x234 + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+	vbl = wait_vblank(fd, out.crtc_index, 0);
+	prev_seq = vbl.reply.sequence;
+	prev_ts = vblank_ts(&vbl);
+	memset(flips, 0, sizeof(flips));
+	for (int i = 0; i < 3; i++) {
+		flip_nonblocking(fd, &out, &fbs[(i + 1) % 2], &flips[i], "a new master's flip");
+		wait_events(fd, i + 1);
+		check_flip(&flips[i], i, prev_seq, prev_ts);
+		prev_seq = flips[i].seq;
+		prev_ts = flips[i].ts;
+	}
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+	kmsg_assert_none(kmsg, "timed out");
+}
+
+/*
+ * A flip applied in its ioctl, its worker held up (commit_work_ms), then at
+ * once the CRTC turned off: by a blocking commit, then by a nonblocking one
+ * (which the core may refuse with EBUSY while the flip is on the way),
+ * with an event. The flip and the off commit each get exactly one event;
+ * the CRTC is off; a vblank wait on it and an atomic flip to it with an
+ * event are refused (EINVAL) and send nothing.
+ */
+static void test_flip_in_ioctl_then_off(void)
+{
+	uint32_t primary;
+	struct kms_output out;
+	struct fb fbs[2];
+	int fd = open_card();
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x238 + i, false);
+	}
+	for (int round = 0; round < 2; round++) {
+		bool nonblock = round == 1;
+		struct flip f = {}, off = {}, refused = {};
+		drmVBlank vbl = {};
+		long before;
+		int ret;
+
+		output_on(fd, &fbs[0], &out);
+		primary = kms_plane_id(fd, out.crtc_index, KMS_PLANE_PRIMARY);
+		before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+		delay_set("commit_work_ms", COMMIT_WORK_DELAY_MS);
+		flip_nonblocking(fd, &out, &fbs[1], &f, "the flip before turning off");
+		vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+			    "the flip was not applied in its ioctl\n");
+		if (nonblock) {
+			double give_up = monotonic_now() + EVENT_TIMEOUT_MS / 1000.0;
+			drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+			vt_assert(req);
+			kms_req_output_off(req, fd, &out);
+			while ((ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+							  DRM_MODE_ATOMIC_ALLOW_MODESET |
+							  DRM_MODE_PAGE_FLIP_EVENT, &off)) ==
+			       -EBUSY && monotonic_now() < give_up)
+				usleep(1000);
+			drmModeAtomicFree(req);
+			vt_assert_f(ret == 0, "the nonblocking off commit: %s\n", strerror(-ret));
+			while (!f.events || !off.events)
+				wait_events(fd, flip_events_total + 1);
+			vt_assert_eq(off.events, 1);
+		} else {
+			kms_output_off(fd, &out);
+			if (!f.events)
+				wait_events(fd, flip_events_total + 1);
+		}
+		delay_set("commit_work_ms", 0);
+		vt_assert_f(f.events == 1, "%s off: the flip got %d events\n",
+			    nonblock ? "nonblocking" : "blocking", f.events);
+		vt_assert_eq(kms_get_prop(fd, out.crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE"), 0);
+		vbl.request.type = DRM_VBLANK_RELATIVE | vblank_crtc(out.crtc_index);
+		vbl.request.sequence = 1;
+		vt_assert_f(drmWaitVBlank(fd, &vbl) == -1 && errno == EINVAL,
+			    "a vblank wait on the CRTC turned off: %s\n", strerror(errno));
+		ret = plane_commit(fd, primary, out.crtc, fbs[0].fb_id, 0, 0, W, H,
+				   DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, &refused);
+		vt_assert_f(ret == -EINVAL, "a flip with an event to the CRTC turned off: %s\n",
+			    strerror(-ret));
+		vt_assert_f(!event_pending(fd, 100), "an event after the CRTC went off\n");
+		vt_assert_eq(refused.events, 0);
+	}
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/*
+ * A nonblocking commit with a writeback job (not applied in its ioctl: it
+ * has a connector), the composer held up (compose_ms) so that its frame is
+ * composed late, then a flip to another fb as soon as the core takes it,
+ * most often applied in its ioctl. The flip must not change or free what
+ * the held-up composition reads: the frame written back is the writeback
+ * commit's fb, pixel for pixel; each commit has one event; the CRC of the
+ * frame on screen afterwards is the flip's fb.
+ */
+static void test_flip_after_writeback(void)
+{
+	struct flip lit = {}, wb = {}, f = {};
+	struct kms_capture cap;
+	struct kms_output out;
+	struct ref_plane p;
+	struct fb fbs[2];
+	int32_t fence = -1;
+	drmModeAtomicReq *req;
+	char dir[PATH_MAX];
+	uint32_t cap_fb, blob, crc;
+	long before;
+	int fd = open_card(), ret;
+
+	flip_events_total = 0;
+	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
+		     "no output with a writeback connector\n");
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x23c + i, false);
+	}
+	cap_fb = capture_buffer(fd, &cap);
+
+	/* Lit with its writeback connector attached, fbs[0] shown. */
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	kms_req_modeset(req, fd, &out, true, &blob);
+	{
+		struct kms_plane_setup s = primary_setup(&fbs[0]);
+
+		kms_req_planes(req, fd, &out, &s, 1);
+	}
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET |
+				  DRM_MODE_PAGE_FLIP_EVENT, &lit);
+	drmModeAtomicFree(req);
+	vt_assert_f(ret == 0, "lighting the output: %s\n", strerror(-ret));
+	drmModeDestroyPropertyBlob(fd, blob);
+	wait_events(fd, 1);
+
+	/* fbs[1] with a writeback job, composed late; then a flip to fbs[0]. */
+	delay_set("compose_ms", 300);
+	req = drmModeAtomicAlloc();
+	vt_assert(req);
+	{
+		struct kms_plane_setup s = primary_setup(&fbs[1]);
+
+		kms_req_planes(req, fd, &out, &s, 1);
+	}
+	kms_req_writeback_job(req, fd, &out, cap_fb, &fence);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	ret = drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT,
+				  &wb);
+	drmModeAtomicFree(req);
+	vt_assert_f(ret == 0, "the commit with a writeback job: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") == before,
+		    "a commit with a writeback job was applied in its ioctl\n");
+	ret = flip_when_free(fd, &out, &fbs[0], &f);
+	vt_assert_f(ret == 0, "the flip after the writeback commit: %s\n", strerror(-ret));
+	vtest_info("the flip %s applied in its ioctl\n",
+		   display_count("vprime.0", out.crtc_index, "ioctl_flips") > before ? "was" :
+		   "was not");
+	wait_events(fd, 3);
+	vt_assert_eq(wb.events, 1);
+	vt_assert_eq(f.events, 1);
+	vt_assert_f((int)(f.seq - wb.seq) > 0, "the flip's event has sequence %u, the writeback "
+		    "commit's %u\n", f.seq, wb.seq);
+	vt_assert_f(fence >= 0, "the writeback job returned no out-fence\n");
+	vt_assert_f(fd_poll(fence, POLLIN, WRITEBACK_TIMEOUT_MS) == POLLIN,
+		    "the writeback fence did not signal within %d ms\n", WRITEBACK_TIMEOUT_MS);
+	vt_assert_eq(sync_file_status(fence), 1);
+	close(fence);
+	delay_set("compose_ms", 0);
+	p = plane_at(KMS_PLANE_PRIMARY, &fbs[1], 0, 0);
+	compare_capture_color(&cap, &p, 1, NULL, 0, "the frame written back before the flip");
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	crc = crc_of_frame(dir, "the frame after the flip");
+	vt_assert_f(crc == expected_crc(&fbs[0]), "the CRC after the flip is not its fb's\n");
+
+	kms_output_off(fd, &out);
+	vt_assert_ok(drmModeRmFB(fd, cap_fb));
+	kms_capture_release(fd, &cap);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+}
+
+/* A sync_file of a pending vgem write fence (vgem signals it by itself after 10 s). */
+struct vgem_sync {
+	int vgem;
+	uint32_t handle, fence;
+	int sync_file;
+};
+
+static void vgem_sync_create(int vgem, struct vgem_sync *v)
+{
+	struct drm_mode_create_dumb c = { .width = 64, .height = 1, .bpp = 32 };
+	struct drm_vgem_fence_attach a = { .flags = VGEM_FENCE_WRITE };
+	int dmabuf;
+
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	a.handle = c.handle;
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &a));
+	dmabuf = prime_export(vgem, c.handle, DRM_CLOEXEC | DRM_RDWR);
+	vt_assert_eq(dmabuf_try_export_sync_file(dmabuf, DMA_BUF_SYNC_WRITE, &v->sync_file), 0);
+	close(dmabuf);
+	v->vgem = vgem;
+	v->handle = c.handle;
+	v->fence = a.out_fence;
+}
+
+/* Skip when vgem's own timeout signalled the fence: a host too slow for the test. */
+static void vgem_sync_require_pending(const struct vgem_sync *v)
+{
+	if (sync_file_status(v->sync_file) != 0)
+		vtest_skip("vgem's fence signalled by its 10 s timeout before the test did\n");
+}
+
+static void vgem_sync_signal(struct vgem_sync *v)
+{
+	struct drm_vgem_fence_signal sig = { .fence = v->fence };
+
+	if (ioctl(v->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig))
+		vgem_sync_require_pending(v);
+	vt_assert_eq(sync_file_status(v->sync_file), 1);
+}
+
+static void vgem_sync_release(struct vgem_sync *v)
+{
+	close(v->sync_file);
+	gem_close(v->vgem, v->handle);
+}
+
+/*
+ * Flips with an explicit in-fence (the plane's IN_FENCE_FD), a vgem fence
+ * the test signals: one already signalled is applied in its ioctl and
+ * shows its fb at its vblank (CRC); one still pending goes to the worker,
+ * gets no event while the fence pends (the next flip meanwhile is refused
+ * with EBUSY), and its event and fb come once the test signals the fence.
+ */
+static void test_flip_in_fence(void)
+{
+	int fd = open_card(), vgem = vprime_open_other("vgem"), crc_fd, ret;
+	struct flip f[3] = {};
+	struct kms_output out;
+	struct vgem_sync v;
+	char dir[PATH_MAX];
+	struct fb fbs[2];
+	long before;
+
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x240 + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+	crc_dir(out.crtc_index, dir, sizeof(dir));
+	crc_fd = crc_start(dir);
+
+	/* Signalled: nothing to wait for. */
+	vgem_sync_create(vgem, &v);
+	vgem_sync_signal(&v);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	ret = try_flip(fd, &out, &fbs[1], v.sync_file, &f[0]);
+	vt_assert_f(ret == 0, "a flip with a signalled in-fence: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+		    "a flip whose in-fence had signalled was not applied in its ioctl\n");
+	vgem_sync_release(&v);
+	wait_events(fd, 1);
+	vt_assert_eq(f[0].events, 1);
+	vt_assert_f(crc_from_frame(crc_fd, f[0].seq, "the flip") == expected_crc(&fbs[1]),
+		    "the frame of the flip's vblank is not its fb\n");
+
+	/* Pending: the worker waits for it. */
+	vgem_sync_create(vgem, &v);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	ret = try_flip(fd, &out, &fbs[0], v.sync_file, &f[1]);
+	vt_assert_f(ret == 0, "a flip with a pending in-fence: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") == before,
+		    "a flip whose in-fence was pending was applied in its ioctl\n");
+	ret = try_flip(fd, &out, &fbs[1], -1, &f[2]);
+	vgem_sync_require_pending(&v);
+	vt_assert_f(ret == -EBUSY, "a flip behind one waiting for its fence: %s\n",
+		    ret ? strerror(-ret) : "taken");
+	vt_assert_f(!event_pending(fd, 200) || sync_file_status(v.sync_file) != 0,
+		    "the flip's event came while its in-fence was pending\n");
+	vgem_sync_require_pending(&v);
+	vgem_sync_signal(&v);
+	wait_events(fd, 2);
+	vt_assert_eq(f[1].events, 1);
+	vt_assert_eq(f[2].events, 0);
+	vt_assert_f(crc_from_frame(crc_fd, f[1].seq, "the fenced flip") == expected_crc(&fbs[0]),
+		    "the frame of the fenced flip's vblank is not its fb\n");
+	vgem_sync_release(&v);
+	vt_assert_f(!event_pending(fd, 100), "an event arrived after the last flip's\n");
+
+	close(crc_fd);
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(vgem);
+	close(fd);
+}
+
+/*
+ * The in-fence of a flip applied in its ioctl is not kept past the commit:
+ * the helpers drop a plane's fence once they have waited for it, and so
+ * must the ioctl, or the plane's state (the screen's, for as long as the
+ * plane does not change) holds a reference on another driver's fence.
+ * Here vgem's: a signalled vgem fence is a flip's in-fence, then every
+ * vgem file and buffer is closed and vgem unloaded (fences do not hold
+ * their module), then the plane flips again, which frees the state the
+ * first flip made. On 6.1 and 6.12 the core calls the fence's release in
+ * vgem on the last put, and its timer is vgem's: kept by the plane, they
+ * ran in a module that was gone. vgem is loaded again at the end.
+ */
+static void test_flip_in_fence_vgem_gone(void)
+{
+	const char *modroot = getenv("VPRIME_MODROOT");
+	int fd = open_card(), vgem = vprime_open_other("vgem"), ret;
+	struct flip f[4] = {};
+	struct kms_output out;
+	struct vgem_sync v;
+	struct fb fbs[2];
+	char cmd[PATH_MAX + 64];
+	long before;
+
+	vt_require_f(modroot, "VPRIME_MODROOT is not set (run through ./vprime-test)\n");
+	flip_events_total = 0;
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], 0x244 + i, false);
+	}
+	output_on(fd, &fbs[0], &out);
+	vgem_sync_create(vgem, &v);
+	vgem_sync_signal(&v);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	ret = try_flip(fd, &out, &fbs[1], v.sync_file, &f[0]);
+	vt_assert_f(ret == 0, "a flip with a signalled in-fence: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+		    "a flip whose in-fence had signalled was not applied in its ioctl\n");
+	wait_events(fd, 1);
+	vgem_sync_release(&v);
+	close(vgem);
+
+	ret = syscall(SYS_delete_module, "vgem", O_NONBLOCK) ? -errno : 0;
+	if (ret) {
+		kms_output_off(fd, &out);
+		fb_release(fd, &fbs[1]);
+		fb_release(fd, &fbs[0]);
+		close(fd);
+		vtest_skip("vgem cannot be unloaded here: %s\n", strerror(-ret));
+	}
+	/* The state of the first flip goes with these flips' cleanup. */
+	for (int i = 1; i < 4; i++) {
+		ret = flip_when_free(fd, &out, &fbs[(i + 1) % 2], &f[i]);
+		vt_assert_f(ret == 0, "flip %d after vgem's unload: %s\n", i, strerror(-ret));
+		wait_events(fd, i + 1);
+		vt_assert_eq(f[i].events, 1);
+	}
+	kms_output_off(fd, &out);
+	fb_release(fd, &fbs[1]);
+	fb_release(fd, &fbs[0]);
+	close(fd);
+
+	snprintf(cmd, sizeof(cmd), "modprobe -d '%s' vgem", modroot);
+	vt_assert_f(system(cmd) == 0, "%s failed\n", cmd);
+	close(vprime_open_other("vgem"));
+}
+
 static const struct vtest tests[] = {
 	VTEST("crc", "The CRTC's CRC is the same every vblank for an unchanged frame, "
 	      "changes when one pixel does, and comes back when it does.", test_crc),
@@ -1045,6 +1509,24 @@ static const struct vtest tests[] = {
 	      "the same file moves and changes the cursor, commits an overlay blocking and "
 	      "nonblocking and the primary blocking: every flip's event arrives, in order, "
 	      "and no commit fails or times out.", test_flip_in_ioctl_interleaved),
+	VTEST("flip-in-ioctl-close", "A file closed right after a flip applied in its ioctl "
+	      "(event armed, worker held up), five times: a new master's flips each get one "
+	      "event, nothing of the closed files' arrives, no commit wait times out.",
+	      test_flip_in_ioctl_close),
+	VTEST("flip-in-ioctl-then-off", "A flip applied in its ioctl, then at once the CRTC "
+	      "off, blocking and nonblocking: one event each, the CRTC off, a vblank wait and "
+	      "a flip with an event to it refused (EINVAL) with no event.",
+	      test_flip_in_ioctl_then_off),
+	VTEST("flip-after-writeback", "A flip as soon as the core takes it after a commit "
+	      "with a writeback job whose composition is held up: the frame written back is "
+	      "the writeback commit's fb, one event each, the CRC then the flip's fb.",
+	      test_flip_after_writeback),
+	VTEST("flip-in-fence", "Flips with an explicit in-fence (vgem's): signalled, applied "
+	      "in the ioctl with its fb shown (CRC); pending, no event and the next flip EBUSY "
+	      "until the fence signals, then one event and its fb.", test_flip_in_fence),
+	VTEST("flip-in-fence-vgem-gone", "The signalled in-fence of a flip applied in its ioctl "
+	      "is not kept by the plane: vgem, whose fence it is, unloaded, the plane flips "
+	      "on without calling into it; vgem is reloaded.", test_flip_in_fence_vgem_gone),
 };
 
 VTEST_MAIN("vprime's display: CRCs, page flips, vblanks and their events, "

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@
 #include <drm_fourcc.h>
 
 #include "vprime_bo.h"
+#include "vprime_kms.h"
+#include "vprime_output.h"
+#include "vprime_ref.h"
 #include "vtest.h"
 #include "vprime_test.h"
 
@@ -421,6 +425,122 @@ static void test_job_timeout_per_instance(void)
 	vprime_assert_devices_answer(num_devices);
 }
 
+/*
+ * job_timeout_ms goes through the kernel's array parser: more values than
+ * instances can have (VPRIME_MAX_DEVICES, 8), a value past 32 bits, a
+ * negative one or an empty one refuse the load (EINVAL, ERANGE) and leave
+ * no device behind. The largest value, alone, is every instance's timeout
+ * (msecs_to_jiffies() clamps it), and jobs run under it.
+ */
+static void test_job_timeout_bad_values(void)
+{
+	static const struct {
+		const char *value;
+		int err;
+	} bad[] = {
+		{ "1,2,3,4,5,6,7,8,9", EINVAL },
+		{ "4294967296", ERANGE },
+		{ "-1", EINVAL },
+		{ "1000,,1000", EINVAL },
+		{ "", EINVAL },
+	};
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	char params[512], changed[512];
+	struct vprime_job job;
+	struct minors now;
+	struct stat st;
+	int fd, fence;
+
+	vprime_loaded_params(params, sizeof(params));
+	vt_assert_eq(vprime_unload(), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ko_fd = open(ko, O_RDONLY | O_CLOEXEC), err;
+
+		vt_assert_f(ko_fd >= 0, "open %s: %m\n", ko);
+		strcpy(changed, params);
+		set_param(changed, sizeof(changed), "job_timeout_ms", bad[i].value);
+		err = syscall(SYS_finit_module, ko_fd, changed, 0) ? errno : 0;
+		close(ko_fd);
+		vt_assert_f(err == bad[i].err, "job_timeout_ms=%s: %s, not %s\n", bad[i].value,
+			    err ? strerror(err) : "loaded", strerror(bad[i].err));
+		vt_assert_f(stat("/sys/module/vprime", &st) && errno == ENOENT,
+			    "/sys/module/vprime exists after job_timeout_ms=%s\n", bad[i].value);
+		vprime_minors(&now);
+		vt_assert_eq(now.count, 0);
+	}
+
+	strcpy(changed, params);
+	set_param(changed, sizeof(changed), "job_timeout_ms", "4294967295");
+	vprime_load(ko, changed);
+	for (int i = 0; i < num_devices; i++)
+		vt_assert_eq(vprime_job_timeout_ms(i), 4294967295u);
+	fd = vprime_open(num_devices - 1, VPRIME_NODE_RENDER);
+	vprime_job_init(&job);
+	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, 20000) == POLLIN, "a job did not complete\n");
+	vt_assert_eq(sync_file_status(fence), 1);
+	close(fence);
+	close(fd);
+
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
+}
+
+/*
+ * Unloading right after a nonblocking commit applied in its ioctl whose
+ * worker has not run to its end (held up by commit_work_ms): it turns the
+ * CRTC's only plane off, so that closing the file commits nothing more,
+ * and the module is loaded with fbdev=0, so that no fbdev restore commits
+ * either. The unload's shutdown waits for that commit to be applied and
+ * flipped, not for its worker's cleanup, which runs vprime's code and
+ * frees the framebuffer the commit replaced (the closed file's). The
+ * unload must wait for it: the worker must not run after the module is
+ * gone (an oops in freed module memory on the old code, a second after).
+ */
+static void test_unload_commit_in_flight(void)
+{
+	const char *ko = module_path();
+	int num_devices = vprime_num_devices();
+	char params[512], nofbdev[600];
+	struct kms_plane_setup s = { .type = KMS_PLANE_PRIMARY, .w = W, .h = H };
+	struct kms_output out;
+	uint32_t pitch, handle;
+	uint64_t size;
+	void *map;
+	long before;
+	int fd, ret;
+
+	vprime_loaded_params(params, sizeof(params));
+	snprintf(nofbdev, sizeof(nofbdev), "%s fbdev=0", params);
+	vt_assert_eq(vprime_unload(), 0);
+	vprime_load(ko, nofbdev);
+
+	fd = vprime_open(0, VPRIME_NODE_CARD);
+	handle = dumb_create_mapped(fd, W, H, &pitch, &size, &map);
+	memset(map, 0x33, size);
+	s.fb_id = kms_add_fb_xrgb8888(fd, handle, W, H, pitch);
+	kms_output_on(fd, &s, 1, W, H, &out);
+	before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
+	delay_set("commit_work_ms", 1000);
+	ret = kms_output_try_planes(fd, &out, NULL, 0, DRM_MODE_ATOMIC_NONBLOCK);
+	vt_assert_f(ret == 0, "turning the plane off, nonblocking: %s\n", strerror(-ret));
+	vt_assert_f(display_count("vprime.0", out.crtc_index, "ioctl_flips") - before == 1,
+		    "the commit was not applied in its ioctl\n");
+	munmap(map, size);
+	close(fd);
+
+	vt_assert_eq(unload_bounded(60000), 0);
+	/* The old code's worker woke in freed memory about now. */
+	usleep(2000 * 1000);
+	vprime_load(ko, params);
+	vprime_assert_devices_answer(num_devices);
+	delay_set("commit_work_ms", 0);
+}
+
 /* Whether the running kernel is at least @major.@minor. */
 static bool kernel_at_least(int major, int minor)
 {
@@ -543,6 +663,14 @@ static const struct vtest tests[] = {
 	VTEST("job-timeout-per-instance", "job_timeout_ms=0,1000: vprime.0 refuses a HANG, "
 	      "vprime.1's times out, an instance past the values has the default.",
 	      test_job_timeout_per_instance),
+	VTEST("job-timeout-bad-values", "job_timeout_ms with 9 values, past 32 bits, "
+	      "negative, or empty refuses the load (EINVAL, ERANGE) and leaves no device; "
+	      "4294967295 loads as every instance's and jobs run.",
+	      test_job_timeout_bad_values),
+	VTEST("unload-commit-in-flight", "Unloading (fbdev=0) right after a nonblocking "
+	      "commit applied in its ioctl, its worker held up: the unload waits for the "
+	      "worker, which must not run in a module that is gone.",
+	      test_unload_commit_in_flight),
 	VTEST("fence-outlives-module", "A job's fences in a sync_file and in a foreign "
 	      "buffer's reservation object are released after the unload without calling "
 	      "into the module.", test_fence_outlives_module),

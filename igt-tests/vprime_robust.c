@@ -819,6 +819,129 @@ static void test_static_import_wait_signals(void)
 }
 
 /*
+ * A buffer in VRAM, filled through the CPU with pattern @seed, exported: the
+ * start of static-import-wait-gone and static-import-wait-deadline.
+ */
+static int vram_export(int fe, uint32_t seed, uint32_t *handle)
+{
+	uint32_t h = vprime_gem_create(fe, SZ_64K);
+	void *p = vprime_gem_mmap(fe, h, SZ_64K);	/* the first touch places it in VRAM */
+
+	pattern_fill(p, SZ_64K, seed);
+	munmap(p, SZ_64K);
+	vt_assert_eq(vprime_gem_info(fe, h).placement, VPRIME_PLACEMENT_VRAM);
+	*handle = h;
+	return prime_export(fe, h, DRM_CLOEXEC | DRM_RDWR);
+}
+
+/* The contents of vgem's import @handle, through the dma-buf vgem exports again. */
+static void vgem_import_check(int vgem, uint32_t handle, uint32_t seed, const char *what)
+{
+	int dmabuf = prime_export(vgem, handle, DRM_CLOEXEC | DRM_RDWR);
+	void *p = mmap(NULL, SZ_64K, PROT_READ, MAP_SHARED, dmabuf, 0);
+
+	vt_assert_f(p != MAP_FAILED, "mmap of the dma-buf: %m\n");
+	pattern_check(p, SZ_64K, seed, what);
+	munmap(p, SZ_64K);
+	close(dmabuf);
+}
+
+/*
+ * While vgem's import waits (a pending vgem fence keeps the buffer in
+ * VRAM), the exporter lets go of everything: its DRM file, and so its
+ * handle, and the dma-buf fd the import was given. The import holds the
+ * dma-buf: it goes on waiting, succeeds once the fence signals, and sees
+ * the buffer's contents; when vgem lets go, the attachment and the object
+ * are gone (the instance's counts are back where they were).
+ */
+static void test_static_import_wait_gone(void)
+{
+	int idx = vram_instance();
+	long objects = vprime_object_count_settled(idx);
+	long attachments = vprime_debugfs_counter(idx, "attachments"), waits;
+	int fe = vprime_open(idx, VPRIME_NODE_RENDER);
+	int vgem = vprime_open_other("vgem");
+	uint32_t h;
+	int dmabuf = vram_export(fe, 0x90e5, &h);
+	struct import_call call = { .fd = vgem, .dmabuf = dmabuf };
+	struct vgem_fence f;
+	pthread_t t;
+
+	vgem_fence_on(&f, vgem, dmabuf);
+	waits = vprime_debugfs_counter(idx, "waits");
+	vt_assert_eq(pthread_create(&t, NULL, import_thread, &call), 0);
+	wait_for_import_waiter(idx, waits, &call, &f);
+	close(dmabuf);
+	close(fe);
+	vgem_fence_require_pending(&f);
+	vt_assert_f(!atomic_load(&call.done), "the import returned while the fence was pending: "
+		    "%s\n", strerror(call.result));
+	vgem_fence_signal(&f);
+	vt_assert_eq(pthread_join(t, NULL), 0);
+	vt_assert_f(call.result == 0, "the import, its exporter gone: %s\n",
+		    strerror(call.result));
+	vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments + 1);
+	vgem_import_check(vgem, call.handle, 0x90e5, "vgem's import, its exporter gone");
+	gem_close(vgem, call.handle);
+	close(vgem);
+	vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments);
+	vt_assert_eq(vprime_object_count_settled(idx), objects);
+}
+
+/*
+ * A static importer's wait is bounded by map_wait_ms (lowered to 200 ms
+ * here): a vgem fence that stays pending past it ends the wait. Where the
+ * core maps at import (6.1, 6.12) the import then fails with EBUSY, not
+ * EAGAIN (which libdrm retries in a busy loop), and leaves no attachment,
+ * the buffer in VRAM with its contents; where it does not, the import
+ * succeeds without a mapping. Once the fence signals, an import succeeds
+ * and sees the contents. The waits are counted either way.
+ */
+static void test_static_import_wait_deadline(void)
+{
+	int idx = vram_instance();
+	long attachments = vprime_debugfs_counter(idx, "attachments"), waits;
+	int fe = vprime_open(idx, VPRIME_NODE_RENDER);
+	int vgem = vprime_open_other("vgem");
+	uint32_t h;
+	int dmabuf = vram_export(fe, 0xdead1, &h);
+	struct drm_prime_handle args = { .fd = dmabuf };
+	struct vgem_fence f;
+	char wait_ms[32];
+	int err;
+
+	vt_assert(vprime_param("map_wait_ms", 0, wait_ms, sizeof(wait_ms)));
+	vgem_fence_on(&f, vgem, dmabuf);
+	waits = vprime_debugfs_counter(idx, "waits");
+	param_write("map_wait_ms", "200");
+	err = ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) ? errno : 0;
+	param_write("map_wait_ms", wait_ms);
+	vgem_fence_require_pending(&f);
+	vt_assert_f(vprime_debugfs_counter(idx, "waits") > waits, "the import did not wait\n");
+	vt_assert_f(err == 0 || err == EBUSY, "the import past map_wait_ms: %s\n", strerror(err));
+	if (err) {
+		struct drm_vprime_gem_info info;
+
+		vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments);
+		info = vprime_gem_info(fe, h);
+		vt_assert_eq(info.num_attachments, 0);
+		vt_assert_eq(info.placement, VPRIME_PLACEMENT_VRAM);
+	} else {
+		vtest_info("vgem imports without mapping here: the import went on unmapped\n");
+		gem_close(vgem, args.handle);
+	}
+	vgem_fence_signal(&f);
+	args.handle = 0;
+	vt_assert_ok(ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args));
+	vgem_import_check(vgem, args.handle, 0xdead1, "vgem's import after the fence");
+	gem_close(vgem, args.handle);
+	vt_assert_eq(vprime_debugfs_counter(idx, "attachments"), attachments);
+	close(dmabuf);
+	close(vgem);
+	close(fe);
+}
+
+/*
  * A fence in the reservation object (here a job of another instance,
  * added with DMA_BUF_IOCTL_IMPORT_SYNC_FILE) may still be using the pages:
  * a move waits for it before it copies and frees them.
@@ -1285,6 +1408,14 @@ static const struct vtest tests[] = {
 	VTEST("static-import-wait-signals",
 	      "a signal in a static importer's wait for fences: EINTR and nothing attached, "
 	      "or a restart", test_static_import_wait_signals),
+	VTEST("static-import-wait-gone",
+	      "the exporter closes its file and dma-buf fd while vgem's import waits: the "
+	      "import succeeds with the contents, and nothing is left once vgem lets go",
+	      test_static_import_wait_gone),
+	VTEST("static-import-wait-deadline",
+	      "a static importer's wait ends at map_wait_ms: EBUSY and nothing attached, or "
+	      "an unmapped import; after the fence, an import with the contents",
+	      test_static_import_wait_deadline),
 	VTEST("move-waits-for-fences", "a move waits for the fences of the reservation object",
 	      test_move_waits_for_fences),
 	VTEST("move-keeps-cpu-writes", "no CPU write is lost while the storage moves",

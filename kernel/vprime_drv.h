@@ -79,6 +79,8 @@ struct vprime_live {
  * @iommu: its IO address space, when it is behind an IOMMU
  * @outputs: the display's CRTCs and what hangs off them
  * @num_outputs: the number of @outputs in use
+ * @commit_wq: the workers of nonblocking commits (vprime_kms.c), flushed
+ *	when the display goes
  * @engine: the job engine
  */
 struct vprime_device {
@@ -97,6 +99,7 @@ struct vprime_device {
 	struct vprime_iommu iommu;
 	struct vprime_output outputs[VPRIME_MAX_CRTCS];
 	unsigned int num_outputs;
+	struct workqueue_struct *commit_wq;
 	struct vprime_engine engine;
 };
 

@@ -16,10 +16,12 @@
  */
 
 #include <linux/dma-fence.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_gem_framebuffer_helper.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_mode_config.h>
 #include <drm/drm_vblank.h>
 
@@ -157,6 +159,27 @@ static bool vprime_commit_ready(struct vprime_atomic_state *state)
 }
 
 /*
+ * The planes' fences of a commit vprime_commit_ready() found signalled,
+ * dropped as the worker's drm_atomic_helper_wait_for_fences() drops them
+ * once it has waited. Kept, they would stay in the new plane state, the
+ * screen's for as long as the plane does not change: another driver's
+ * fence, whose last put calls into that driver where the core does not
+ * detach signalled fences from it (6.1, 6.12), after it may have been
+ * unloaded (vprime_kms_flips/flip-in-fence-vgem-gone).
+ */
+static void vprime_commit_drop_fences(struct vprime_atomic_state *state)
+{
+	struct drm_plane_state *new_plane_state;
+	struct drm_plane *plane;
+	int i;
+
+	for_each_new_plane_in_state(state, plane, new_plane_state, i) {
+		dma_fence_put(new_plane_state->fence);
+		new_plane_state->fence = NULL;
+	}
+}
+
+/*
  * &drm_mode_config_funcs.atomic_commit: the helpers' drm_atomic_helper_commit(),
  * but a nonblocking commit that needs nothing to happen first
  * (vprime_commit_ready()) is applied in its ioctl, up to hw_done, its event
@@ -189,6 +212,7 @@ static int vprime_atomic_commit(struct drm_device *drm, struct vprime_atomic_sta
 	}
 	vprime_atomic_state_get(state);
 	if (vprime_commit_ready(state)) {
+		vprime_commit_drop_fences(state);
 		vprime_commit_hw(state);
 		for_each_new_crtc_in_state(state, crtc, crtc_state, i)
 			atomic64_inc(&crtc_to_output(crtc)->ioctl_flips);
@@ -196,8 +220,11 @@ static int vprime_atomic_commit(struct drm_device *drm, struct vprime_atomic_sta
 	} else {
 		INIT_WORK(&state->commit_work, vprime_commit_work);
 	}
-	/* Unbound, as the helpers': one commit's cleanup must not hold up the next. */
-	queue_work(system_unbound_wq, &state->commit_work);
+	/*
+	 * Unbound, as the helpers' system_unbound_wq: one commit's cleanup
+	 * must not hold up the next. The device's own, for vprime_kms_fini().
+	 */
+	queue_work(to_vprime_device(drm)->commit_wq, &state->commit_work);
 	return 0;
 }
 
@@ -255,6 +282,11 @@ static int vprime_output_init(struct drm_device *drm, struct vprime_output *out,
 	return vprime_writeback_init(drm, out);
 }
 
+static void vprime_destroy_commit_wq(struct drm_device *drm, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 /**
  * vprime_kms_init - create an instance's display
  * @vdev: the instance, not registered yet
@@ -271,6 +303,12 @@ int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
 	int ret;
 
 	ret = drmm_mode_config_init(drm);
+	if (ret)
+		return ret;
+	vdev->commit_wq = alloc_workqueue("vprime_commit", WQ_UNBOUND, 0);
+	if (!vdev->commit_wq)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(drm, vprime_destroy_commit_wq, vdev->commit_wq);
 	if (ret)
 		return ret;
 	drm->mode_config.funcs = &vprime_mode_config_funcs;
@@ -300,8 +338,14 @@ int vprime_kms_init(struct vprime_device *vdev, unsigned int num_crtcs,
 /**
  * vprime_kms_fini - turn an instance's display off before it goes
  * @vdev: the instance, unregistered
+ *
+ * The shutdown's commit waits for the commits before it to be applied and
+ * flipped, not for their workers to clean up: those run vprime's code and
+ * free what the commits replaced, so they must be done before the module
+ * may go.
  */
 void vprime_kms_fini(struct vprime_device *vdev)
 {
 	drm_atomic_helper_shutdown(&vdev->drm);
+	flush_workqueue(vdev->commit_wq);
 }
