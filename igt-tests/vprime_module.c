@@ -218,6 +218,22 @@ static uint32_t small_bo(int fd, struct vprime_job *job)
 				 DRM_FORMAT_XRGB8888);
 }
 
+/* A one-rectangle FILL job on @fd completes within @ms and succeeds. */
+static void assert_fill_job_runs(int fd, int ms)
+{
+	struct vprime_job job;
+	int fence;
+
+	vprime_job_init(&job);
+	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
+	vprime_job_out_fence(&job);
+	fence = vprime_job_submit(fd, &job);
+	vt_assert_f(fd_poll(fence, POLLIN, ms) == POLLIN, "a job did not complete in %d ms\n",
+		    ms);
+	vt_assert_eq(sync_file_status(fence), 1);
+	close(fence);
+}
+
 /*
  * In a child process that then exits without waiting: on instance @hang
  * (vprime_hang_instance()), two hung jobs from one file and, from another,
@@ -280,9 +296,8 @@ static void test_unload_jobs_in_flight(void)
 	int num_devices = vprime_num_devices();
 	int hang = vprime_hang_instance(0);
 	unsigned int timeout = vprime_job_timeout_ms(hang);
-	int slow = -1, fd, fence;
+	int slow = -1, fd;
 	struct minors before, now_minors;
-	struct vprime_job job;
 	char params[512];
 
 	for (int i = 0; i < num_devices && slow < 0; i++)
@@ -303,14 +318,7 @@ static void test_unload_jobs_in_flight(void)
 	assert_same_minors(&before, &now_minors);
 	vprime_assert_devices_answer(num_devices);
 	fd = vprime_open(0, VPRIME_NODE_RENDER);
-	vprime_job_init(&job);
-	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
-	vprime_job_out_fence(&job);
-	fence = vprime_job_submit(fd, &job);
-	vt_assert_f(fd_poll(fence, POLLIN, 5000 + 4 * timeout) == POLLIN,
-		    "a job of the reloaded module did not complete\n");
-	vt_assert_eq(sync_file_status(fence), 1);
-	close(fence);
+	assert_fill_job_runs(fd, 5000 + 4 * timeout);
 	close(fd);
 }
 
@@ -344,8 +352,7 @@ static void test_hang_without_timeout(void)
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
 	char params[512], no_timeout[512];
-	struct vprime_job job;
-	int fd, fence, err;
+	int fd, err;
 
 	vprime_loaded_params(params, sizeof(params));
 	strcpy(no_timeout, params);
@@ -362,13 +369,7 @@ static void test_hang_without_timeout(void)
 	}
 
 	fd = vprime_open(0, VPRIME_NODE_RENDER);
-	vprime_job_init(&job);
-	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
-	vprime_job_out_fence(&job);
-	fence = vprime_job_submit(fd, &job);
-	vt_assert_f(fd_poll(fence, POLLIN, 10000) == POLLIN, "a job did not complete\n");
-	vt_assert_eq(sync_file_status(fence), 1);
-	close(fence);
+	assert_fill_job_runs(fd, 10000);
 	close(fd);
 
 	vt_assert_eq(vprime_unload(), 0);
@@ -447,10 +448,9 @@ static void test_job_timeout_bad_values(void)
 	const char *ko = module_path();
 	int num_devices = vprime_num_devices();
 	char params[512], changed[512];
-	struct vprime_job job;
 	struct minors now;
 	struct stat st;
-	int fd, fence;
+	int fd;
 
 	vprime_loaded_params(params, sizeof(params));
 	vt_assert_eq(vprime_unload(), 0);
@@ -476,13 +476,7 @@ static void test_job_timeout_bad_values(void)
 	for (int i = 0; i < num_devices; i++)
 		vt_assert_eq(vprime_job_timeout_ms(i), 4294967295u);
 	fd = vprime_open(num_devices - 1, VPRIME_NODE_RENDER);
-	vprime_job_init(&job);
-	vprime_job_fill(&job, small_bo(fd, &job), 0, 0, 64, 32, 0x80808080u);
-	vprime_job_out_fence(&job);
-	fence = vprime_job_submit(fd, &job);
-	vt_assert_f(fd_poll(fence, POLLIN, 20000) == POLLIN, "a job did not complete\n");
-	vt_assert_eq(sync_file_status(fence), 1);
-	close(fence);
+	assert_fill_job_runs(fd, 20000);
 	close(fd);
 
 	vt_assert_eq(vprime_unload(), 0);
