@@ -1281,9 +1281,15 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 	unsigned int first_seq = 0, prev_seq = 0, missed = 0, miss_late = 0, miss_in = 0;
 	unsigned int miss_after = 0, flips_late = 0, flips_in = 0, flips_after = 0;
 	int novl = t->planes - 2 > 0 ? t->planes - 2 : 0, ret;
-	double *lat = calloc(t->frames + 1, sizeof(double));
-	double *react = calloc(t->frames + 1, sizeof(double));
-	double *ioctl_ms = calloc(t->frames + 1, sizeof(double));
+	/*
+	 * With flips only, the first flip comes after the modeset's writeback
+	 * job has been waited for and cleaned up, vblanks later: it is the
+	 * base the counting starts from, and one more flip is made.
+	 */
+	int extra = t->flips_only ? 1 : 0;
+	double *lat = calloc(t->frames + 2, sizeof(double));
+	double *react = calloc(t->frames + 2, sizeof(double));
+	double *ioctl_ms = calloc(t->frames + 2, sizeof(double));
 	double period, prev_ts = 0, t_recv = 0;
 	uint32_t blob = 0;
 	int32_t fence = -1;
@@ -1334,7 +1340,7 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 	}
 
 	period = (double)k.mode.htotal * k.mode.vtotal / (k.mode.clock * 1000.0);
-	for (int f = 0; f <= t->frames; f++) {
+	for (int f = 0; f <= t->frames + extra; f++) {
 		struct flip_state flip = { 0 };
 		uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT;
 		double t_commit, t_ret;
@@ -1407,10 +1413,10 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 				break;
 			}
 		}
-		if (f == 0) {
+		if (f == extra) {
 			t0 = now();
 			first_seq = prev_seq = flip.seq;
-		} else if (flip.seq - prev_seq > 1) {
+		} else if (f > extra && flip.seq - prev_seq > 1) {
 			unsigned int n = flip.seq - prev_seq - 1;
 			double deadline = prev_ts + period;
 
@@ -1437,15 +1443,15 @@ static int bench_compose(const struct target *t, double *vals, char *why, size_t
 		vals[4] = miss_in;
 		vals[5] = miss_after;
 		/* Frame 0 is the modeset: its event and what follows are not flips. */
-		qsort(lat + 1, t->frames, sizeof(double), cmp_double);
-		vals[6] = lat[1 + t->frames / 2];
-		vals[7] = lat[t->frames];
-		qsort(react, t->frames, sizeof(double), cmp_double);
-		vals[8] = react[t->frames / 2];
+		qsort(lat + 1 + extra, t->frames, sizeof(double), cmp_double);
+		vals[6] = lat[1 + extra + t->frames / 2];
+		vals[7] = lat[extra + t->frames];
+		qsort(react + extra, t->frames, sizeof(double), cmp_double);
+		vals[8] = react[extra + t->frames / 2];
 		vals[9] = period * 1e3;
-		qsort(ioctl_ms + 1, t->frames, sizeof(double), cmp_double);
-		vals[10] = ioctl_ms[1 + t->frames / 2];
-		vals[11] = ioctl_ms[t->frames];
+		qsort(ioctl_ms + 1 + extra, t->frames, sizeof(double), cmp_double);
+		vals[10] = ioctl_ms[1 + extra + t->frames / 2];
+		vals[11] = ioctl_ms[extra + t->frames];
 		vals[12] = flips_late;
 		vals[13] = flips_in;
 		vals[14] = flips_after;
