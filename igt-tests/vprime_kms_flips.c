@@ -98,6 +98,15 @@ static void test_crc(void)
 	close(fd);
 }
 
+/* Two W x H XRGB8888 framebuffers to flip between, filled from @seed and @seed + 1. */
+static void primary_fbs(int fd, struct fb fbs[2], uint32_t seed)
+{
+	for (int i = 0; i < 2; i++) {
+		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
+		fb_fill(&fbs[i], seed + i, false);
+	}
+}
+
 /* flip-events, enable-event */
 
 static double monotonic_now(void)
@@ -153,10 +162,7 @@ static void test_flip_events(void)
 	int fd = open_card();
 
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0xf11b + i, false);
-	}
+	primary_fbs(fd, fbs, 0xf11b);
 	output_on(fd, &fbs[0], &out);
 
 	/* drmWaitVBlank works, and counts up. */
@@ -210,10 +216,7 @@ static void test_async_flip_refused(void)
 	uint32_t plane;
 	int fd = open_card(), ret;
 
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0xa5 + i, false);
-	}
+	primary_fbs(fd, fbs, 0xa5);
 	output_on(fd, &fbs[0], &out);
 
 	ret = drmModePageFlip(fd, out.crtc, fbs[1].fb_id,
@@ -742,10 +745,7 @@ static void test_flip_waits_for_fence(void)
 	int fd = vprime_open(1, VPRIME_NODE_CARD), crc_fd;
 
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x20f + i, false);
-	}
+	primary_fbs(fd, fbs, 0x20f);
 	output_on(fd, &fbs[0], &out);
 	crc_dir_of("vprime.1", out.crtc_index, dir, sizeof(dir));
 	crc_fd = crc_start(dir);
@@ -1082,10 +1082,7 @@ static void test_flip_in_ioctl_close(void)
 		struct flip f = {};
 
 		fd = open_card();
-		for (int i = 0; i < 2; i++) {
-			fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-			fb_fill(&fbs[i], 0x230 + i, false);
-		}
+		primary_fbs(fd, fbs, 0x230);
 		output_on(fd, &fbs[0], &out);
 		before = display_count("vprime.0", out.crtc_index, "ioctl_flips");
 		delay_set("commit_work_ms", COMMIT_WORK_DELAY_MS);
@@ -1100,10 +1097,7 @@ static void test_flip_in_ioctl_close(void)
 
 	fd = open_card();
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x234 + i, false);
-	}
+	primary_fbs(fd, fbs, 0x234);
 	output_on(fd, &fbs[0], &out);
 	vbl = wait_vblank(fd, out.crtc_index, 0);
 	prev_seq = vbl.reply.sequence;
@@ -1140,10 +1134,7 @@ static void test_flip_in_ioctl_then_off(void)
 	int fd = open_card();
 
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x238 + i, false);
-	}
+	primary_fbs(fd, fbs, 0x238);
 	for (int round = 0; round < 2; round++) {
 		bool nonblock = round == 1;
 		struct flip f = {}, off = {}, refused = {};
@@ -1225,10 +1216,7 @@ static void test_flip_after_writeback(void)
 	flip_events_total = 0;
 	vt_require_f(kms_find_outputs(fd, W, H, &out, 1) == 1 && out.writeback,
 		     "no output with a writeback connector\n");
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x23c + i, false);
-	}
+	primary_fbs(fd, fbs, 0x23c);
 	cap_fb = capture_buffer(fd, &cap);
 
 	/* Lit with its writeback connector attached, fbs[0] shown. */
@@ -1358,10 +1346,7 @@ static void test_flip_in_fence(void)
 	long before;
 
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x240 + i, false);
-	}
+	primary_fbs(fd, fbs, 0x240);
 	output_on(fd, &fbs[0], &out);
 	crc_dir(out.crtc_index, dir, sizeof(dir));
 	crc_fd = crc_start(dir);
@@ -1436,10 +1421,7 @@ static void test_flip_in_fence_vgem_gone(void)
 
 	vt_require_f(modroot, "VPRIME_MODROOT is not set (run through ./vprime-test)\n");
 	flip_events_total = 0;
-	for (int i = 0; i < 2; i++) {
-		fb_create(fd, DRM_FORMAT_XRGB8888, W, H, &fbs[i]);
-		fb_fill(&fbs[i], 0x244 + i, false);
-	}
+	primary_fbs(fd, fbs, 0x244);
 	output_on(fd, &fbs[0], &out);
 	vgem_sync_create(vgem, &v);
 	vgem_sync_signal(&v);
