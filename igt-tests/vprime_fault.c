@@ -1094,6 +1094,17 @@ static void kms_teardown(struct kms_ctx *c)
 	close(c->card);
 }
 
+/* Sweep @p over a KMS context of its own, set up and torn down around it. */
+static void kms_sweep(const struct path *p)
+{
+	struct kms_ctx c = {};
+
+	nth_open();
+	kms_setup(&c);
+	sweep(p, &c);
+	kms_teardown(&c);
+}
+
 /* Another instance's buffer, with a pattern, as a framebuffer of this one. */
 static void import_fb_prepare(void *arg)
 {
@@ -1156,12 +1167,8 @@ static void test_atomic_import(void)
 		.failed = atomic_failed, .verify = atomic_verify, .undo = import_fb_undo,
 		.expect = expect,
 	};
-	struct kms_ctx c = {};
 
-	nth_open();
-	kms_setup(&c);
-	sweep(&p, &c);
-	kms_teardown(&c);
+	kms_sweep(&p);
 }
 
 /*
@@ -1227,12 +1234,8 @@ static void test_flip_import(void)
 		.failed = flip_failed, .verify = flip_verify, .undo = import_fb_undo,
 		.expect = expect,
 	};
-	struct kms_ctx c = {};
 
-	nth_open();
-	kms_setup(&c);
-	sweep(&p, &c);
-	kms_teardown(&c);
+	kms_sweep(&p);
 }
 
 /* The imported framebuffer shown; a new buffer as the writeback target. */
@@ -1325,12 +1328,8 @@ static void test_writeback(void)
 		.failed = writeback_failed, .verify = writeback_verify, .undo = writeback_undo,
 		.expect = expect,
 	};
-	struct kms_ctx c = {};
 
-	nth_open();
-	kms_setup(&c);
-	sweep(&p, &c);
-	kms_teardown(&c);
+	kms_sweep(&p);
 }
 
 /* A random burst through the fault_attr files */
